@@ -1,0 +1,41 @@
+# Two commands on a fresh machine with Python 3.11, pip and make:
+#   make run    install what is needed and start the service on SQLite
+#   make test   install what is needed and run the whole test suite
+# uv is installed into its own small environment (.tools) and installs the locked
+# dependencies into .venv; nothing is installed system-wide.
+
+PYTHON ?= python3.11
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+VENV := .venv
+
+.PHONY: run test install check demo bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	UV_PYTHON=$(PYTHON) $(UV) sync --frozen --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(VENV)/bin/pikir serve
+
+demo: install
+	$(VENV)/bin/pikir demo
+
+test: install
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check bot storage admin classifier
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+clean:
+	rm -rf $(TOOLS) $(VENV) .pytest_cache .mypy_cache .ruff_cache

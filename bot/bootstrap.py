@@ -1,0 +1,53 @@
+"""Getting a database and a data directory ready for the service."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from admin.passwords import hash_password, one_time_password
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.models import StaffRole
+from storage.reference_data import load_reference_data
+from storage.uow import UnitOfWork
+
+
+def ensure_secret_key(data_dir: Path, configured: str | None) -> bytes:
+    """The process's secret key: the configured one, or one generated once and kept on disk.
+
+    It keys respondents' pseudonyms and signs sessions, so it must survive restarts.
+    """
+    if configured:
+        return configured.encode()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+async def prepare_database(database: Database, hasher: PasswordHasher) -> str | None:
+    """Migrate, load the reference data and create the first admin if there is no staff yet.
+
+    Returns the first admin's one-time password when one was created, else None.
+    """
+    await database.ping()
+    await upgrade(database)
+    async with UnitOfWork(database.sessions) as uow:
+        await load_reference_data(uow)
+        password: str | None = None
+        if await uow.staff.count() == 0:
+            password = one_time_password()
+            uow.staff.add(
+                login="admin",
+                password_hash=hash_password(hasher, password),
+                role=StaffRole.ADMIN,
+                display_name="Administrator",
+                must_change_password=True,
+            )
+        await uow.commit()
+    return password

@@ -1,0 +1,162 @@
+"""Settings from the environment: prefix ``PIKIR_``, nested with ``__``.
+
+Only the composition root (``bot.main``) builds :class:`Settings`; everything else receives the
+part it needs. Secrets are ``SecretStr`` so they never appear in logs or reprs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseModel):
+    """Where the data lives."""
+
+    url: str = "sqlite+aiosqlite:///pikir.db"
+    echo: bool = False
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                "(the async drivers Pikir ships with)"
+            )
+        return value
+
+
+class HttpSettings(BaseModel):
+    """The HTTP server of the web chat, the admin panel and the webhook."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+
+
+class TelegramSettings(BaseModel):
+    """The citizens' bot. Without a token the bot is off."""
+
+    token: SecretStr | None = None
+    api_url: str = "https://api.telegram.org"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    staff_chat_id: str | None = None
+    bot_username: str | None = None
+    rate_per_second: float = Field(default=30.0, gt=0, le=1000)
+    per_chat_interval: float = Field(default=1.0, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> TelegramSettings:
+        if self.token is not None and self.mode == "webhook":
+            if not self.webhook_url:
+                raise ValueError("webhook mode needs PIKIR_TELEGRAM__WEBHOOK_URL")
+            if self.webhook_secret is None or len(self.webhook_secret.get_secret_value()) < 16:
+                raise ValueError(
+                    "webhook mode needs PIKIR_TELEGRAM__WEBHOOK_SECRET of at least 16 characters"
+                )
+        return self
+
+
+class SecuritySettings(BaseModel):
+    """Keys for pseudonyms, sessions and cookies."""
+
+    secret_key: SecretStr | None = None
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=72)
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+
+class ClassifierSettings(BaseModel):
+    """The complaint tagger."""
+
+    artifacts_dir: Path | None = None
+    enabled: bool = True
+
+
+class ReportSettings(BaseModel):
+    """Figures for the agency."""
+
+    min_cell: int = Field(default=10, ge=1, le=1000)
+    timezone: str = "Asia/Almaty"
+    ethics_baseline: float = 0.74
+    ethics_targets: dict[int, float] = Field(
+        default_factory=lambda: {2025: 0.76, 2026: 0.78, 2027: 0.80}
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class SlaSettings(BaseModel):
+    """Hours until a case with this tag is overdue."""
+
+    corruption: int = Field(default=24, ge=1)
+    hidden_service: int = Field(default=48, ge=1)
+    rudeness: int = Field(default=72, ge=1)
+    paperwork_error: int = Field(default=72, ge=1)
+    misinformation: int = Field(default=72, ge=1)
+    delay: int = Field(default=72, ge=1)
+    low_rating: int = Field(default=120, ge=1)
+
+
+class RetentionSettings(BaseModel):
+    """How long free text and attachments are kept."""
+
+    days: int = Field(default=365, ge=1, le=3650)
+
+
+class SchedulerSettings(BaseModel):
+    """The scheduled jobs in the service process."""
+
+    enabled: bool = True
+
+
+class Settings(BaseSettings):
+    """All settings of one Pikir process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PIKIR_", env_nested_delimiter="__", env_file=None, extra="ignore"
+    )
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    sla: SlaSettings = Field(default_factory=SlaSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    data_dir: Path = Path("var")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+
+class SettingsError(Exception):
+    """Settings could not be read; the message is one line naming the setting."""
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, turning validation errors into one clear line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = "__".join(str(part) for part in first["loc"]).upper()
+        name = f"PIKIR_{location}" if location else "PIKIR_*"
+        raise SettingsError(f"bad setting {name}: {first['msg']}") from None

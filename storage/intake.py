@@ -1,0 +1,170 @@
+"""Recording a finished feedback: the row, the model's tags and, when flagged, a case.
+
+Every channel (Telegram, web chat, import, demo) records feedback through :func:`record_feedback`
+so the flagging rule of DESIGN.md ("Staff side") lives in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from storage.models import (
+    CRITERIA,
+    Attachment,
+    Case,
+    CaseStatus,
+    Channel,
+    Feedback,
+    Language,
+    Tag,
+    TagSource,
+)
+from storage.repositories.feedback import new_reference
+from storage.types import utcnow
+
+# Severity order of the queue: the first tags are the worst.
+SEVERITY: tuple[str, ...] = (
+    "corruption",
+    "hidden_service",
+    "rudeness",
+    "paperwork_error",
+    "misinformation",
+    "delay",
+)
+LOW_RATING_PRIORITY = len(SEVERITY)
+DEFAULT_SLA_HOURS: Mapping[str, int] = {
+    "corruption": 24,
+    "hidden_service": 48,
+    "rudeness": 72,
+    "paperwork_error": 72,
+    "misinformation": 72,
+    "delay": 72,
+    "low_rating": 120,
+}
+
+
+@dataclass(frozen=True)
+class AttachmentDraft:
+    """A photo to store with the feedback."""
+
+    location: str
+    content_type: str = "image/jpeg"
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class TagScores:
+    """The classifier's output for one text."""
+
+    scores: Mapping[str, float]
+    labels: frozenset[str]
+    model_version: str
+
+
+@dataclass
+class FeedbackDraft:
+    """Everything a citizen gave, ready to be stored."""
+
+    channel: Channel
+    language: Language
+    office_id: int | None = None
+    region_code: str | None = None
+    service_id: int | None = None
+    rating: int | None = None
+    criteria: Mapping[str, bool | None] = field(default_factory=dict)
+    text: str | None = None
+    is_direct_report: bool = False
+    consent_contact: bool = False
+    respondent_id: int | None = None
+    source_id: str | None = None
+    created_at: datetime | None = None
+    attachments: list[AttachmentDraft] = field(default_factory=list)
+
+
+def month_of(moment: datetime, timezone: str = "Asia/Almaty") -> str:
+    """``YYYY-MM`` of a moment in the agency's time zone."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
+
+
+def triage(labels: frozenset[str] | set[str], rating: int | None, direct: bool) -> int | None:
+    """The case priority (0 = most severe) of a feedback, or None if it is not flagged."""
+    if direct or "corruption" in labels:
+        return 0
+    for rank, tag in enumerate(SEVERITY):
+        if tag in labels:
+            return rank
+    if rating is not None and rating <= 2:
+        return LOW_RATING_PRIORITY
+    return None
+
+
+def due_time(
+    opened_at: datetime, priority: int, sla_hours: Mapping[str, int] = DEFAULT_SLA_HOURS
+) -> datetime:
+    """When a case of this priority is overdue."""
+    key = SEVERITY[priority] if priority < len(SEVERITY) else "low_rating"
+    return opened_at + timedelta(hours=sla_hours.get(key, DEFAULT_SLA_HOURS[key]))
+
+
+def build_feedback(
+    draft: FeedbackDraft,
+    tags: TagScores | None,
+    *,
+    timezone: str = "Asia/Almaty",
+    sla_hours: Mapping[str, int] = DEFAULT_SLA_HOURS,
+) -> Feedback:
+    """A new :class:`Feedback` with its model tags, attachments and (if flagged) its case."""
+    created = draft.created_at or utcnow()
+    text = (draft.text or "").strip() or None
+    feedback = Feedback(
+        ref=new_reference(),
+        channel=draft.channel,
+        language=draft.language,
+        month=month_of(created, timezone),
+        office_id=draft.office_id,
+        service_id=draft.service_id,
+        rating=draft.rating,
+        text=text,
+        has_text=text is not None,
+        is_direct_report=draft.is_direct_report,
+        consent_contact=draft.consent_contact,
+        respondent_id=draft.respondent_id,
+        source_id=draft.source_id,
+        created_at=created,
+        updated_at=created,
+    )
+    for name in CRITERIA:
+        setattr(feedback, f"crit_{name}", draft.criteria.get(name))
+    labels: frozenset[str] = frozenset()
+    if tags is not None:
+        labels = tags.labels
+        feedback.tags = [
+            Tag(
+                tag=name,
+                source=TagSource.MODEL,
+                present=name in tags.labels,
+                probability=float(score),
+                model_version=tags.model_version,
+                created_at=created,
+            )
+            for name, score in sorted(tags.scores.items())
+        ]
+    feedback.attachments = [
+        Attachment(
+            location=a.location, content_type=a.content_type, size=a.size, created_at=created
+        )
+        for a in draft.attachments
+    ]
+    priority = triage(labels, draft.rating, draft.is_direct_report)
+    if priority is not None:
+        feedback.case = Case(
+            status=CaseStatus.NEW,
+            priority=priority,
+            region_code=draft.region_code,
+            opened_at=created,
+            due_at=due_time(created, priority, sla_hours),
+        )
+    return feedback

@@ -1,0 +1,114 @@
+"""Feedback rows, their tags and attachments, and the cases opened for them."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import Case, Feedback, Tag
+
+# Crockford's alphabet without look-alikes (no I, L, O, U) so a reference can be read aloud.
+_REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    """A fresh random reference number such as ``PK-7K3M9QX2``."""
+    return "PK-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
+
+
+def normalise_reference(raw: str) -> str:
+    """Turn what a citizen typed (any case, spaces, O for 0) into the stored form."""
+    cleaned = "".join(ch for ch in raw.upper() if ch.isalnum())
+    cleaned = cleaned.removeprefix("PK")
+    cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
+    return "PK-" + cleaned
+
+
+class FeedbackRepository:
+    """Adds feedback and reads it back."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, feedback: Feedback) -> None:
+        """Start tracking a new feedback (with its tags, attachments and case)."""
+        self.session.add(feedback)
+
+    async def flush(self) -> None:
+        """Send pending inserts so generated ids are known, without committing."""
+        await self.session.flush()
+
+    async def by_ref(self, ref: str) -> Feedback | None:
+        """The feedback with this reference number, with its case loaded."""
+        return await self.session.scalar(
+            select(Feedback)
+            .options(selectinload(Feedback.case), selectinload(Feedback.tags))
+            .where(Feedback.ref == normalise_reference(ref))
+        )
+
+    async def by_source_id(self, source_id: str) -> Feedback | None:
+        """The imported feedback with this source id, if it was imported before."""
+        return await self.session.scalar(select(Feedback).where(Feedback.source_id == source_id))
+
+    async def by_respondent(self, respondent_id: int) -> Sequence[Feedback]:
+        """All feedback of one respondent, with attachments."""
+        return (
+            await self.session.scalars(
+                select(Feedback)
+                .options(selectinload(Feedback.attachments))
+                .where(Feedback.respondent_id == respondent_id)
+            )
+        ).all()
+
+    async def stream_month(self, month: str, *, batch_size: int = 1000) -> AsyncIterator[Feedback]:
+        """Every feedback of a month in id order, with office, service, tags and case loaded."""
+        last_id = 0
+        while True:
+            query: Select[tuple[Feedback]] = (
+                select(Feedback)
+                .options(
+                    selectinload(Feedback.office),
+                    selectinload(Feedback.service),
+                    selectinload(Feedback.tags),
+                    selectinload(Feedback.case),
+                )
+                .where(Feedback.month == month, Feedback.id > last_id)
+                .order_by(Feedback.id)
+                .limit(batch_size)
+            )
+            rows = (await self.session.scalars(query)).all()
+            if not rows:
+                return
+            for row in rows:
+                yield row
+            last_id = rows[-1].id
+
+    def add_tag(self, tag: Tag) -> None:
+        """Attach a tag row."""
+        self.session.add(tag)
+
+    def add_case(self, case: Case) -> None:
+        """Open a case."""
+        self.session.add(case)
+
+
+def effective_tags(tags: Sequence[Tag]) -> dict[str, dict[str, Any]]:
+    """The tags that count for a feedback: the newest staff correction wins over the model.
+
+    Returns ``{tag: {"present": bool, "probability": float | None, "source": str}}``.
+    """
+    result: dict[str, dict[str, Any]] = {}
+    for tag in sorted(tags, key=lambda t: (t.source == "staff", t.created_at, t.id or 0)):
+        result[tag.tag] = {
+            "present": tag.present,
+            "probability": tag.probability
+            if tag.source == "model"
+            else result.get(tag.tag, {}).get("probability"),
+            "source": str(tag.source),
+        }
+    return result

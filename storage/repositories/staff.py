@@ -1,0 +1,51 @@
+"""Staff accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import StaffRegion, StaffRole, StaffUser
+
+
+class StaffRepository:
+    """Finds and adds staff users."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_login(self, login: str) -> StaffUser | None:
+        """The staff user with this login (case-insensitive), if any."""
+        return await self.session.scalar(
+            select(StaffUser).where(func.lower(StaffUser.login) == login.strip().lower())
+        )
+
+    async def by_id(self, staff_id: int) -> StaffUser | None:
+        """The staff user with this id, if any."""
+        return await self.session.get(StaffUser, staff_id)
+
+    async def count(self) -> int:
+        """How many staff accounts exist."""
+        return int(await self.session.scalar(select(func.count()).select_from(StaffUser)) or 0)
+
+    def add(
+        self,
+        *,
+        login: str,
+        password_hash: str,
+        role: StaffRole,
+        regions: list[str] | None = None,
+        display_name: str = "",
+        must_change_password: bool = False,
+    ) -> StaffUser:
+        """Add a staff user with the given regions."""
+        user = StaffUser(
+            login=login.strip().lower(),
+            password_hash=password_hash,
+            role=role,
+            display_name=display_name or login,
+            must_change_password=must_change_password,
+            regions=[StaffRegion(region_code=code) for code in regions or []],
+        )
+        self.session.add(user)
+        return user
