@@ -4,7 +4,7 @@
 # uv is installed into its own small environment (.tools) and installs the locked
 # dependencies into .venv; nothing is installed system-wide.
 
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9

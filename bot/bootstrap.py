@@ -6,11 +6,12 @@ import secrets
 from pathlib import Path
 
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
 from admin.passwords import hash_password, one_time_password
 from storage.database import Database
 from storage.migrate import upgrade
-from storage.models import StaffRole
+from storage.models import Feedback, StaffRole
 from storage.reference_data import load_reference_data
 from storage.uow import UnitOfWork
 
@@ -28,6 +29,12 @@ def ensure_secret_key(data_dir: Path, configured: str | None) -> bytes:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip().encode()
+
+
+async def has_feedback(database: Database) -> bool:
+    """True once any feedback is stored (used to offer demo data on an empty install)."""
+    async with UnitOfWork(database.sessions) as uow:
+        return await uow.session.scalar(select(Feedback.id).limit(1)) is not None
 
 
 async def prepare_database(database: Database, hasher: PasswordHasher) -> str | None:

@@ -23,7 +23,7 @@ from sqlalchemy import delete
 
 from admin.app import create_admin_app
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
-from bot.bootstrap import ensure_secret_key, prepare_database
+from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
 from bot.logging_setup import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web.app import create_chat_app
@@ -72,6 +72,12 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
         click.echo(
             f"First admin account created: login 'admin', one-time password '{password}' "
             "(change it at first login).",
+            err=True,
+        )
+    if not await has_feedback(database):
+        click.echo(
+            "No feedback yet. To see every page with data, load 12 months of demo feedback: "
+            "make demo (or: pikir demo).",
             err=True,
         )
     log.info("database.ready", url=database.safe_url)
