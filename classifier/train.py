@@ -1,0 +1,223 @@
+"""Training: seeded hyper-parameter search and per-tag thresholds, on the train split only."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import joblib
+import numpy as np
+from sklearn.metrics import average_precision_score, precision_recall_curve
+from sklearn.model_selection import GridSearchCV, cross_val_predict
+from sklearn.pipeline import Pipeline
+
+from classifier.data import label_matrix, stratified_folds
+from classifier.pipeline import DEFAULT_SEED, build_pipeline
+from classifier.tags import TAGS, LabelledText
+
+CORRUPTION_MIN_RECALL = 0.92
+N_FOLDS = 5
+
+PARAM_GRID: dict[str, list[Any]] = {
+    "classifier__estimator__C": [10.0, 30.0, 100.0],
+}
+"""The small seeded search run by ``train`` (combined with ``DEFAULT_PARAMS``)."""
+
+
+@dataclass
+class TrainResult:
+    """A fitted pipeline with the parameters, thresholds and cross-validation scores behind it."""
+
+    model: Pipeline
+    params: dict[str, Any]
+    thresholds: dict[str, float]
+    cv_scores: dict[str, Any] = field(default_factory=dict)
+    train_seconds: float = 0.0
+
+
+def macro_average_precision(estimator: Any, X: Sequence[str], y: np.ndarray) -> float:
+    """Search scorer: mean over tags of average precision (threshold-free)."""
+    proba = np.asarray(estimator.predict_proba(X))
+    scores = [
+        average_precision_score(y[:, k], proba[:, k]) for k in range(y.shape[1]) if y[:, k].any()
+    ]
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def choose_threshold(
+    y_true: np.ndarray, proba: np.ndarray, min_recall: float | None = None
+) -> float:
+    """Threshold maximising F1; with ``min_recall``, the best F1 among those meeting it."""
+    if not y_true.any():
+        return 0.5
+    precision, recall, thresholds = precision_recall_curve(y_true, proba)
+    precision, recall = precision[:-1], recall[:-1]
+    f1 = np.where(
+        precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0
+    )
+    if min_recall is not None:
+        ok = recall >= min_recall
+        if ok.any():
+            f1 = np.where(ok, f1, -1.0)
+        else:
+            return float(thresholds[int(np.argmax(recall))])
+    best = int(np.argmax(f1))
+    return float(thresholds[best])
+
+
+def choose_thresholds(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """Per-tag thresholds from out-of-fold probabilities (corruption: recall >= 0.92)."""
+    out: dict[str, float] = {}
+    for k, tag in enumerate(TAGS):
+        min_recall = CORRUPTION_MIN_RECALL if tag == "corruption" else None
+        # floor, not round: a rounded-up threshold could drop the boundary message
+        out[tag] = math.floor(choose_threshold(y[:, k], proba[:, k], min_recall) * 1e6) / 1e6
+    return out
+
+
+def threshold_scores(
+    y: np.ndarray, proba: np.ndarray, thresholds: Mapping[str, float]
+) -> dict[str, Any]:
+    """Per-tag precision/recall/F1 and macro-F1 of thresholded probabilities."""
+    per_tag: dict[str, dict[str, float]] = {}
+    for k, tag in enumerate(TAGS):
+        pred = proba[:, k] >= thresholds[tag]
+        tp = int(np.sum(pred & (y[:, k] == 1)))
+        fp = int(np.sum(pred & (y[:, k] == 0)))
+        fn = int(np.sum(~pred & (y[:, k] == 1)))
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        per_tag[tag] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
+    macro = float(np.mean([v["f1"] for v in per_tag.values()]))
+    return {"per_tag": per_tag, "macro_f1": round(macro, 4)}
+
+
+def oof_probabilities(
+    messages: Sequence[LabelledText],
+    params: Mapping[str, Any] | None = None,
+    seed: int = DEFAULT_SEED,
+    n_folds: int = N_FOLDS,
+    n_jobs: int | None = None,
+    kind: str = "lr",
+) -> np.ndarray:
+    """Out-of-fold probabilities over iteratively stratified folds of ``messages``."""
+    texts = [m.text for m in messages]
+    y = label_matrix(messages)
+    folds = stratified_folds(messages, n_folds, seed)
+    pipe = build_pipeline(params, seed=seed, kind=kind)
+    return np.asarray(
+        cross_val_predict(pipe, texts, y, cv=folds, method="predict_proba", n_jobs=n_jobs)
+    )
+
+
+def train(
+    train_set: Sequence[LabelledText],
+    seed: int = DEFAULT_SEED,
+    *,
+    search: bool = True,
+    params: Mapping[str, Any] | None = None,
+    param_grid: Mapping[str, list[Any]] | None = None,
+    n_folds: int = N_FOLDS,
+    n_jobs: int | None = 2,
+    kind: str = "lr",
+) -> TrainResult:
+    """Fit the tagger on ``train_set`` only.
+
+    With ``search`` a seeded grid search over iteratively stratified folds picks the
+    hyper-parameters (scored by macro average precision); thresholds then come from
+    out-of-fold probabilities of the chosen configuration (F1-optimal per tag, corruption
+    constrained to OOF recall >= 0.92). Without ``search``, ``params`` are used as given.
+    """
+    start = time.perf_counter()
+    texts = [m.text for m in train_set]
+    y = label_matrix(train_set)
+    folds = stratified_folds(train_set, n_folds, seed)
+    chosen: dict[str, Any] = dict(params or {})
+    cv_scores: dict[str, Any] = {"n_folds": n_folds, "fold_seed": seed}
+    with tempfile.TemporaryDirectory(prefix="pikir-train-") as cache_dir:
+        # Fitted feature steps are cached per fold, so trying several C values refits only
+        # the linear models. The final pipeline is built without the cache.
+        memory = joblib.Memory(location=cache_dir, verbose=0)
+        if search:
+            grid = dict(param_grid or PARAM_GRID)
+            gs = GridSearchCV(
+                build_pipeline(chosen, seed=seed, kind=kind, memory=memory),
+                grid,
+                scoring=macro_average_precision,
+                cv=folds,
+                n_jobs=n_jobs,
+                refit=False,
+                error_score="raise",
+            )
+            gs.fit(texts, y)
+            chosen.update(gs.best_params_)
+            cv_scores["search_best_macro_ap"] = round(float(gs.best_score_), 4)
+            cv_scores["search"] = [
+                {"params": _jsonable(p), "macro_ap": round(float(s), 4)}
+                for p, s in zip(
+                    gs.cv_results_["params"], gs.cv_results_["mean_test_score"], strict=True
+                )
+            ]
+        cached = build_pipeline(chosen, seed=seed, kind=kind, memory=memory)
+        proba = np.asarray(
+            cross_val_predict(cached, texts, y, cv=folds, method="predict_proba", n_jobs=n_jobs)
+        )
+    thresholds = choose_thresholds(y, proba)
+    oof = threshold_scores(y, proba, thresholds)
+    cv_scores["oof"] = oof
+    cv_scores["oof_macro_f1"] = oof["macro_f1"]
+    pipe = build_pipeline(chosen, seed=seed, kind=kind)
+    pipe.fit(texts, y)
+    all_params = {k: v for k, v in pipe.get_params().items() if _is_hyper(k)}
+    return TrainResult(
+        model=pipe,
+        params=_jsonable({**all_params, **chosen, "seed": seed, "kind": kind}),
+        thresholds=thresholds,
+        cv_scores=cv_scores,
+        train_seconds=round(time.perf_counter() - start, 2),
+    )
+
+
+_HYPER_KEYS = (
+    "normalize__mode",
+    "normalize__char_neg",
+    "normalize__concepts",
+    "normalize__stem",
+    "features__char__tfidf__ngram_range",
+    "features__char__tfidf__min_df",
+    "features__char__tfidf__max_features",
+    "features__word__tfidf__ngram_range",
+    "features__word__tfidf__min_df",
+    "features__word__tfidf__max_features",
+    "classifier__estimator__C",
+    "classifier__estimator__estimator__C",
+)
+
+
+def _is_hyper(key: str) -> bool:
+    return key in _HYPER_KEYS
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, tuple | list):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def params_from_metadata(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn JSON-stored parameters back into pipeline parameters (lists → tuples)."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if not _is_hyper(key):
+            continue
+        out[key] = tuple(value) if isinstance(value, list) else value
+    return out

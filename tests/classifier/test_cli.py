@@ -1,0 +1,106 @@
+"""The click commands: predict keeps order and never crashes; split refuses to overwrite."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from classifier.artifact import ARTIFACTS_DIR
+from classifier.cli import classifier_group
+from classifier.data import EVAL_IDS_PATH
+from classifier.tags import TAGS
+
+
+def _run(stdin: str, *args: str):
+    return CliRunner().invoke(
+        classifier_group, ["predict", "--artifacts", str(ARTIFACTS_DIR), *args], input=stdin
+    )
+
+
+def test_predict_keeps_input_order_in_batches() -> None:
+    texts = [
+        "оператор накричала на меня при всех, паспорт швырнула",
+        "намекнули что если отблагодарить то сделают завтра",
+        "kezek 3 sagat, 2 okno gana jumys istep tur",
+        "thank you, everything was quick",
+        "в свидетельстве о рождении фамилию ребенка написали с ошибкой",
+    ]
+    lines = [
+        json.dumps({"id": f"m{i}", "text": t}, ensure_ascii=False) for i, t in enumerate(texts)
+    ]
+    result = _run("\n".join(lines) + "\n", "--batch-size", "2")
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert [o["id"] for o in out] == [f"m{i}" for i in range(len(texts))]
+    for o in out:
+        assert set(o["scores"]) == set(TAGS)
+        assert all(0.0 <= p <= 1.0 for p in o["scores"].values())
+        assert o["labels"] == [t for t in TAGS if t in o["labels"]]
+    assert "rudeness" in out[0]["labels"]
+    assert "corruption" in out[1]["labels"]
+
+
+def test_empty_and_malformed_lines_give_empty_results() -> None:
+    stdin = "\n".join(
+        [
+            json.dumps({"id": 1, "text": "оператор накричала, паспорт швырнула"}),
+            "",
+            "{not json",
+            json.dumps({"id": "x", "text": ""}),
+            json.dumps({"id": "y", "text": None}),
+            json.dumps({"id": "z", "text": 12}),
+            json.dumps(["a", "list"]),
+            json.dumps({"text": "нет id, но текст есть"}),
+            json.dumps({"id": "last", "text": "долго ждала"}),
+        ]
+    )
+    result = _run(stdin + "\n", "--batch-size", "3")
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert len(out) == 9
+    empty = {"labels": [], "scores": {}}
+    assert out[1] == {"id": None, **empty}
+    assert out[2] == {"id": None, **empty}
+    assert out[3] == {"id": "x", **empty}
+    assert out[4] == {"id": "y", **empty}
+    assert out[5] == {"id": "z", **empty}
+    assert out[6] == {"id": None, **empty}
+    assert out[7]["id"] is None and out[7]["scores"]
+    assert out[0]["id"] == 1 and out[0]["scores"]
+    assert out[8]["id"] == "last"
+
+
+def test_predict_on_empty_stdin() -> None:
+    result = _run("")
+    assert result.exit_code == 0
+    assert result.output == ""
+
+
+def test_split_refuses_to_overwrite() -> None:
+    before = EVAL_IDS_PATH.read_text()
+    result = CliRunner().invoke(classifier_group, ["split"])
+    assert result.exit_code != 0
+    assert "--force" in result.output
+    assert EVAL_IDS_PATH.read_text() == before
+
+
+def test_evaluate_json() -> None:
+    result = CliRunner().invoke(
+        classifier_group, ["evaluate", "--artifacts", str(ARTIFACTS_DIR), "--json", "--worst", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report["per_tag"]) == set(TAGS)
+    assert set(report["per_language"]) == {"kk", "ru", "en", "kk-ru"}
+    assert len(report["worst_errors"]["false_negatives"]) <= 2
+    corruption = report["per_tag"]["corruption"]
+    assert report["cooccurrence"]["corruption"]["corruption"] == corruption["tp"]
+
+
+def test_missing_artifact_is_a_clean_error(tmp_path) -> None:
+    result = CliRunner().invoke(
+        classifier_group, ["predict", "--artifacts", str(tmp_path)], input=""
+    )
+    assert result.exit_code != 0
+    assert "missing" in result.output

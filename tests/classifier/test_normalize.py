@@ -1,0 +1,143 @@
+"""Normalisation: folding, transliteration, placeholders, squeezing, emoji, negation marks."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifier.normalize import (
+    CITY,
+    IIN,
+    NUM,
+    PHONE,
+    URL,
+    fold,
+    fold_kazakh,
+    fold_tokens,
+    looks_english,
+    mark_negation,
+    normalize,
+    tokenize,
+    transliterate,
+    views,
+)
+
+
+def test_kazakh_letters_fold_to_look_alikes() -> None:
+    assert fold_kazakh("әғқңөұүһі") == "агкноууxи".replace("x", "х")
+    assert fold("ақша") == "акша"
+    assert fold("сұраған") == "сураган"
+    assert fold("жоқ") == "жок"
+    # plain-keyboard Kazakh and proper Kazakh meet in the folded view
+    assert views("ақша сұраған")[0] == views("акша сураган")[0]
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [
+        ("aqsha", "акша"),
+        ("akwa", "акша"),  # "w" typed for ш
+        ("shai", "шаи"),
+        ("zheke", "жеке"),
+        ("kezek", "кезек"),
+        ("sag'at", "сагат"),  # 2017 apostrophe alphabet
+        ("ǵ", "г"),
+        ("ńó", "но"),
+        ("ú", "у"),
+        ("qyzmet", "кызмет"),
+        ("ı", "ы"),
+        ("chto", "что"),
+        ("yakshi", "якши"),
+        ("tsentr", "центр"),
+    ],
+)
+def test_latin_transliteration(latin: str, cyrillic: str) -> None:
+    assert fold(transliterate(latin)) == cyrillic
+
+
+def test_latin_kazakh_meets_cyrillic_kazakh() -> None:
+    assert views("aqsha suragan joq")[0] == views("ақша сұраған жоқ")[0]
+    assert views("kezek 2 sagat")[0] == views("кезек 2 сағат")[0]
+
+
+def test_english_is_kept_intact() -> None:
+    assert looks_english(tokenize("nobody asked me for money"))
+    assert not looks_english(tokenize("operator qyz magan aiqailap soiledi"))
+    assert fold_tokens(tokenize("the operator was rude")) == ["the", "operator", "was", "rude"]
+    # ...while Latin-script Kazakh in the same position is transliterated
+    assert fold_tokens(tokenize("operator qyz")) == ["оператор", "кыз"]
+
+
+def test_placeholders() -> None:
+    text = normalize(
+        "ИИН 900101300123, звоните +7 (701) 123-45-67 или 87011234567, "
+        "https://egov.kz/services и 15 000 тенге в 9:30"
+    )
+    assert IIN in text
+    assert text.count(PHONE) == 2
+    assert URL in text
+    assert NUM in text
+    assert not any(ch.isdigit() for ch in text)
+
+
+def test_iin_is_not_a_phone_and_plain_numbers_are_numbers() -> None:
+    assert IIN in normalize("900101300123")
+    assert PHONE not in normalize("900101300123")
+    assert normalize("3 сағат") == f"{NUM} сағат"
+
+
+def test_city_names_become_placeholders() -> None:
+    for text in ("в Алматы", "Астанада", "Шымкенте", "Almaty PSC", "Қарағанды"):
+        assert CITY in views(text)[0], text
+
+
+def test_repeated_letters_are_squeezed() -> None:
+    assert normalize("дооооолго") == "долго"
+    assert views("ждалааа")[0] == views("ждала")[0]
+    assert normalize("касса") == "касса"  # real double letters stay
+
+
+def test_case_folding_and_nfkc() -> None:
+    assert normalize("ЦОН") == "цон"
+    assert normalize("ｆｕｌｌ") == "full"  # NFKC full-width
+
+
+def test_emoji_mapped_to_classes() -> None:
+    assert views("😡")[1] == views("🤬")[1] == "_emo_angry_"
+    assert views("🙏")[1] == "_emo_happy_"
+    assert "_emo_" in views("очередь 😭")[1]
+
+
+def test_russian_negation_marks() -> None:
+    marked = mark_negation("никто денег не просил, всё быстро")
+    assert "NEG_денег" in marked
+    assert "NEG_просил" in marked
+    assert "быстро" in marked  # the comma ends the scope
+    assert "NEG_просил" not in mark_negation("денег просил")
+
+
+def test_kazakh_post_positive_negation() -> None:
+    marked = mark_negation("пара сұраған жоқ, бірақ 3 сағат кезекте тұрдық")
+    assert marked[:3] == ["NEG_пара", "NEG_сураган", "жок"]
+    assert "кезекте" in marked and "NEG_кезекте" not in marked
+    assert mark_negation("aqsha suragan joq")[:2] == ["NEG_акша", "NEG_сураган"]
+    assert mark_negation("толық емес")[0] == "NEG_толык"
+
+
+def test_english_negation_marks() -> None:
+    assert mark_negation("nobody asked me for money")[1:] == [
+        "NEG_asked", "NEG_me", "NEG_for", "NEG_money",
+    ]
+    assert "NEG_look" in mark_negation("she didn't look at me")
+
+
+def test_negation_reaches_concept_tokens() -> None:
+    _, words = views("никто денег не просил")
+    assert "NEG_c:money" in words
+    _, words = views("попросили денег")
+    assert "c:money" in words and "NEG_c:money" not in words
+
+
+def test_empty_text() -> None:
+    assert views("") == ("", "")
+    assert views("   ") == ("", "")
+    assert views("!!!") == ("", "!")
