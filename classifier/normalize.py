@@ -431,15 +431,21 @@ def _base(text: str) -> str:
     if "@" in s:
         s = _EMAIL_RE.sub(f" {EMAIL} ", s)
     if _DIGIT_RE.search(s):
-        s = _PHONE_RE.sub(f" {PHONE} ", s)
-        s = _IIN_RE.sub(f" {IIN} ", s)
-        s = _NUM_RE.sub(f" {NUM} ", s)
+        s = _NUMERIC_RE.sub(_numeric_sub, s)
     if s and max(s) >= "\u2300":
         s = _EMOJI_RE.sub(_emoji_sub, s)
     return s
 
 
 _DIGIT_RE = re.compile(r"\d")
+_NUMERIC_RE = re.compile(
+    f"(?P<phone>{_PHONE_RE.pattern})|(?P<iin>{_IIN_RE.pattern})|(?P<num>{_NUM_RE.pattern})"
+)
+_NUMERIC_REPL = {"phone": f" {PHONE} ", "iin": f" {IIN} ", "num": f" {NUM} "}
+
+
+def _numeric_sub(match: re.Match[str]) -> str:
+    return _NUMERIC_REPL[match.lastgroup or "num"]
 _DOMAIN_HINT_RE = re.compile(r"\.(?:kz|ru|com|org|net)\b")
 
 
@@ -485,8 +491,14 @@ def fold_kazakh(text: str) -> str:
 def looks_english(tokens: Iterable[str]) -> bool:
     """Heuristic: the Latin tokens of the message are mostly English words."""
     n_latin = hits = known = 0
+    cache = _EN_KIND_CACHE
     for tok in tokens:
-        kind = _english_kind(tok)
+        kind = cache.get(tok)
+        if kind is None:
+            kind = _english_kind(tok)
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+            cache[tok] = kind
         if kind:
             n_latin += 1
             known += bool(kind & 2)
@@ -498,7 +510,6 @@ def looks_english(tokens: Iterable[str]) -> bool:
     ) or (n_latin == 1 and known == 1)
 
 
-@lru_cache(maxsize=1 << 16)
 def _english_kind(token: str) -> int:
     """Bits: 1 a Latin word, 2 a common English word, 4 an English function word (0: neither)."""
     if token[0] == "_" or not is_latin(token):
@@ -565,10 +576,26 @@ def token_info(token: str, keep_latin: bool) -> tuple[str, int, str | None, str]
 _HAS_LATIN_RE = re.compile("[a-z]")
 
 
+_CACHE_MAX = 1 << 18
+_EN_KIND_CACHE: dict[str, int] = {}
+_INFO_CACHE: dict[bool, dict[str, tuple[str, int, str | None, str]]] = {False: {}, True: {}}
+
+
 def _infos(tokens: list[str], mode: TranslitMode) -> list[tuple[str, int, str | None, str]]:
     if mode == "message":
         keep = looks_english(tokens)
-        return [token_info(t, keep) for t in tokens]
+        cache = _INFO_CACHE[keep]
+        get = cache.get
+        out = []
+        for t in tokens:
+            info = get(t)
+            if info is None:
+                info = token_info(t, keep)
+                if len(cache) >= _CACHE_MAX:
+                    cache.clear()
+                cache[t] = info
+            out.append(info)
+        return out
     if mode == "token":
         return [token_info(t, t in ENGLISH_WORDS) for t in tokens]
     return [token_info(t, False) for t in tokens]
@@ -587,6 +614,8 @@ def fold_tokens(tokens: list[str], mode: TranslitMode = "message") -> list[str]:
 def _scope(flags: list[int]) -> list[bool]:
     n = len(flags)
     neg = [False] * n
+    if not any(f & (_PRE | _POST) for f in flags):
+        return neg
     for i, f in enumerate(flags):
         if f & _PRE:
             limit = SHORT_SCOPE if f & _SHORT else PRE_SCOPE
