@@ -38,7 +38,14 @@ class Tagger:
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Tagger:
-        """Load a model directory (default: the shipped ``artifacts/current``)."""
+        """Load a model directory (default: the shipped ``artifacts/current``).
+
+        ``path`` may also be an artifact root, in which case its ``current`` model is used.
+        """
+        if path is not None and not (Path(path) / artifact.MODEL_FILE).exists():
+            root_current = artifact.current_dir(path)
+            if (root_current / artifact.MODEL_FILE).exists():
+                path = root_current
         art = artifact.load(path)
         return cls(
             art.model,

@@ -114,6 +114,7 @@ def test_install_keeps_previous_and_swap_rolls_back(
     artifact.install(m, {"version": "v2", "thresholds": tiny_model.thresholds}, tmp_root)
     assert artifact.read_metadata(artifact.current_dir(tmp_root))["version"] == "v2"
     assert artifact.read_metadata(artifact.previous_dir(tmp_root))["version"] == "v1"
+    assert Tagger.load(tmp_root).version == "v2"  # an artifact root means its current model
     artifact.swap_previous(tmp_root)
     assert artifact.read_metadata(artifact.current_dir(tmp_root))["version"] == "v1"
     assert artifact.read_metadata(artifact.previous_dir(tmp_root))["version"] == "v2"
