@@ -7,6 +7,7 @@ panel and scheduler into one process. Every other module receives what it needs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -17,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 import structlog
+from aiogram import Bot
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete
@@ -24,8 +26,16 @@ from sqlalchemy import delete
 from admin.app import create_admin_app
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
 from bot.bootstrap import ensure_secret_key, prepare_database
+from bot.conversation import ConversationService, FloodGuard, Translator
 from bot.logging_setup import configure_logging
+from bot.outbox import OutboxWorker, RateLimiter
+from bot.persistence import SqlUnits
+from bot.persistence.conversation_store import StoreConfig
 from bot.settings import Settings, SettingsError, load_settings
+from bot.tagging import ClassifierTagger
+from bot.telegram.client import create_bot
+from bot.telegram.runtime import add_webhook, build_dispatcher, polling_context
+from bot.telegram.sender import TelegramSender
 from bot.web.app import create_chat_app
 from storage.database import Database, DatabaseUnavailable
 from storage.feedback_export import write_feedback
@@ -39,6 +49,12 @@ log = structlog.get_logger("pikir")
 DATABASE = web.AppKey("database", Database)
 SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+TELEGRAM_BOT = web.AppKey("telegram_bot", Bot)
+OUTBOX = web.AppKey("outbox", OutboxWorker)
+
+# A citizen may tap quickly through the one-tap questions; a script may not.
+FLOOD_RATE_PER_SECOND = 2.0
+FLOOD_BURST = 10
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -59,9 +75,73 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     app.router.add_get("/healthz", healthz)
+    if settings.telegram.token is not None:
+        secret_key = ensure_secret_key(settings.data_dir, _secret(settings))
+        _wire_telegram(
+            app, settings, database, conversation_service(settings, database, secret_key)
+        )
     app.add_subapp("/chat", create_chat_app(database))
     app.add_subapp("/admin", create_admin_app(database))
     return app
+
+
+def conversation_service(
+    settings: Settings, database: Database, secret_key: bytes
+) -> ConversationService:
+    """The citizen's conversation core on the database, with the classifier if it loads."""
+    store = StoreConfig(
+        secret_key=secret_key,
+        staff_chat_id=settings.telegram.staff_chat_id,
+        timezone=settings.reports.timezone,
+        sla_hours=settings.sla.model_dump(),
+    )
+    tagger = (
+        ClassifierTagger.load(settings.classifier.artifacts_dir)
+        if settings.classifier.enabled
+        else None
+    )
+    return ConversationService(
+        SqlUnits(database.sessions, store),
+        Translator.load(),
+        tagger,
+        case_url=f"{settings.http.public_url.rstrip('/')}/admin/cases",
+    )
+
+
+def _wire_telegram(
+    app: web.Application, settings: Settings, database: Database, service: ConversationService
+) -> None:
+    """The bot (polling or webhook) and the outbox worker that sends through it."""
+    telegram = settings.telegram
+    assert telegram.token is not None
+    bot = create_bot(telegram.token.get_secret_value(), telegram.api_url)
+    dispatcher = build_dispatcher(service, FloodGuard(FLOOD_RATE_PER_SECOND, FLOOD_BURST))
+    app[TELEGRAM_BOT] = bot
+    if telegram.mode == "webhook":
+        assert telegram.webhook_url is not None and telegram.webhook_secret is not None
+        add_webhook(
+            app,
+            bot,
+            dispatcher,
+            url=telegram.webhook_url,
+            secret=telegram.webhook_secret.get_secret_value(),
+        )
+    else:
+        app.cleanup_ctx.append(polling_context(bot, dispatcher))
+    app[OUTBOX] = OutboxWorker(
+        database.sessions,
+        {"telegram": TelegramSender(bot)},
+        RateLimiter(telegram.rate_per_second, telegram.per_chat_interval),
+    )
+    app.cleanup_ctx.append(_outbox_ctx)
+
+
+async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[OUTBOX].run(), name="outbox")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
