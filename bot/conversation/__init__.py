@@ -33,6 +33,8 @@ on old messages are detected and answered as stale), ``expects_text`` (the step 
 text), and ``edit`` (replace the message whose button was pressed instead of sending a new one).
 ``Outcome.submitted_ref`` is the reference number when this event recorded a feedback; the
 feedback is committed before ``handle`` returns.
+``Outcome.language`` is the language the conversation talks in after the event;
+``Outcome.erased`` is True when the citizen has just erased their data.
 
 For a channel's own texts (a flood notice, an error apology): ``service.text(lang, id)``;
 ``FloodGuard`` is the per-chat rate limit an adapter applies before calling ``handle``.

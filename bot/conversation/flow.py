@@ -301,6 +301,7 @@ class Flow:
         turn.respondent_id = None
         turn.respondent_language = None
         turn.step = Step.IDLE
+        turn.erased = True
         turn.say(turn.translator.text(language, "erase.done"))
 
     # ------------------------------------------------------------------ typed text and photos

@@ -48,6 +48,7 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     notice: str | None = None
     submitted_ref: str | None = None
+    erased: bool = False
 
     @property
     def version(self) -> int:
@@ -88,5 +89,9 @@ class Turn:
     def outcome(self) -> Outcome:
         """What the adapter shows for this event."""
         return Outcome(
-            replies=list(self.replies), notice=self.notice, submitted_ref=self.submitted_ref
+            replies=list(self.replies),
+            notice=self.notice,
+            submitted_ref=self.submitted_ref,
+            language=self.lang,
+            erased=self.erased,
         )
