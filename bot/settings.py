@@ -78,7 +78,7 @@ class WebChatSettings(BaseModel):
     new_chats_per_minute: float = Field(default=30.0, gt=0, le=1_000_000)
     new_chats_burst: int = Field(default=60, ge=1, le=1_000_000)
     max_sockets_per_ip: int = Field(default=200, ge=1, le=1_000_000)
-    max_frame_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    max_frame_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
     cookie_days: int = Field(default=180, ge=1, le=3650)
     # Origins (scheme://host[:port]) besides the public URL's whose pages may open the socket.
     allowed_origins: list[str] = Field(default_factory=list)

@@ -26,7 +26,7 @@ class ChatOptions:
     new_chats_per_minute: float = 30.0
     new_chats_burst: int = 60
     max_sockets_per_ip: int = 200
-    max_frame_bytes: int = 16 * 1024
+    max_frame_bytes: int = 32 * 1024
     max_photo_bytes: int = 10 * 1024 * 1024
     cookie_days: int = 180
     allowed_origins: tuple[str, ...] = ()
