@@ -42,16 +42,24 @@ def set_token_cookie(
     Inside an agency's page (the widget) the chat is a third-party frame, where only a
     ``SameSite=None`` cookie is sent; that needs HTTPS, and is partitioned per embedding site.
     """
-    cross_site = embedded and secure
+    max_age = days * 24 * 3600
+    if embedded and secure:
+        # Python 3.11's cookie module knows no "Partitioned" attribute; the header is written
+        # by hand (the token is URL-safe, so nothing needs quoting).
+        response.headers.add(
+            "Set-Cookie",
+            f"{COOKIE}={token}; Max-Age={max_age}; Path={COOKIE_PATH}; HttpOnly; Secure; "
+            "SameSite=None; Partitioned",
+        )
+        return
     response.set_cookie(
         COOKIE,
         token,
-        max_age=days * 24 * 3600,
+        max_age=max_age,
         path=COOKIE_PATH,
         httponly=True,
         secure=secure,
-        samesite="None" if cross_site else "Lax",
-        partitioned=True if cross_site else None,
+        samesite="Lax",
     )
 
 

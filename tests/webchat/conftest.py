@@ -151,10 +151,10 @@ class Browser:
         assert self.socket is not None
         await self.socket.send_str(json.dumps(frame, ensure_ascii=False))
 
-    async def frame(self, timeout: float = 10.0) -> dict[str, Any]:
+    async def frame(self, wait: float = 10.0) -> dict[str, Any]:
         """The next frame from the server."""
         assert self.socket is not None
-        message = await self.socket.receive(timeout=timeout)
+        message = await self.socket.receive(timeout=wait)
         assert message.type is aiohttp.WSMsgType.TEXT, (message.type, message.data)
         frame: dict[str, Any] = message.json()
         if frame.get("type") in ("history", "messages"):
@@ -163,10 +163,10 @@ class Browser:
             self.messages.extend(frame["messages"])
         return frame
 
-    async def until(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+    async def until(self, kind: str, wait: float = 10.0) -> dict[str, Any]:
         """Frames until one of ``kind`` arrives; that one."""
         while True:
-            frame = await self.frame(timeout)
+            frame = await self.frame(wait)
             if frame["type"] == kind:
                 return frame
 
@@ -225,9 +225,9 @@ class Browser:
         return None
 
 
-async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+async def wait_for(predicate: Callable[[], Awaitable[bool]], seconds: float = 5.0) -> None:
     """Poll ``predicate`` until it holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + seconds
     while not await predicate():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")

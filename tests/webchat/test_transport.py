@@ -136,7 +136,7 @@ async def test_a_reload_resumes_at_the_same_step_with_the_history(
     await browser.open("AST-01", expect_start=False)
     assert browser.question["text"].startswith("(1/5)")
     with pytest.raises(TimeoutError):
-        await browser.frame(timeout=0.5)
+        await browser.frame(wait=0.5)
 
 
 async def test_the_qr_code_after_a_finished_feedback_starts_a_new_one(
@@ -180,13 +180,16 @@ async def test_per_conversation_rate_limit_drops_the_flood(start_chat: StartChat
     assert error["code"] == "rate_limited" and error["text"] == server.t(LANG, "flood.notice")
     await browser.send({"type": "text", "text": "flood 2"})
     with pytest.raises(TimeoutError):
-        await browser.frame(timeout=0.5)  # silence after one notice
+        await browser.frame(wait=0.5)  # silence after one notice
     assert await count(server, WebMessage) == before  # a dropped event writes nothing
 
 
 async def test_per_address_limits(start_chat: StartChat) -> None:
     server = await start_chat(
-        ip_burst=3, ip_per_second=0.01, new_chats_burst=2, new_chats_per_minute=0.1,
+        ip_burst=3,
+        ip_per_second=0.01,
+        new_chats_burst=2,
+        new_chats_per_minute=0.1,
         max_sockets_per_ip=2,
     )
     one, two = server.browser(), server.browser()
