@@ -77,6 +77,7 @@ async def chat_page(request: web.Request) -> web.Response:
         "upload_url": str(router["upload"].url_for()),
         "script_url": str(router["static"].url_for(filename="chat.js")),
         "style_url": str(router["static"].url_for(filename="chat.css")),
+        "icon_url": str(router["static"].url_for(filename="icon.svg")),
     }
     response = aiohttp_jinja2.render_template("chat.html", request, context, app_key=TEMPLATES)
     response.headers.update(security_headers(options))
