@@ -225,10 +225,13 @@ async def test_a_flood_gets_one_notice_then_silence_and_no_rows(
 
         await asyncio.sleep(0.5)
         texts = [m["text"] for m in await citizen.messages()]
+        # One notice; the rest of the flood is dropped without a word. (Allowed updates are
+        # handled concurrently, so their replies may land on either side of the notice.)
         assert texts.count(notice) == 1
         burst = service.settings.telegram.flood_burst
-        assert len(texts) <= burst + 1  # the burst allowance and the notice, nothing more
-        assert await _count(database, ProcessedUpdate) <= burst
+        assert burst <= len(texts) - 1 < 30  # the allowance (plus what refilled meanwhile)
+        # Only the allowed updates reached the database; the dropped ones left no rows.
+        assert await _count(database, ProcessedUpdate) == len(texts) - 1
     finally:
         await service.stop()
 
