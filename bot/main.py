@@ -59,10 +59,6 @@ WEB_CHAT = web.AppKey("web_chat", ChatRuntime)
 # Where web chat photos are stored, relative to the data directory (retention erases them).
 WEB_UPLOADS = "uploads/web"
 
-# A citizen may tap quickly through the one-tap questions; a script may not.
-FLOOD_RATE_PER_SECOND = 2.0
-FLOOD_BURST = 10
-
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -154,7 +150,8 @@ def _wire_telegram(
     telegram = settings.telegram
     assert telegram.token is not None
     bot = create_bot(telegram.token.get_secret_value(), telegram.api_url)
-    dispatcher = build_dispatcher(service, FloodGuard(FLOOD_RATE_PER_SECOND, FLOOD_BURST))
+    guard = FloodGuard(telegram.flood_per_second, telegram.flood_burst)
+    dispatcher = build_dispatcher(service, guard)
     app[TELEGRAM_BOT] = bot
     if telegram.mode == "webhook":
         assert telegram.webhook_url is not None and telegram.webhook_secret is not None

@@ -53,6 +53,9 @@ class TelegramSettings(BaseModel):
     bot_username: str | None = None
     rate_per_second: float = Field(default=30.0, gt=0, le=1000)
     per_chat_interval: float = Field(default=1.0, ge=0, le=60)
+    # Per-chat flood control of incoming updates: a whole feedback fits in one burst.
+    flood_per_second: float = Field(default=2.0, gt=0, le=100)
+    flood_burst: int = Field(default=20, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _webhook_complete(self) -> TelegramSettings:

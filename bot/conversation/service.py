@@ -10,7 +10,7 @@ from bot.conversation.replies import Outcome
 from bot.conversation.state import Draft, Step
 from bot.conversation.turn import Limits, Turn
 
-CONFLICT_RETRIES = 3
+CONFLICT_RETRIES = 5
 
 
 class ConversationService:

@@ -21,6 +21,7 @@ from bot.conversation.ports import (
     StoredState,
     Submission,
 )
+from bot.persistence.reference_cache import Named, ReferenceCache, Snapshot
 from storage.intake import (
     DEFAULT_SLA_HOURS,
     AttachmentDraft,
@@ -28,7 +29,7 @@ from storage.intake import (
     TagScores,
     build_feedback,
 )
-from storage.models import Case, Channel, Conversation, Language, Office
+from storage.models import Case, Channel, Conversation, Language
 from storage.uow import UnitOfWork
 
 
@@ -50,23 +51,33 @@ class StoreConfig:
 class SqlUnits:
     """The :class:`~bot.conversation.ports.UnitFactory` on a database."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], config: StoreConfig) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: StoreConfig,
+        reference: ReferenceCache | None = None,
+    ) -> None:
         self._sessions = sessions
         self._config = config
+        self.reference = reference or ReferenceCache()
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlConversationUnit]:
         async with UnitOfWork(self._sessions) as uow:
-            yield SqlConversationUnit(uow, self._config)
+            yield SqlConversationUnit(uow, self._config, self.reference)
 
 
 class SqlConversationUnit:
     """Implements :class:`~bot.conversation.ports.ConversationUnit` with the repositories."""
 
-    def __init__(self, uow: UnitOfWork, config: StoreConfig) -> None:
+    def __init__(self, uow: UnitOfWork, config: StoreConfig, reference: ReferenceCache) -> None:
         self._uow = uow
         self._config = config
+        self._reference = reference
         self._conversation: Conversation | None = None
+
+    async def _snapshot(self) -> Snapshot:
+        return await self._reference.get(self._uow.reference)
 
     async def claim_update(self, channel: str, update_key: str) -> bool:
         return await self._uow.conversations.claim_update(Channel(channel), update_key[:64])
@@ -116,32 +127,29 @@ class SqlConversationUnit:
             respondent.language = Language(language)
 
     async def regions(self, language: str) -> Sequence[Choice]:
-        return [
-            Choice(r.code, getattr(r, f"name_{language}"))
-            for r in await self._uow.reference.regions()
-        ]
+        return [Choice(r.key, r.name(language)) for r in (await self._snapshot()).regions]
 
     async def offices(self, region_code: str, language: str) -> Sequence[Choice]:
-        offices = await self._uow.reference.offices(region_code)
-        return [Choice(str(o.id), getattr(o, f"name_{language}")) for o in offices]
+        offices = (await self._snapshot()).offices_of(region_code)
+        return [Choice(o.key, o.name(language)) for o in offices]
 
     async def search_offices(self, needle: str, language: str, limit: int) -> Sequence[Choice]:
-        found = await self._uow.reference.search_offices(needle, limit)
-        return [Choice(str(o.id), getattr(o, f"name_{language}")) for o in found]
+        found = (await self._snapshot()).search_offices(needle, limit)
+        return [Choice(o.key, o.name(language)) for o in found]
 
     async def office_by_code(self, code: str, language: str) -> OfficeInfo | None:
-        return _office_info(await self._uow.reference.office_by_code(code), language)
+        office = (await self._snapshot()).office_codes.get(code.strip().upper())
+        return _office_info(office, language)
 
     async def office(self, office_id: int, language: str) -> OfficeInfo | None:
-        return _office_info(await self._uow.reference.office(office_id), language)
+        return _office_info((await self._snapshot()).offices.get(str(office_id)), language)
 
     async def categories(self, language: str) -> Sequence[Choice]:
-        categories = await self._uow.reference.categories()
-        return [Choice(c.code, getattr(c, f"name_{language}")) for c in categories]
+        return [Choice(c.key, c.name(language)) for c in (await self._snapshot()).categories]
 
     async def services(self, category_code: str, language: str) -> Sequence[Choice]:
-        services = await self._uow.reference.services(category_code)
-        return [Choice(str(s.id), getattr(s, f"name_{language}")) for s in services]
+        services = (await self._snapshot()).services_of(category_code)
+        return [Choice(s.key, s.name(language)) for s in services]
 
     async def record(self, submission: Submission) -> Recorded:
         tags = submission.tags
@@ -180,10 +188,9 @@ class SqlConversationUnit:
         return Recorded(feedback.ref, case.id if isinstance(case, Case) else None)
 
     async def _known_service(self, service_id: int | None) -> int | None:
-        if service_id is None:
+        if service_id is None or str(service_id) not in (await self._snapshot()).services:
             return None
-        service = await self._uow.reference.service(service_id)
-        return service.id if service is not None else None
+        return service_id
 
     async def alert_staff(self, text: str, case_id: int | None, ref: str) -> None:
         if not self._config.staff_chat_id:
@@ -215,9 +222,7 @@ class SqlConversationUnit:
         await self._uow.commit()
 
 
-def _office_info(office: Office | None, language: str) -> OfficeInfo | None:
-    if office is None or not office.active:
+def _office_info(office: Named | None, language: str) -> OfficeInfo | None:
+    if office is None:
         return None
-    return OfficeInfo(
-        office.id, office.code, office.region_code, getattr(office, f"name_{language}")
-    )
+    return OfficeInfo(int(office.key), office.code, office.group, office.name(language))

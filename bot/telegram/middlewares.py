@@ -1,7 +1,8 @@
-"""Per-chat flood control in front of the conversation: a flood never reaches the database."""
+"""Middlewares in front of the conversation: per-chat flood control and per-chat ordering."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,3 +36,36 @@ class FloodMiddleware(BaseMiddleware):
             language = language_from_hint(user.language_code if user else None) or "ru"
             await data["bot"].send_message(chat.id, self._service.text(language, "flood.notice"))
         return None
+
+
+class ChatOrderMiddleware(BaseMiddleware):
+    """Handles one chat's updates one at a time, in arrival order.
+
+    aiogram handles updates concurrently; a citizen's quick taps would otherwise race for the
+    same conversation row. Other chats are not held up. (Across processes the conversation's
+    version check still guards the row.)
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        if chat is None:
+            return await handler(event, data)
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._waiting[chat.id] = self._waiting.get(chat.id, 0) + 1
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            self._waiting[chat.id] -= 1
+            if not self._waiting[chat.id]:  # nobody else queued: forget the chat
+                del self._waiting[chat.id]
+                del self._locks[chat.id]

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.conversation import ConversationService, FloodGuard
 from bot.telegram.handlers import build_router
-from bot.telegram.middlewares import FloodMiddleware
+from bot.telegram.middlewares import ChatOrderMiddleware, FloodMiddleware
 
 log = structlog.get_logger("pikir.telegram")
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -24,6 +24,7 @@ def build_dispatcher(service: ConversationService, guard: FloodGuard) -> Dispatc
     """The dispatcher: flood control first, then the citizen's router. No FSM is used."""
     dispatcher = Dispatcher()
     dispatcher.update.outer_middleware(FloodMiddleware(guard, service))
+    dispatcher.update.outer_middleware(ChatOrderMiddleware())
     dispatcher.include_router(build_router(service))
     return dispatcher
 

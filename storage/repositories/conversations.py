@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Channel, Conversation, ProcessedUpdate, Respondent
+from storage.types import utcnow
 
 
 class ConversationRepository:
@@ -103,11 +106,15 @@ class ConversationRepository:
     async def claim_update(self, channel: Channel, update_key: str) -> bool:
         """Record that an update is being handled; False if it was handled before.
 
-        Runs in a savepoint so that a duplicate does not spoil the surrounding unit of work.
+        One ``INSERT … ON CONFLICT DO NOTHING`` (both dialects have it): a duplicate neither
+        raises nor spoils the surrounding unit of work, and it costs one round trip.
         """
-        try:
-            async with self.session.begin_nested():
-                self.session.add(ProcessedUpdate(channel=channel, update_key=update_key))
-        except IntegrityError:
-            return False
-        return True
+        insert = (
+            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        result = await self.session.execute(
+            insert(ProcessedUpdate)
+            .values(channel=channel, update_key=update_key, created_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1

@@ -35,12 +35,16 @@ def test_typed_commands_become_events() -> None:
 
 def test_flood_guard_notices_once_then_stays_silent_then_recovers() -> None:
     now = [0.0]
-    guard = FloodGuard(rate=1.0, burst=3, clock=lambda: now[0])
+    guard = FloodGuard(rate=1.0, burst=3, clock=lambda: now[0], cooldown=5.0)
     verdicts = [guard.check("chat") for _ in range(6)]
     assert verdicts == [Verdict.ALLOW] * 3 + [Verdict.NOTICE, Verdict.SILENT, Verdict.SILENT]
     assert guard.check("other") is Verdict.ALLOW
-    now[0] = 2.0
-    assert guard.check("chat") is Verdict.ALLOW
+    # A steady stream slower than the burst but never quiet for the cooldown stays silent.
+    for _ in range(10):
+        now[0] += 2.0
+        assert guard.check("chat") is Verdict.SILENT
+    now[0] += 5.0
+    assert [guard.check("chat") for _ in range(3)] == [Verdict.ALLOW] * 3
 
 
 def test_flood_guard_memory_is_bounded() -> None:

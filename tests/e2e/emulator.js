@@ -310,6 +310,9 @@ app.post('/_test/reset', (req, res) => {
 app.use(server.webServer);
 
 const listener = app.listen(port, '127.0.0.1', () => { console.log('ready'); });
+// Longer than the clients' idle keep-alive, so a client never writes to a socket being closed.
+listener.keepAliveTimeout = 120000;
+listener.headersTimeout = 121000;
 const stop = () => listener.close(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
