@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -42,13 +44,53 @@ def client_address(request: web.Request, options: ChatOptions) -> str:
     return request.remote or "unknown"
 
 
+class TokenBuckets:
+    """A plain token bucket per key: ``burst`` at once, ``rate`` a second after that.
+
+    Unlike the conversation's flood guard it never mutes: many phones share one carrier
+    address, and one of them flooding must not silence the others for longer than the flood.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        self._rate = rate
+        self._burst = float(burst)
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, updated)
+
+    def take(self, key: str) -> bool:
+        """Take one token for ``key``; False when there is none left."""
+        now = self._clock()
+        if key not in self._buckets and len(self._buckets) >= self._max_keys:
+            self._forget_full(now)
+        tokens, updated = self._buckets.get(key, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - updated) * self._rate)
+        allowed = tokens >= 1
+        self._buckets[key] = (tokens - 1 if allowed else tokens, now)
+        return allowed
+
+    def _forget_full(self, now: float) -> None:
+        # A bucket that has refilled completely carries no information.
+        full_after = self._burst / self._rate
+        for key in [k for k, (_t, at) in self._buckets.items() if now - at >= full_after]:
+            del self._buckets[key]
+        if len(self._buckets) >= self._max_keys:
+            self._buckets.clear()
+
+
 class RateGuards:
     """The per-conversation and per-address limits, one instance per process."""
 
     def __init__(self, options: ChatOptions) -> None:
         self.chats = FloodGuard(options.flood_per_second, options.flood_burst)
-        self.addresses = FloodGuard(options.ip_per_second, options.ip_burst)
-        self.new_chats = FloodGuard(options.new_chats_per_minute / 60.0, options.new_chats_burst)
+        self.addresses = TokenBuckets(options.ip_per_second, options.ip_burst)
+        self.new_chats = TokenBuckets(options.new_chats_per_minute / 60.0, options.new_chats_burst)
         self._max_sockets = options.max_sockets_per_ip
         self._sockets: Counter[str] = Counter()
 
@@ -57,11 +99,11 @@ class RateGuards:
         verdict = self.chats.check(chat_key)
         if verdict is not Verdict.ALLOW:
             return verdict
-        return self.addresses.check(address)
+        return Verdict.ALLOW if self.addresses.take(address) else Verdict.NOTICE
 
     def new_chat(self, address: str) -> bool:
         """Whether this address may start one more conversation now."""
-        return self.new_chats.check(address) is Verdict.ALLOW
+        return self.new_chats.take(address)
 
     def open_socket(self, address: str) -> bool:
         """Count a socket of this address; False (and not counted) when it has too many."""

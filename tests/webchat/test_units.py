@@ -11,7 +11,7 @@ from aiohttp.test_utils import make_mocked_request
 from bot.web.chrome import language_from_accept
 from bot.web.config import ChatOptions
 from bot.web.frames import OpenFrame, PressFrame, TextFrame, parse_frame, printable
-from bot.web.guards import client_address, origin_allowed
+from bot.web.guards import TokenBuckets, client_address, origin_allowed
 from bot.web.identity import chat_key, new_token, set_token_cookie
 from bot.web.page import office_param
 from bot.web.uploads import sniff_image, strip_jpeg_metadata
@@ -121,3 +121,15 @@ def test_image_types_are_sniffed_and_jpeg_metadata_is_stripped() -> None:
     assert stripped.endswith(original[original.index(b"\xff\xda") :])
     assert strip_jpeg_metadata(b"\xff\xd8\xff\xe1\x00\xff") is None
     assert strip_jpeg_metadata(b"\xff\xd8\xff\xe0\x00\x10JFIF") is None  # cut before the scan
+
+
+def test_address_buckets_limit_without_muting() -> None:
+    now = [0.0]
+    buckets = TokenBuckets(rate=2.0, burst=3, clock=lambda: now[0], max_keys=5)
+    assert [buckets.take("10.0.0.1") for _ in range(4)] == [True, True, True, False]
+    assert buckets.take("10.0.0.2")  # another address has its own budget
+    now[0] = 0.5  # one token back after half a second, however often it was asked for
+    assert buckets.take("10.0.0.1") and not buckets.take("10.0.0.1")
+    for index in range(50):
+        buckets.take(f"192.0.2.{index}")
+    assert len(buckets._buckets) <= 5
