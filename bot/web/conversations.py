@@ -7,6 +7,7 @@ and publishes the new messages to the chat's open pages.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ from bot.conversation import (
 )
 from bot.web.hub import ChatHub, Frame
 from storage.models import Channel, Language, WebAuthor, WebMessage
+from storage.types import utcnow
 from storage.uow import UnitOfWork
 
 CHANNEL = Channel.WEB.value
@@ -58,6 +60,7 @@ class WebConversations:
         self._sessions = sessions
         self._hub = hub
         self._history_limit = history_limit
+        self._questions = LatestQuestions()
 
     @property
     def max_text(self) -> int:
@@ -77,6 +80,9 @@ class WebConversations:
         async with UnitOfWork(self._sessions) as uow:
             history = await uow.web_chat.history(chat_key, self._history_limit)
             conversation = await uow.conversations.get(Channel.WEB, chat_key)
+        latest = next((m for m in reversed(history) if m.author is WebAuthor.BOT), None)
+        if latest is not None:
+            self._questions.put(chat_key, latest.buttons)
         idle = conversation is None or conversation.step == Step.IDLE.value
         needs_start = not history or (office is not None and idle)
         language = next(
@@ -112,24 +118,29 @@ class WebConversations:
             return outcome
         language = Language(outcome.language) if outcome.language else None
         async with UnitOfWork(self._sessions) as uow:
+            await uow.web_chat.skip_disk_wait()
             if isinstance(event, Press):
-                shown = _label_of(await uow.web_chat.latest_from_bot(chat_key), event.data)
+                shown = _label_of(self._questions.get(chat_key), event.data) or _label_of(
+                    _buttons(await uow.web_chat.latest_from_bot(chat_key)), event.data
+                )
             if outcome.erased:
                 await uow.web_chat.erase_chat(chat_key)
                 shown = None
-            rows: list[WebMessage] = []
+            rows: list[dict[str, Any]] = []
             if shown:
-                rows.append(WebMessage(chat_key=chat_key, author=WebAuthor.CITIZEN, text=shown))
-            rows.extend(_bot_message(chat_key, reply, language) for reply in outcome.replies)
-            for row in rows:
-                uow.web_chat.add(row)
-            await uow.web_chat.flush()
+                rows.append(_row(chat_key, WebAuthor.CITIZEN, shown))
+            rows.extend(_bot_row(chat_key, reply, language) for reply in outcome.replies)
+            ids = await uow.web_chat.add_all(rows)
             await uow.commit()
+        for row in reversed(rows):
+            if row["author"] is WebAuthor.BOT:
+                self._questions.put(chat_key, row["buttons"])
+                break
         frame: Frame = {
             "type": "messages",
             "lang": outcome.language,
             "reset": outcome.erased,
-            "messages": [wire(row) for row in rows],
+            "messages": [_wire_row(row, id_) for row, id_ in zip(rows, ids, strict=True)],
         }
         if outcome.notice:
             frame["notice"] = outcome.notice
@@ -184,24 +195,71 @@ def messages_frame(messages: Sequence[WebMessage]) -> Frame:
     return {"type": "messages", "messages": [wire(m) for m in messages]}
 
 
-def _bot_message(chat_key: str, reply: Reply, language: Language | None) -> WebMessage:
+def _row(
+    chat_key: str,
+    author: WebAuthor,
+    text: str,
+    buttons: list[Any] | None = None,
+    expects_text: bool = False,
+    language: Language | None = None,
+) -> dict[str, Any]:
+    """A history row's column values (every row has the same keys, for one INSERT)."""
+    return {
+        "chat_key": chat_key,
+        "author": author,
+        "text": text,
+        "buttons": buttons,
+        "expects_text": expects_text,
+        "language": language,
+        "created_at": utcnow(),
+    }
+
+
+def _bot_row(chat_key: str, reply: Reply, language: Language | None) -> dict[str, Any]:
     buttons = [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]
-    return WebMessage(
-        chat_key=chat_key,
-        author=WebAuthor.BOT,
-        text=reply.text,
-        buttons=buttons or None,
-        expects_text=reply.expects_text,
-        language=language,
-    )
+    return _row(chat_key, WebAuthor.BOT, reply.text, buttons or None, reply.expects_text, language)
 
 
-def _label_of(question: WebMessage | None, data: str) -> str | None:
-    """The label of the button with ``data`` in the latest question (None if it is not there)."""
-    if question is None:
-        return None
-    for row in question.buttons or []:
+def _wire_row(row: dict[str, Any], id_: int) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "from": row["author"].value,
+        "text": row["text"],
+        "buttons": row["buttons"] or [],
+        "expects_text": row["expects_text"],
+    }
+
+
+def _buttons(question: WebMessage | None) -> list[Any] | None:
+    return question.buttons if question is not None else None
+
+
+def _label_of(buttons: list[Any] | None, data: str) -> str | None:
+    """The label of the button with ``data`` among a question's buttons (None if absent)."""
+    for row in buttons or []:
         for button in row:
             if isinstance(button, dict) and button.get("data") == data:
                 return str(button.get("label", ""))[:200] or None
     return None
+
+
+class LatestQuestions:
+    """Each chat's latest buttons, remembered in this process so a press needs no query.
+
+    Bounded; a chat served last by another process is simply looked up in the database.
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._size = size
+        self._buttons: OrderedDict[str, list[Any] | None] = OrderedDict()
+
+    def get(self, chat_key: str) -> list[Any] | None:
+        """The chat's latest buttons, if remembered."""
+        return self._buttons.get(chat_key)
+
+    def put(self, chat_key: str, buttons: list[Any] | None) -> None:
+        """Remember the chat's latest buttons, forgetting the oldest chat when full."""
+        self._buttons[chat_key] = buttons
+        self._buttons.move_to_end(chat_key)
+        if len(self._buttons) > self._size:
+            self._buttons.popitem(last=False)

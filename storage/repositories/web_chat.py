@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,13 +19,25 @@ class WebChatRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, message: WebMessage) -> None:
-        """Start tracking a new message; its id is known after a flush."""
-        self.session.add(message)
+    async def add_all(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert messages (column values, the same keys in each) in one statement; their ids."""
+        if not rows:
+            return []
+        result = await self.session.execute(
+            insert(WebMessage).returning(WebMessage.id, sort_by_parameter_order=True),
+            list(rows),
+        )
+        return list(result.scalars())
 
-    async def flush(self) -> None:
-        """Send pending inserts so that new messages get their ids."""
-        await self.session.flush()
+    async def skip_disk_wait(self) -> None:
+        """Commit this unit of work without waiting for the disk (PostgreSQL only).
+
+        For the chat's history, which is a copy of what the conversation showed: after a crash
+        at worst its last messages are missing, and the conversation (stored durably by the
+        core) shows its current question again on the next event.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     async def history(self, chat_key: str, limit: int) -> Sequence[WebMessage]:
         """The chat's last ``limit`` messages, oldest first."""
