@@ -11,7 +11,7 @@ from sending the answer to receiving the next question. Two runs:
 
 Every finished conversation is checked against the database (one web feedback each).
 
-    uv run python -m bench.webchat [--browsers 500] [--think 1.0] [--ramp 10]
+    uv run python -m bench.webchat [--browsers 500] [--think 3.0] [--ramp 30]
 
 Needs the local PostgreSQL (``PIKIR_BENCH_POSTGRES_URL``); creates and drops its own database.
 """
@@ -217,8 +217,8 @@ async def _web_feedback(url: str) -> int:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--browsers", type=int, default=500)
-    parser.add_argument("--think", type=float, default=1.0, help="mean seconds before a tap")
-    parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which they arrive")
+    parser.add_argument("--think", type=float, default=3.0, help="mean seconds before a tap")
+    parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which they arrive")
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--skip-flat-out", action="store_true")
     args = parser.parse_args()

@@ -34,7 +34,9 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     if not runtime.guards.open_socket(address):
         raise web.HTTPTooManyRequests(text="Too many open chats from this address.")
     socket = web.WebSocketResponse(
-        heartbeat=options.heartbeat_seconds, max_msg_size=options.max_frame_bytes
+        heartbeat=options.heartbeat_seconds,
+        max_msg_size=options.max_frame_bytes,
+        compress=False,  # messages are small; deflate would cost CPU for nothing
     )
     key = chat_key(options.secret_key, token)
     hint = language_from_accept(request.headers.get("Accept-Language"))
