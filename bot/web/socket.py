@@ -108,9 +108,11 @@ class PageSession:
 
     async def _open(self, frame: OpenFrame) -> None:
         self._hint = frame.language or self._hint
+        # Joined before the history is read: a message committed meanwhile is in the history
+        # or arrives as a frame (the page shows each message id once).
+        self._runtime.hub.join(self._key, self._socket)
         opened = await self._conversations.open(self._key, frame.office)
         self._language = opened.language or self._hint or self._language
-        self._runtime.hub.join(self._key, self._socket)
         self._opened = True
         await self._send({"type": "history", "lang": opened.language, "messages": opened.messages})
         if opened.needs_start:

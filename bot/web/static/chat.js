@@ -117,10 +117,19 @@
 
   function onFrame(frame) {
     if (frame.type === 'history') {
+      // Messages that arrived while the history was on its way are newer: keep them after it.
+      const newest = frame.messages.length ? frame.messages[frame.messages.length - 1].id : 0;
+      const later = [...log.children].filter((bubble) => Number(bubble.dataset.id) > newest);
       log.replaceChildren();
       shown.clear();
       applyLanguage(frame.lang);
       showMessages(frame.messages);
+      for (const bubble of later) {
+        shown.add(Number(bubble.dataset.id));
+        log.append(bubble);
+      }
+      const groups = [...log.querySelectorAll('.buttons')];
+      for (const group of groups.slice(0, -1)) group.remove();  // only the latest question's
       setStatus('');
     } else if (frame.type === 'messages') {
       if (frame.reset) {
