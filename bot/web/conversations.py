@@ -118,7 +118,8 @@ class WebConversations:
             return outcome
         language = Language(outcome.language) if outcome.language else None
         async with UnitOfWork(self._sessions) as uow:
-            await uow.web_chat.skip_disk_wait()
+            if not outcome.erased:  # an erasure must be durable; the rest is a copy
+                await uow.web_chat.skip_disk_wait()
             if isinstance(event, Press):
                 shown = _label_of(self._questions.get(chat_key), event.data) or _label_of(
                     _buttons(await uow.web_chat.latest_from_bot(chat_key)), event.data
