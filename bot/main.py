@@ -7,6 +7,7 @@ panel and scheduler into one process. Every other module receives what it needs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -17,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 import structlog
+from aiogram import Bot
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete
@@ -24,9 +26,21 @@ from sqlalchemy import delete
 from admin.app import create_admin_app
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
 from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
+from bot.conversation import ConversationService, FloodGuard, Limits, Translator
 from bot.logging_setup import configure_logging
+from bot.outbox import OutboxWorker, RateLimiter, Sender
+from bot.persistence import SqlUnits
+from bot.persistence.conversation_store import StoreConfig
 from bot.settings import Settings, SettingsError, load_settings
-from bot.web.app import create_chat_app
+from bot.tagging import ClassifierTagger
+from bot.telegram.client import create_bot
+from bot.telegram.runtime import add_webhook, build_dispatcher, polling_context
+from bot.telegram.sender import TelegramSender
+from bot.web.app import build_runtime as build_chat_runtime
+from bot.web.app import create_chat_app, web_sender
+from bot.web.config import ChatOptions
+from bot.web.guards import origin_of
+from bot.web.runtime import ChatRuntime
 from storage.database import Database, DatabaseUnavailable
 from storage.feedback_export import write_feedback
 from storage.models import ProcessedUpdate, StaffRole
@@ -39,6 +53,11 @@ log = structlog.get_logger("pikir")
 DATABASE = web.AppKey("database", Database)
 SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+TELEGRAM_BOT = web.AppKey("telegram_bot", Bot)
+OUTBOX = web.AppKey("outbox", OutboxWorker)
+WEB_CHAT = web.AppKey("web_chat", ChatRuntime)
+# Where web chat photos are stored, relative to the data directory (retention erases them).
+WEB_UPLOADS = "uploads/web"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -59,9 +78,101 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     app.router.add_get("/healthz", healthz)
-    app.add_subapp("/chat", create_chat_app(database))
+    secret_key = ensure_secret_key(settings.data_dir, _secret(settings))
+    service = conversation_service(settings, database, secret_key)
+    chat = build_chat_runtime(service, database.sessions, chat_options(settings, secret_key))
+    senders: dict[str, Sender] = {"web": web_sender(chat, database.sessions)}
+    if settings.telegram.token is not None:
+        senders["telegram"] = _wire_telegram(app, settings, service)
+    app[OUTBOX] = OutboxWorker(
+        database.sessions,
+        senders,
+        RateLimiter(settings.telegram.rate_per_second, settings.telegram.per_chat_interval),
+    )
+    app.cleanup_ctx.append(_outbox_ctx)
+    app[WEB_CHAT] = chat
+    app.add_subapp("/chat", create_chat_app(chat))
     app.add_subapp("/admin", create_admin_app(database))
     return app
+
+
+def chat_options(settings: Settings, secret_key: bytes) -> ChatOptions:
+    """The web chat's options from the settings."""
+    webchat = settings.webchat
+    return ChatOptions(
+        secret_key=secret_key,
+        public_origin=origin_of(settings.http.public_url),
+        uploads_dir=settings.data_dir / WEB_UPLOADS,
+        upload_prefix=WEB_UPLOADS,
+        flood_per_second=webchat.flood_per_second,
+        flood_burst=webchat.flood_burst,
+        ip_per_second=webchat.ip_per_second,
+        ip_burst=webchat.ip_burst,
+        new_chats_per_minute=webchat.new_chats_per_minute,
+        new_chats_burst=webchat.new_chats_burst,
+        max_sockets_per_ip=webchat.max_sockets_per_ip,
+        max_frame_bytes=webchat.max_frame_bytes,
+        max_photo_bytes=Limits().max_photo_bytes,
+        cookie_days=webchat.cookie_days,
+        allowed_origins=tuple(webchat.allowed_origins),
+        embed_origins=tuple(webchat.embed_origins),
+        trust_forwarded_for=webchat.trust_forwarded_for,
+    )
+
+
+def conversation_service(
+    settings: Settings, database: Database, secret_key: bytes
+) -> ConversationService:
+    """The citizen's conversation core on the database, with the classifier if it loads."""
+    store = StoreConfig(
+        secret_key=secret_key,
+        staff_chat_id=settings.telegram.staff_chat_id,
+        timezone=settings.reports.timezone,
+        sla_hours=settings.sla.model_dump(),
+    )
+    tagger = (
+        ClassifierTagger.load(settings.classifier.artifacts_dir)
+        if settings.classifier.enabled
+        else None
+    )
+    return ConversationService(
+        SqlUnits(database.sessions, store),
+        Translator.load(),
+        tagger,
+        case_url=f"{settings.http.public_url.rstrip('/')}/admin/cases",
+    )
+
+
+def _wire_telegram(
+    app: web.Application, settings: Settings, service: ConversationService
+) -> TelegramSender:
+    """The bot (polling or webhook); returns the outbox's sender for the Telegram channel."""
+    telegram = settings.telegram
+    assert telegram.token is not None
+    bot = create_bot(telegram.token.get_secret_value(), telegram.api_url)
+    guard = FloodGuard(telegram.flood_per_second, telegram.flood_burst)
+    dispatcher = build_dispatcher(service, guard)
+    app[TELEGRAM_BOT] = bot
+    if telegram.mode == "webhook":
+        assert telegram.webhook_url is not None and telegram.webhook_secret is not None
+        add_webhook(
+            app,
+            bot,
+            dispatcher,
+            url=telegram.webhook_url,
+            secret=telegram.webhook_secret.get_secret_value(),
+        )
+    else:
+        app.cleanup_ctx.append(polling_context(bot, dispatcher))
+    return TelegramSender(bot)
+
+
+async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[OUTBOX].run(), name="outbox")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -99,6 +210,16 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
             misfire_grace_time=3600,
             max_instances=1,
         )
+        scheduler.add_job(
+            purge_web_history,
+            "interval",
+            hours=6,
+            args=[app[WEB_CHAT], settings.retention.days],
+            id="purge_web_history",
+            coalesce=True,
+            misfire_grace_time=3600,
+            max_instances=1,
+        )
         scheduler.start()
         log.info("scheduler.started", jobs=[job.id for job in scheduler.get_jobs()])
     yield
@@ -114,6 +235,11 @@ async def purge_processed_updates(database: Database, keep: timedelta = timedelt
         )
         await uow.commit()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def purge_web_history(chat: ChatRuntime, days: int) -> int:
+    """Forget web chat history older than the retention period; the feedback rows stay."""
+    return await chat.conversations.purge(utcnow() - timedelta(days=days))
 
 
 async def healthz(request: web.Request) -> web.Response:

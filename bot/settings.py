@@ -6,6 +6,7 @@ part it needs. Secrets are ``SecretStr`` so they never appear in logs or reprs.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,6 +53,9 @@ class TelegramSettings(BaseModel):
     bot_username: str | None = None
     rate_per_second: float = Field(default=30.0, gt=0, le=1000)
     per_chat_interval: float = Field(default=1.0, ge=0, le=60)
+    # Per-chat flood control of incoming updates: a whole feedback fits in one burst.
+    flood_per_second: float = Field(default=2.0, gt=0, le=100)
+    flood_burst: int = Field(default=20, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _webhook_complete(self) -> TelegramSettings:
@@ -63,6 +67,36 @@ class TelegramSettings(BaseModel):
                     "webhook mode needs PIKIR_TELEGRAM__WEBHOOK_SECRET of at least 16 characters"
                 )
         return self
+
+
+class WebChatSettings(BaseModel):
+    """The citizens' web chat at ``/chat``: limits, cookie and who may embed it."""
+
+    # Per conversation: a whole feedback fits in one burst, a script does not.
+    flood_per_second: float = Field(default=2.0, gt=0, le=1000)
+    flood_burst: int = Field(default=20, ge=1, le=100_000)
+    # Per client address: generous, since many phones share one carrier address (CGNAT).
+    ip_per_second: float = Field(default=20.0, gt=0, le=100_000)
+    ip_burst: int = Field(default=200, ge=1, le=1_000_000)
+    new_chats_per_minute: float = Field(default=30.0, gt=0, le=1_000_000)
+    new_chats_burst: int = Field(default=60, ge=1, le=1_000_000)
+    max_sockets_per_ip: int = Field(default=200, ge=1, le=1_000_000)
+    max_frame_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
+    cookie_days: int = Field(default=180, ge=1, le=3650)
+    # Origins (scheme://host[:port]) besides the public URL's whose pages may open the socket.
+    allowed_origins: list[str] = Field(default_factory=list)
+    # Sites that may show the chat in the embeddable widget (CSP frame-ancestors).
+    embed_origins: list[str] = Field(default_factory=list)
+    # Behind a reverse proxy: take the client address from the last X-Forwarded-For entry.
+    trust_forwarded_for: bool = False
+
+    @field_validator("allowed_origins", "embed_origins")
+    @classmethod
+    def _origins(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", value):
+                raise ValueError(f"{value!r} is not an origin like https://example.kz")
+        return values
 
 
 class SecuritySettings(BaseModel):
@@ -136,6 +170,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    webchat: WebChatSettings = Field(default_factory=WebChatSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)

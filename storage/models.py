@@ -103,6 +103,14 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class WebAuthor(enum.StrEnum):
+    """Who wrote a message of a web chat's history."""
+
+    CITIZEN = "citizen"
+    BOT = "bot"
+    STAFF = "staff"
+
+
 class StaffRole(enum.StrEnum):
     """Staff roles; see DESIGN.md, "Staff side"."""
 
@@ -400,6 +408,33 @@ class OutboxMessage(TimestampMixin, Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WebMessage(Base):
+    """One message of a web chat's history, so that a reloaded page shows the conversation.
+
+    ``chat_key`` is the web conversation's key (a keyed hash of the browser's cookie, never the
+    cookie itself). Bot messages keep their buttons so the latest question can be shown again;
+    a staff reply keeps the id of the outbox row it delivered, so a redelivery adds nothing.
+    """
+
+    __tablename__ = "web_messages"
+    __table_args__ = (
+        Index("ix_web_messages_chat", "chat_key", "id"),
+        Index("ix_web_messages_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    chat_key: Mapped[str] = mapped_column(String(64))
+    author: Mapped[WebAuthor] = mapped_column(_enum(WebAuthor, "web_author"))
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    expects_text: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[Language | None] = mapped_column(_enum(Language, "language"), nullable=True)
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", ondelete="SET NULL"), unique=True, nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class StaffUser(TimestampMixin, Base):

@@ -16,6 +16,7 @@ from storage.repositories.feedback import FeedbackRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.reference import ReferenceRepository
 from storage.repositories.staff import StaffRepository
+from storage.repositories.web_chat import WebChatRepository
 
 
 class UnitOfWork:
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.staff = StaffRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.web_chat = WebChatRepository(self.session)
         return self
 
     async def __aexit__(

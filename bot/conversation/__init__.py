@@ -1,0 +1,112 @@
+"""The citizen's conversation, once, for every channel (Telegram, the web chat).
+
+The core imports no aiogram, aiohttp or SQLAlchemy (``lint-imports`` checks it); it talks to the
+database and the classifier only through the ports in :mod:`bot.conversation.ports`.
+
+Public API (stable; adapters use only these names)::
+
+    service = ConversationService(units, Translator.load(), tagger, case_url=..., limits=Limits())
+    outcome = await service.handle(Incoming(channel, chat_key, user_key, event,
+                                            update_key=..., language_hint=...))
+
+Events in (``bot.conversation.events``), for one ``(channel, chat_key)``:
+
+* ``Start(office_code=None)`` — the chat was opened (``/start``, ``/start AST-01`` from a QR
+  code's deep link, ``/chat?office=AST-01`` on the web). An unknown code gets a friendly note,
+  then the normal flow.
+* ``Text(text)`` — typed text (searches offices at the office steps; the complaint at the text
+  step; cut to ``Limits.max_text`` with a notice).
+* ``Press(data)`` — a button press, with the button's ``data`` exactly as rendered.
+* ``Command(name, args)`` — ``help``, ``status``, ``corruption``, ``language``, ``cancel``,
+  ``back``, ``erase`` (aliases ``forget``, ``delete``); anything else is answered as unknown.
+  ``parse_text("/status PK-1")`` turns a typed line into the right event.
+* ``Photo(file_ref, size, content_type, caption)`` — a photo (a Telegram ``file_id`` or the
+  path of a stored upload).
+
+``update_key`` makes redelivery harmless: the second delivery returns ``Outcome(duplicate=True)``.
+
+Replies out (``bot.conversation.replies``): an ``Outcome`` with ``replies: list[Reply]`` in
+order and an optional ``notice`` (a short toast for a press, e.g. "out of date"). Each ``Reply``
+has ``text`` (plain text, never markup: a channel must escape it for HTML), ``buttons`` (rows of
+``Button(label, data)``; ``data`` ≤ 64 bytes and carries the conversation's version, so presses
+on old messages are detected and answered as stale), ``expects_text`` (the step wants typed
+text), and ``edit`` (replace the message whose button was pressed instead of sending a new one).
+``Outcome.submitted_ref`` is the reference number when this event recorded a feedback; the
+feedback is committed before ``handle`` returns.
+``Outcome.language`` is the language the conversation talks in after the event;
+``Outcome.erased`` is True when the citizen has just erased their data.
+
+For a channel's own texts (a flood notice, an error apology): ``service.text(lang, id)``;
+``FloodGuard`` is the per-chat rate limit an adapter applies before calling ``handle``.
+"""
+
+from bot.conversation.events import (
+    LANGUAGES,
+    Command,
+    Event,
+    Incoming,
+    Photo,
+    Press,
+    Start,
+    Text,
+    language_from_hint,
+    parse_text,
+)
+from bot.conversation.flood import FloodGuard, Verdict
+from bot.conversation.i18n import Translator
+from bot.conversation.ports import (
+    CaseState,
+    Choice,
+    ConversationUnit,
+    OfficeInfo,
+    PhotoRef,
+    Recorded,
+    RespondentInfo,
+    StateConflict,
+    StoredState,
+    Submission,
+    TaggerPort,
+    TagResult,
+    UnitFactory,
+)
+from bot.conversation.replies import MAX_CALLBACK_BYTES, Button, Outcome, Reply
+from bot.conversation.service import ConversationService
+from bot.conversation.state import CRITERIA, Step
+from bot.conversation.turn import Limits
+
+__all__ = [
+    "CRITERIA",
+    "LANGUAGES",
+    "MAX_CALLBACK_BYTES",
+    "Button",
+    "CaseState",
+    "Choice",
+    "Command",
+    "ConversationService",
+    "ConversationUnit",
+    "Event",
+    "FloodGuard",
+    "Incoming",
+    "Limits",
+    "OfficeInfo",
+    "Outcome",
+    "Photo",
+    "PhotoRef",
+    "Press",
+    "Recorded",
+    "Reply",
+    "RespondentInfo",
+    "Start",
+    "StateConflict",
+    "Step",
+    "StoredState",
+    "Submission",
+    "TagResult",
+    "TaggerPort",
+    "Text",
+    "Translator",
+    "UnitFactory",
+    "Verdict",
+    "language_from_hint",
+    "parse_text",
+]

@@ -1,19 +1,82 @@
-"""The web chat sub-app mounted at ``/chat``."""
+"""The web chat sub-app mounted at ``/chat``: page, socket, upload, widget, static files."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.database import Database
+from bot.conversation import ConversationService
+from bot.web.config import ChatOptions
+from bot.web.conversations import WebConversations, messages_frame
+from bot.web.guards import RateGuards
+from bot.web.hub import ChatHub, StaffRelay
+from bot.web.page import chat_page, widget_script
+from bot.web.runtime import RUNTIME, TEMPLATES, WIDGET_SOURCE, ChatRuntime
+from bot.web.sender import WebSender
+from bot.web.socket import chat_socket
+from bot.web.uploads import upload_photo
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+TEMPLATES_DIR = HERE / "templates"
 
 
-def create_chat_app(database: Database) -> web.Application:
-    """The web chat application (the conversation over HTTP/WebSocket)."""
-    app = web.Application()
-    app.router.add_get("", _unavailable)
-    app.router.add_get("/", _unavailable)
+def build_runtime(
+    service: ConversationService,
+    sessions: async_sessionmaker[AsyncSession],
+    options: ChatOptions,
+) -> ChatRuntime:
+    """The web chat's parts for one process (the composition root also takes its sender)."""
+    hub = ChatHub()
+    conversations = WebConversations(service, sessions, hub, history_limit=options.history_limit)
+    relay = StaffRelay(
+        hub,
+        conversations.staff_replies_after,
+        conversations.last_id,
+        messages_frame,
+        interval=options.relay_interval,
+    )
+    return ChatRuntime(options, conversations, hub, relay, RateGuards(options))
+
+
+def web_sender(runtime: ChatRuntime, sessions: async_sessionmaker[AsyncSession]) -> WebSender:
+    """The outbox sender of the web channel, waking this process's live relay."""
+    return WebSender(sessions, runtime.conversations.text, runtime.relay.wake)
+
+
+def create_chat_app(runtime: ChatRuntime) -> web.Application:
+    """The web chat application; mount it at ``/chat``."""
+    app = web.Application(client_max_size=runtime.options.max_photo_bytes + 64 * 1024)
+    app[RUNTIME] = runtime
+    app[WIDGET_SOURCE] = (TEMPLATES_DIR / "widget.js").read_text(encoding="utf-8")
+    templates = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        app_key=TEMPLATES,
+    )
+    # tojson still escapes <, >, & and ' for HTML; the texts themselves may stay readable.
+    templates.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    app.router.add_get("", chat_page, name="page")
+    app.router.add_get("/", chat_page)
+    app.router.add_get("/ws", chat_socket, name="socket")
+    app.router.add_post("/upload", upload_photo, name="upload")
+    app.router.add_get("/widget.js", widget_script, name="widget")
+    app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
+    app.cleanup_ctx.append(_relay_ctx)
     return app
 
 
-async def _unavailable(request: web.Request) -> web.Response:
-    return web.Response(status=503, text="The web chat is not available yet.")
+async def _relay_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[RUNTIME].relay.run(), name="webchat-relay")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Channel, Conversation, ProcessedUpdate, Respondent
+from storage.types import utcnow
 
 
 class ConversationRepository:
@@ -35,6 +40,33 @@ class ConversationRepository:
         """Start tracking a new conversation."""
         self.session.add(conversation)
 
+    async def insert_new(self, conversation: Conversation) -> bool:
+        """Insert a first conversation for a chat; False if another process inserted it first."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(conversation)
+        except IntegrityError:
+            return False
+        return True
+
+    async def save_if_version(
+        self,
+        conversation_id: int,
+        expected_version: int,
+        *,
+        step: str,
+        data: dict[str, Any],
+        respondent_id: int | None,
+    ) -> bool:
+        """Store a new state only if nobody saved since ``expected_version`` was read."""
+        result = await self.session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.version == expected_version)
+            .values(step=step, data=data, respondent_id=respondent_id, version=expected_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
     async def get_respondent(self, channel: Channel, subject_hash: str) -> Respondent | None:
         """The respondent known by this pseudonym on this channel."""
         return await self.session.scalar(
@@ -47,14 +79,42 @@ class ConversationRepository:
         """Start tracking a new respondent."""
         self.session.add(respondent)
 
+    async def respondent_by_id(self, respondent_id: int) -> Respondent | None:
+        """The respondent with this id, if it still exists."""
+        return await self.session.get(Respondent, respondent_id)
+
+    async def get_or_add_respondent(self, channel: Channel, subject_hash: str) -> Respondent:
+        """The respondent with this pseudonym, created if new (safe against a parallel insert)."""
+        known = await self.get_respondent(channel, subject_hash)
+        if known is not None:
+            return known
+        respondent = Respondent(channel=channel, subject_hash=subject_hash)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(respondent)
+        except IntegrityError:
+            known = await self.get_respondent(channel, subject_hash)
+            if known is None:
+                raise
+            return known
+        return respondent
+
+    async def delete_respondent(self, respondent_id: int) -> None:
+        """Delete a respondent; conversations and feedback keep their rows, unlinked."""
+        await self.session.execute(delete(Respondent).where(Respondent.id == respondent_id))
+
     async def claim_update(self, channel: Channel, update_key: str) -> bool:
         """Record that an update is being handled; False if it was handled before.
 
-        Runs in a savepoint so that a duplicate does not spoil the surrounding unit of work.
+        One ``INSERT … ON CONFLICT DO NOTHING`` (both dialects have it): a duplicate neither
+        raises nor spoils the surrounding unit of work, and it costs one round trip.
         """
-        try:
-            async with self.session.begin_nested():
-                self.session.add(ProcessedUpdate(channel=channel, update_key=update_key))
-        except IntegrityError:
-            return False
-        return True
+        insert = (
+            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        result = await self.session.execute(
+            insert(ProcessedUpdate)
+            .values(channel=channel, update_key=update_key, created_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1

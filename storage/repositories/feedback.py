@@ -6,11 +6,12 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Case, Feedback, Tag
+from storage.models import Attachment, Case, Feedback, Tag
+from storage.types import utcnow
 
 # Crockford's alphabet without look-alikes (no I, L, O, U) so a reference can be read aloud.
 _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -87,6 +88,33 @@ class FeedbackRepository:
             for row in rows:
                 yield row
             last_id = rows[-1].id
+
+    async def erase_respondent(self, respondent_id: int) -> int:
+        """Erase a respondent's free text and attachments and unlink their feedback.
+
+        Ratings, criteria, tags and cases stay, so the aggregates keep their numbers
+        (``has_text`` still says a text was given). Returns how many feedbacks were touched.
+        """
+        now = utcnow()
+        ids = (
+            await self.session.scalars(
+                select(Feedback.id).where(Feedback.respondent_id == respondent_id)
+            )
+        ).all()
+        if not ids:
+            return 0
+        await self.session.execute(
+            update(Attachment)
+            .where(Attachment.feedback_id.in_(ids), Attachment.erased_at.is_(None))
+            .values(location=None, erased_at=now)
+        )
+        await self.session.execute(
+            update(Feedback)
+            .where(Feedback.id.in_(ids))
+            .values(text=None, text_erased_at=now, respondent_id=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return len(ids)
 
     def add_tag(self, tag: Tag) -> None:
         """Attach a tag row."""

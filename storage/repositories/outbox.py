@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Channel, OutboxMessage, OutboxStatus
+from storage.types import utcnow
 
 
 class OutboxRepository:
@@ -40,3 +44,74 @@ class OutboxRepository:
         )
         self.session.add(message)
         return message
+
+    async def claim_due(
+        self, channels: Sequence[Channel], now: datetime, limit: int
+    ) -> list[OutboxMessage]:
+        """Take up to ``limit`` due pending messages for sending, oldest first.
+
+        They become ``sending`` with one more attempt counted. On PostgreSQL rows another
+        worker is claiming are skipped, so several processes never send the same message.
+        """
+        rows = (
+            await self.session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                    OutboxMessage.channel.in_(list(channels)),
+                )
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            row.status = OutboxStatus.SENDING
+            row.attempts += 1
+            row.updated_at = now
+        return list(rows)
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None:
+        """The message was delivered."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status=OutboxStatus.SENT, sent_at=now, updated_at=now, last_error=None)
+        )
+
+    async def reschedule(
+        self, message_id: int, next_attempt_at: datetime, error: str, *, count_attempt: bool
+    ) -> None:
+        """Try again at ``next_attempt_at``; a rate-limit wait does not count as an attempt."""
+        values: dict[str, Any] = {
+            "status": OutboxStatus.PENDING,
+            "next_attempt_at": next_attempt_at,
+            "last_error": error[:500],
+            "updated_at": utcnow(),
+        }
+        if not count_attempt:
+            values["attempts"] = OutboxMessage.attempts - 1
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+        )
+
+    async def mark_failed(self, message_id: int, error: str) -> None:
+        """Give up on the message (final failure or too many attempts)."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status=OutboxStatus.FAILED, last_error=error[:500], updated_at=utcnow())
+        )
+
+    async def release_stuck(self, claimed_before: datetime) -> int:
+        """Put back messages left ``sending`` by a process that died before finishing them."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.updated_at < claimed_before,
+            )
+            .values(status=OutboxStatus.PENDING, updated_at=utcnow())
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

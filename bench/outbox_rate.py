@@ -1,0 +1,109 @@
+"""Outbox delivery rate to the Bot API emulator with Telegram's limits switched on.
+
+The emulator answers 429 when more than 30 messages a second (or more than one a second to one
+chat) arrive; the worker should deliver at the configured limit without tripping it.
+
+    uv run python -m bench.outbox_rate [--messages 600] [--chats 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from bench._common import throwaway_database
+from bot.outbox import OutboxWorker, RateLimiter
+from bot.telegram.client import create_bot
+from bot.telegram.sender import TelegramSender
+from storage.models import Channel, OutboxMessage, OutboxStatus
+from storage.uow import UnitOfWork
+
+EMULATOR = Path(__file__).resolve().parent.parent / "tests" / "e2e" / "emulator.js"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _call(base: str, path: str, body: dict[str, object] | None = None) -> object:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        base + path, data=data, headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
+        return json.loads(response.read())["result"]
+
+
+async def run(messages: int, chats: int, rate: float, backend: str) -> None:
+    port = _free_port()
+    emulator = subprocess.Popen(
+        ["node", str(EMULATOR), str(port)], stdout=subprocess.PIPE, text=True
+    )
+    assert emulator.stdout is not None and "ready" in emulator.stdout.readline()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _call(base, "/_test/limits", {"global_per_second": 30, "per_chat_interval": 1})
+        async with throwaway_database(backend) as database:
+            async with UnitOfWork(database.sessions) as uow:
+                for index in range(messages):
+                    uow.outbox.enqueue(
+                        channel=Channel.TELEGRAM,
+                        address=str(1000 + index % chats),
+                        kind="reply",
+                        text=f"Answer number {index}",
+                    )
+                await uow.commit()
+            bot = create_bot("123456:BENCH", base)
+            worker = OutboxWorker(
+                database.sessions, {"telegram": TelegramSender(bot)}, RateLimiter(rate, 1.0)
+            )
+            started = time.perf_counter()
+            task = asyncio.create_task(worker.run())
+            while True:
+                await asyncio.sleep(0.2)
+                async with UnitOfWork(database.sessions) as uow:
+                    rows = (
+                        await uow.session.scalars(
+                            OutboxMessage.__table__.select()
+                            .with_only_columns(OutboxMessage.status)
+                            .where(OutboxMessage.status != OutboxStatus.SENT)
+                        )
+                    ).all()
+                if not rows:
+                    break
+            elapsed = time.perf_counter() - started
+            task.cancel()
+            await bot.session.close()
+        stats = _call(base, "/_test/stats")
+        assert isinstance(stats, dict)
+        print(
+            f"{backend:10s} {messages} messages to {chats} chats in {elapsed:5.1f}s: "
+            f"{messages / elapsed:5.1f} msg/s (limit {rate:.0f}/s), "
+            f"429 answers: {stats['rejected429']}",
+            flush=True,
+        )
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=600)
+    parser.add_argument("--chats", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=29.0)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
+    args = parser.parse_args()
+    asyncio.run(run(args.messages, args.chats, args.rate, args.backend))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""The ports the core needs, as protocols: persistence (one unit of work per event) and tagging.
+
+Implementations live outside the core (``bot.persistence``, ``bot.tagging``); tests may use any
+object with these methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class StateConflict(Exception):
+    """Another process saved the same conversation in between; the event is handled again."""
+
+
+@dataclass
+class StoredState:
+    """A conversation as stored: ``version`` increases by one on every save."""
+
+    step: str
+    data: dict[str, Any]
+    version: int
+
+
+@dataclass(frozen=True)
+class RespondentInfo:
+    """The pseudonymous citizen behind a chat."""
+
+    id: int
+    language: str | None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An entry of a list the citizen picks from: its key and its name in their language."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class OfficeInfo:
+    """An office known by code or id, with its name in the requested language."""
+
+    id: int
+    code: str
+    region_code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TagResult:
+    """The tagger's answer for one text."""
+
+    scores: Mapping[str, float]
+    labels: frozenset[str]
+    model_version: str
+
+
+@dataclass(frozen=True)
+class PhotoRef:
+    """A photo to keep with the feedback."""
+
+    file_ref: str
+    size: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A finished feedback, ready to be recorded."""
+
+    channel: str
+    language: str
+    respondent_id: int
+    reply_address: str | None
+    office_id: int | None
+    region_code: str | None
+    service_id: int | None
+    rating: int | None
+    criteria: Mapping[str, bool | None]
+    text: str | None
+    is_direct_report: bool
+    consent_contact: bool
+    tags: TagResult | None
+    photos: Sequence[PhotoRef] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording a feedback produced: its reference and, if flagged, its case id."""
+
+    ref: str
+    case_id: int | None
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """What ``/status`` shows: the state of a feedback's case, never its text."""
+
+    ref: str
+    status: str  # "received" when not flagged, else the case status
+    has_answer: bool
+
+
+class ConversationUnit(Protocol):
+    """Everything one event may read or change; nothing is durable until :meth:`commit`."""
+
+    async def claim_update(self, channel: str, update_key: str) -> bool:
+        """Record the delivery; False if it was handled before."""
+        ...
+
+    async def load_state(self, channel: str, chat_key: str) -> StoredState | None:
+        """The chat's conversation (locked until the unit ends, where the database can)."""
+        ...
+
+    async def save_state(
+        self, channel: str, chat_key: str, state: StoredState, respondent_id: int | None
+    ) -> None:
+        """Store ``state``, whose version is one more than the loaded one (or 1 if new).
+
+        Raises :class:`StateConflict` if someone else saved in between.
+        """
+        ...
+
+    async def respondent(self, channel: str, user_key: str) -> RespondentInfo:
+        """The respondent of this channel user, created on first contact."""
+        ...
+
+    async def set_language(self, respondent_id: int, language: str) -> None:
+        """Remember the respondent's language for the next visit."""
+        ...
+
+    async def regions(self, language: str) -> Sequence[Choice]:
+        """All regions."""
+        ...
+
+    async def offices(self, region_code: str, language: str) -> Sequence[Choice]:
+        """The active offices of a region (key = office id)."""
+        ...
+
+    async def search_offices(self, needle: str, language: str, limit: int) -> Sequence[Choice]:
+        """Active offices whose code, name or address contains ``needle`` (key = office id)."""
+        ...
+
+    async def office_by_code(self, code: str, language: str) -> OfficeInfo | None:
+        """The active office with this QR code, if any."""
+        ...
+
+    async def office(self, office_id: int, language: str) -> OfficeInfo | None:
+        """The active office with this id, if any."""
+        ...
+
+    async def categories(self, language: str) -> Sequence[Choice]:
+        """The service categories (key = category code)."""
+        ...
+
+    async def services(self, category_code: str, language: str) -> Sequence[Choice]:
+        """The active services of a category (key = service id)."""
+        ...
+
+    async def record(self, submission: Submission) -> Recorded:
+        """Add the feedback (with tags, photos, case); its id and ref are known on return."""
+        ...
+
+    async def alert_staff(self, text: str, case_id: int | None, ref: str) -> None:
+        """Queue an alert to the staff chat (a no-op when no staff chat is configured)."""
+        ...
+
+    async def case_state(self, ref: str) -> CaseState | None:
+        """The state of the feedback with this reference, if it exists."""
+        ...
+
+    async def erase_respondent(self, respondent_id: int) -> int:
+        """Delete the respondent's texts, photos and the link to them; how many feedbacks."""
+        ...
+
+    async def commit(self) -> None:
+        """Make the event's changes durable."""
+        ...
+
+
+class UnitFactory(Protocol):
+    """Opens one :class:`ConversationUnit` per event: ``async with units() as unit: ...``."""
+
+    def __call__(self) -> AbstractAsyncContextManager[ConversationUnit]: ...
+
+
+class TaggerPort(Protocol):
+    """Tags a complaint's text with the classifier's labels."""
+
+    def tag(self, text: str) -> TagResult | None:
+        """The tags of ``text``, or None when no classifier is available."""
+        ...

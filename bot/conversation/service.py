@@ -1,0 +1,88 @@
+"""The conversation service: one event in, what to show out, state kept in the database."""
+
+from __future__ import annotations
+
+from bot.conversation.events import Incoming
+from bot.conversation.flow import Flow
+from bot.conversation.i18n import Translator
+from bot.conversation.ports import StateConflict, StoredState, TaggerPort, UnitFactory
+from bot.conversation.replies import Outcome
+from bot.conversation.state import Draft, Step
+from bot.conversation.turn import Limits, Turn
+
+CONFLICT_RETRIES = 5
+
+
+class ConversationService:
+    """Handles citizens' events for any channel; see the package docstring for the contract."""
+
+    def __init__(
+        self,
+        units: UnitFactory,
+        translator: Translator,
+        tagger: TaggerPort | None = None,
+        *,
+        case_url: str = "/admin/cases",
+        limits: Limits | None = None,
+    ) -> None:
+        self._units = units
+        self.translator = translator
+        self.limits = limits or Limits()
+        self._flow = Flow(tagger, self.limits, case_url)
+
+    async def handle(self, incoming: Incoming) -> Outcome:
+        """Apply one event in one unit of work and return what to show.
+
+        The state, the feedback (on submission) and the delivery record are committed before
+        this returns, so a receipt is only ever shown for a stored feedback. A redelivered
+        event (same ``update_key``) returns an outcome with ``duplicate=True`` and no replies.
+        """
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return await self._handle_once(incoming)
+            except StateConflict:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _handle_once(self, incoming: Incoming) -> Outcome:
+        async with self._units() as unit:
+            channel, chat = incoming.channel, incoming.chat_key
+            if incoming.update_key is not None and not await unit.claim_update(
+                channel, incoming.update_key
+            ):
+                return Outcome(duplicate=True)
+            respondent = await unit.respondent(channel, incoming.user_key)
+            stored = await unit.load_state(channel, chat)
+            turn = Turn(
+                unit=unit,
+                incoming=incoming,
+                translator=self.translator,
+                respondent_id=respondent.id,
+                respondent_language=respondent.language,
+                step=_step(stored),
+                draft=Draft.from_data(stored.data) if stored else Draft(),
+                stored_version=stored.version if stored else 0,
+            )
+            await self._flow.handle(turn, incoming.event)
+            await unit.save_state(
+                channel,
+                chat,
+                StoredState(turn.step.value, turn.draft.to_data(), turn.version),
+                turn.respondent_id,
+            )
+            await unit.commit()
+        return turn.outcome()
+
+    def text(self, language: str, message_id: str, **params: object) -> str:
+        """A citizen-facing text outside a conversation (an adapter's flood notice, errors)."""
+        return self.translator.text(language, message_id, **params)
+
+
+def _step(stored: StoredState | None) -> Step:
+    if stored is None:
+        return Step.IDLE
+    try:
+        return Step(stored.step)
+    except ValueError:
+        return Step.IDLE

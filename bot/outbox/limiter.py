@@ -1,0 +1,48 @@
+"""Telegram's sending limits: about 30 messages a second per bot and one a second per chat."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+class RateLimiter:
+    """Hands out send slots: at most ``per_second`` overall, one per ``per_chat_interval``.
+
+    Each caller reserves the earliest slot that satisfies both limits and sleeps until it, so
+    concurrent senders never burst past the limits. :meth:`pause` pushes every slot back after
+    the channel answered "too many requests".
+    """
+
+    def __init__(
+        self,
+        per_second: float = 30.0,
+        per_chat_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._spacing = 1.0 / per_second
+        self._per_chat = per_chat_interval
+        self._clock = clock
+        self._next_global = 0.0
+        self._next_chat: dict[str, float] = {}
+
+    def reserve(self, chat: str) -> float:
+        """Reserve a slot for ``chat``; how many seconds from now it starts."""
+        now = self._clock()
+        slot = max(now, self._next_global, self._next_chat.get(chat, 0.0))
+        self._next_global = slot + self._spacing
+        self._next_chat[chat] = slot + self._per_chat
+        if len(self._next_chat) > 50_000:
+            self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
+        return slot - now
+
+    async def acquire(self, chat: str) -> None:
+        """Wait for a slot for ``chat``."""
+        delay = self.reserve(chat)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` (the channel's ``retry_after``)."""
+        self._next_global = max(self._next_global, self._clock() + seconds)

@@ -1,0 +1,37 @@
+"""The sender port: one per channel; the worker decides when to retry and when to give up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One outbox row as a sender sees it."""
+
+    id: int
+    address: str
+    kind: str
+    text: str
+    payload: dict[str, Any] | None = None
+
+
+class RetryLater(Exception):
+    """The channel asked us to slow down (Telegram's 429): wait ``seconds``, then retry."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class DeliveryRefused(Exception):
+    """A final failure: the citizen blocked the bot, the chat is gone, the request is invalid."""
+
+
+class Sender(Protocol):
+    """Delivers a message on one channel. Any other exception is a transient failure."""
+
+    async def send(self, message: OutgoingMessage) -> None:
+        """Deliver ``message`` or raise :class:`RetryLater` / :class:`DeliveryRefused`."""
+        ...

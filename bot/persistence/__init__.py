@@ -1,0 +1,5 @@
+"""The database side of the conversation core's ports (SQLAlchemy, through ``storage``)."""
+
+from bot.persistence.conversation_store import SqlUnits, pseudonym
+
+__all__ = ["SqlUnits", "pseudonym"]

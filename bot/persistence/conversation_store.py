@@ -1,0 +1,228 @@
+"""The conversation core's unit of work on the database: one ``storage`` UnitOfWork per event."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.conversation.ports import (
+    CaseState,
+    Choice,
+    OfficeInfo,
+    Recorded,
+    RespondentInfo,
+    StateConflict,
+    StoredState,
+    Submission,
+)
+from bot.persistence.reference_cache import Named, ReferenceCache, Snapshot
+from storage.intake import (
+    DEFAULT_SLA_HOURS,
+    AttachmentDraft,
+    FeedbackDraft,
+    TagScores,
+    build_feedback,
+)
+from storage.models import Case, Channel, Conversation, Language
+from storage.uow import UnitOfWork
+
+
+def pseudonym(secret_key: bytes, channel: str, user_key: str) -> str:
+    """The keyed hash that stands for a channel's user id; the id itself is never stored."""
+    return hmac.new(secret_key, f"{channel}:{user_key}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """What the store needs from the settings."""
+
+    secret_key: bytes
+    staff_chat_id: str | None = None
+    timezone: str = "Asia/Almaty"
+    sla_hours: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
+
+
+class SqlUnits:
+    """The :class:`~bot.conversation.ports.UnitFactory` on a database."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: StoreConfig,
+        reference: ReferenceCache | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self.reference = reference or ReferenceCache()
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[SqlConversationUnit]:
+        async with UnitOfWork(self._sessions) as uow:
+            yield SqlConversationUnit(uow, self._config, self.reference)
+
+
+class SqlConversationUnit:
+    """Implements :class:`~bot.conversation.ports.ConversationUnit` with the repositories."""
+
+    def __init__(self, uow: UnitOfWork, config: StoreConfig, reference: ReferenceCache) -> None:
+        self._uow = uow
+        self._config = config
+        self._reference = reference
+        self._conversation: Conversation | None = None
+
+    async def _snapshot(self) -> Snapshot:
+        return await self._reference.get(self._uow.reference)
+
+    async def claim_update(self, channel: str, update_key: str) -> bool:
+        return await self._uow.conversations.claim_update(Channel(channel), update_key[:64])
+
+    async def load_state(self, channel: str, chat_key: str) -> StoredState | None:
+        conversation = await self._uow.conversations.get_for_update(Channel(channel), chat_key)
+        self._conversation = conversation
+        if conversation is None:
+            return None
+        return StoredState(conversation.step, dict(conversation.data or {}), conversation.version)
+
+    async def save_state(
+        self, channel: str, chat_key: str, state: StoredState, respondent_id: int | None
+    ) -> None:
+        repo = self._uow.conversations
+        if self._conversation is None:
+            fresh = Conversation(
+                channel=Channel(channel),
+                chat_key=chat_key,
+                step=state.step,
+                data=state.data,
+                version=state.version,
+                respondent_id=respondent_id,
+            )
+            if not await repo.insert_new(fresh):
+                raise StateConflict(chat_key)
+            return
+        saved = await repo.save_if_version(
+            self._conversation.id,
+            state.version - 1,
+            step=state.step,
+            data=state.data,
+            respondent_id=respondent_id,
+        )
+        if not saved:
+            raise StateConflict(chat_key)
+
+    async def respondent(self, channel: str, user_key: str) -> RespondentInfo:
+        subject = pseudonym(self._config.secret_key, channel, user_key)
+        respondent = await self._uow.conversations.get_or_add_respondent(Channel(channel), subject)
+        language = respondent.language.value if respondent.language else None
+        return RespondentInfo(respondent.id, language)
+
+    async def set_language(self, respondent_id: int, language: str) -> None:
+        respondent = await self._uow.conversations.respondent_by_id(respondent_id)
+        if respondent is not None:
+            respondent.language = Language(language)
+
+    async def regions(self, language: str) -> Sequence[Choice]:
+        return [Choice(r.key, r.name(language)) for r in (await self._snapshot()).regions]
+
+    async def offices(self, region_code: str, language: str) -> Sequence[Choice]:
+        offices = (await self._snapshot()).offices_of(region_code)
+        return [Choice(o.key, o.name(language)) for o in offices]
+
+    async def search_offices(self, needle: str, language: str, limit: int) -> Sequence[Choice]:
+        found = (await self._snapshot()).search_offices(needle, limit)
+        return [Choice(o.key, o.name(language)) for o in found]
+
+    async def office_by_code(self, code: str, language: str) -> OfficeInfo | None:
+        office = (await self._snapshot()).office_codes.get(code.strip().upper())
+        return _office_info(office, language)
+
+    async def office(self, office_id: int, language: str) -> OfficeInfo | None:
+        return _office_info((await self._snapshot()).offices.get(str(office_id)), language)
+
+    async def categories(self, language: str) -> Sequence[Choice]:
+        return [Choice(c.key, c.name(language)) for c in (await self._snapshot()).categories]
+
+    async def services(self, category_code: str, language: str) -> Sequence[Choice]:
+        services = (await self._snapshot()).services_of(category_code)
+        return [Choice(s.key, s.name(language)) for s in services]
+
+    async def record(self, submission: Submission) -> Recorded:
+        tags = submission.tags
+        draft = FeedbackDraft(
+            channel=Channel(submission.channel),
+            language=Language(submission.language),
+            office_id=submission.office_id,
+            region_code=submission.region_code,
+            service_id=await self._known_service(submission.service_id),
+            rating=submission.rating,
+            criteria=dict(submission.criteria),
+            text=submission.text,
+            is_direct_report=submission.is_direct_report,
+            consent_contact=submission.consent_contact,
+            respondent_id=submission.respondent_id,
+            attachments=[
+                AttachmentDraft(p.file_ref, p.content_type, p.size) for p in submission.photos
+            ],
+        )
+        scores = (
+            TagScores(dict(tags.scores), frozenset(tags.labels), tags.model_version)
+            if tags is not None
+            else None
+        )
+        feedback = build_feedback(
+            draft, scores, timezone=self._config.timezone, sla_hours=self._config.sla_hours
+        )
+        self._uow.feedback.add(feedback)
+        if submission.reply_address is not None:
+            respondent = await self._uow.conversations.respondent_by_id(submission.respondent_id)
+            if respondent is not None:
+                respondent.reply_address = submission.reply_address
+        await self._uow.feedback.flush()
+        # build_feedback sets ``case`` only when flagged; reading an unset one would lazy-load.
+        case = inspect(feedback).attrs.case.loaded_value
+        return Recorded(feedback.ref, case.id if isinstance(case, Case) else None)
+
+    async def _known_service(self, service_id: int | None) -> int | None:
+        if service_id is None or str(service_id) not in (await self._snapshot()).services:
+            return None
+        return service_id
+
+    async def alert_staff(self, text: str, case_id: int | None, ref: str) -> None:
+        if not self._config.staff_chat_id:
+            return
+        self._uow.outbox.enqueue(
+            channel=Channel.TELEGRAM,
+            address=self._config.staff_chat_id,
+            kind="staff_alert",
+            text=text,
+            case_id=case_id,
+            dedupe_key=f"staff_alert:{ref}",
+        )
+
+    async def case_state(self, ref: str) -> CaseState | None:
+        feedback = await self._uow.feedback.by_ref(ref)
+        if feedback is None:
+            return None
+        case = feedback.case
+        if case is None:
+            return CaseState(feedback.ref, "received", has_answer=False)
+        return CaseState(feedback.ref, case.status.value, has_answer=case.answered_at is not None)
+
+    async def erase_respondent(self, respondent_id: int) -> int:
+        count = await self._uow.feedback.erase_respondent(respondent_id)
+        await self._uow.conversations.delete_respondent(respondent_id)
+        return count
+
+    async def commit(self) -> None:
+        await self._uow.commit()
+
+
+def _office_info(office: Named | None, language: str) -> OfficeInfo | None:
+    if office is None:
+        return None
+    return OfficeInfo(int(office.key), office.code, office.group, office.name(language))

@@ -1,0 +1,83 @@
+"""Running the bot inside the service: the dispatcher, polling as a task, or the webhook route."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+import structlog
+from aiogram import Bot, Dispatcher
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bot.conversation import ConversationService, FloodGuard
+from bot.telegram.handlers import build_router
+from bot.telegram.middlewares import ChatOrderMiddleware, FloodMiddleware
+
+log = structlog.get_logger("pikir.telegram")
+ALLOWED_UPDATES = ["message", "callback_query"]
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+def build_dispatcher(service: ConversationService, guard: FloodGuard) -> Dispatcher:
+    """The dispatcher: flood control first, then the citizen's router. No FSM is used."""
+    dispatcher = Dispatcher()
+    dispatcher.update.outer_middleware(FloodMiddleware(guard, service))
+    dispatcher.update.outer_middleware(ChatOrderMiddleware())
+    dispatcher.include_router(build_router(service))
+    return dispatcher
+
+
+def polling_context(
+    bot: Bot, dispatcher: Dispatcher, *, polling_timeout: int = 25
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx`` that polls for updates while the application runs."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        # A webhook left over from an earlier webhook-mode run would make getUpdates fail.
+        await bot.delete_webhook(drop_pending_updates=False)
+        task = asyncio.create_task(
+            dispatcher.start_polling(
+                bot,
+                handle_signals=False,
+                close_bot_session=False,
+                polling_timeout=polling_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+            ),
+            name="telegram-polling",
+        )
+        log.info("telegram.polling")
+        yield
+        with contextlib.suppress(RuntimeError):  # polling may already have stopped
+            await dispatcher.stop_polling()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await bot.session.close()
+
+    return context
+
+
+def add_webhook(
+    app: web.Application,
+    bot: Bot,
+    dispatcher: Dispatcher,
+    *,
+    url: str,
+    secret: str,
+    path: str = WEBHOOK_PATH,
+) -> None:
+    """Serve the webhook at ``path`` on ``app``; every call must carry ``secret``."""
+    # Handled before answering, so Telegram redelivers if the process dies mid-update.
+    SimpleRequestHandler(
+        dispatcher=dispatcher, bot=bot, secret_token=secret, handle_in_background=False
+    ).register(app, path=path)
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+        log.info("telegram.webhook", path=path)
+        yield
+        await bot.session.close()
+
+    app.cleanup_ctx.append(context)

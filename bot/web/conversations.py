@@ -1,0 +1,266 @@
+"""The web channel of the conversation core: one event in, the chat's history and pages updated.
+
+The core decides everything the citizen is asked and told; this module only turns a browser's
+action into a core event, keeps what was shown in the chat's history (so a reload shows it),
+and publishes the new messages to the chat's open pages.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.conversation import (
+    ConversationService,
+    Event,
+    Incoming,
+    Outcome,
+    Photo,
+    Press,
+    Reply,
+    Start,
+    Step,
+    parse_text,
+)
+from bot.web.hub import ChatHub, Frame
+from storage.models import Channel, Language, WebAuthor, WebMessage
+from storage.types import utcnow
+from storage.uow import UnitOfWork
+
+CHANNEL = Channel.WEB.value
+PHOTO_STEPS = frozenset({Step.TEXT.value, Step.PHOTO.value})
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What a page shows when it opens: the chat's history and the language to talk in."""
+
+    messages: list[dict[str, Any]]
+    language: str | None
+    needs_start: bool
+
+
+class WebConversations:
+    """Runs the core for web chats and keeps each chat's history."""
+
+    def __init__(
+        self,
+        service: ConversationService,
+        sessions: async_sessionmaker[AsyncSession],
+        hub: ChatHub,
+        *,
+        history_limit: int = 200,
+    ) -> None:
+        self._service = service
+        self._sessions = sessions
+        self._hub = hub
+        self._history_limit = history_limit
+        self._questions = LatestQuestions()
+
+    @property
+    def max_text(self) -> int:
+        """The longest free text the core keeps."""
+        return self._service.limits.max_text
+
+    def text(self, language: str, message_id: str, **params: object) -> str:
+        """A citizen-facing text from the shared catalogs."""
+        return self._service.text(language, message_id, **params)
+
+    async def open(self, chat_key: str, office: str | None) -> Opened:
+        """The chat's history, and whether the page must start a conversation.
+
+        A new browser starts one; so does an office's QR code when no feedback is in progress.
+        A page reloaded in the middle of a feedback just shows where the citizen was.
+        """
+        async with UnitOfWork(self._sessions) as uow:
+            history = await uow.web_chat.history(chat_key, self._history_limit)
+            conversation = await uow.conversations.get(Channel.WEB, chat_key)
+        latest = next((m for m in reversed(history) if m.author is WebAuthor.BOT), None)
+        if latest is not None:
+            self._questions.put(chat_key, latest.buttons)
+        idle = conversation is None or conversation.step == Step.IDLE.value
+        needs_start = not history or (office is not None and idle)
+        language = next(
+            (m.language.value for m in reversed(history) if m.language is not None), None
+        )
+        return Opened([wire(m) for m in history], language, needs_start)
+
+    async def language(self, chat_key: str) -> str | None:
+        """The language the chat last talked in, if any."""
+        async with UnitOfWork(self._sessions) as uow:
+            language = await uow.web_chat.language(chat_key)
+        return language.value if language is not None else None
+
+    async def accepts_photo(self, chat_key: str) -> bool:
+        """Whether the conversation is at a step where a photo is kept."""
+        async with UnitOfWork(self._sessions) as uow:
+            conversation = await uow.conversations.get(Channel.WEB, chat_key)
+        return conversation is not None and conversation.step in PHOTO_STEPS
+
+    async def handle(
+        self, chat_key: str, event: Event, *, hint: str | None, shown: str | None = None
+    ) -> Outcome:
+        """Apply one event, record what the chat shows, and publish it to the chat's pages.
+
+        ``shown`` is what the citizen's own bubble says (their text, "photo attached"); for a
+        button press it is the pressed button's label, found in the chat's latest question.
+        The core commits the event before this records the history.
+        """
+        outcome = await self._service.handle(
+            Incoming(CHANNEL, chat_key, chat_key, event, language_hint=hint)
+        )
+        if outcome.duplicate:
+            return outcome
+        language = Language(outcome.language) if outcome.language else None
+        async with UnitOfWork(self._sessions) as uow:
+            if not outcome.erased:  # an erasure must be durable; the rest is a copy
+                await uow.web_chat.skip_disk_wait()
+            if isinstance(event, Press):
+                shown = _label_of(self._questions.get(chat_key), event.data) or _label_of(
+                    _buttons(await uow.web_chat.latest_from_bot(chat_key)), event.data
+                )
+            if outcome.erased:
+                await uow.web_chat.erase_chat(chat_key)
+                shown = None
+            rows: list[dict[str, Any]] = []
+            if shown:
+                rows.append(_row(chat_key, WebAuthor.CITIZEN, shown))
+            rows.extend(_bot_row(chat_key, reply, language) for reply in outcome.replies)
+            ids = await uow.web_chat.add_all(rows)
+            await uow.commit()
+        for row in reversed(rows):
+            if row["author"] is WebAuthor.BOT:
+                self._questions.put(chat_key, row["buttons"])
+                break
+        frame: Frame = {
+            "type": "messages",
+            "lang": outcome.language,
+            "reset": outcome.erased,
+            "messages": [_wire_row(row, id_) for row, id_ in zip(rows, ids, strict=True)],
+        }
+        if outcome.notice:
+            frame["notice"] = outcome.notice
+        await self._hub.publish(chat_key, frame)
+        return outcome
+
+    async def start(self, chat_key: str, office: str | None, hint: str | None) -> Outcome:
+        """Open the conversation (from an office's QR code when ``office`` is given)."""
+        return await self.handle(chat_key, Start(office), hint=hint)
+
+    async def say(self, chat_key: str, text: str, hint: str | None) -> Outcome:
+        """The citizen typed ``text`` (or a command such as ``/status``)."""
+        return await self.handle(chat_key, parse_text(text), hint=hint, shown=text[: self.max_text])
+
+    async def photo(self, chat_key: str, photo: Photo, hint: str | None, shown: str) -> Outcome:
+        """The citizen attached a stored photo."""
+        return await self.handle(chat_key, photo, hint=hint, shown=shown)
+
+    async def purge(self, before: datetime) -> int:
+        """Delete history older than ``before`` (retention); how many messages."""
+        async with UnitOfWork(self._sessions) as uow:
+            count = await uow.web_chat.purge_before(before)
+            await uow.commit()
+        return count
+
+    async def staff_replies_after(
+        self, after_id: int, chat_keys: Sequence[str]
+    ) -> Sequence[WebMessage]:
+        """Staff replies to these chats newer than ``after_id`` (for the live relay)."""
+        async with UnitOfWork(self._sessions) as uow:
+            return await uow.web_chat.staff_replies_after(after_id, chat_keys)
+
+    async def last_id(self) -> int:
+        """The newest history id (where the live relay starts)."""
+        async with UnitOfWork(self._sessions) as uow:
+            return await uow.web_chat.last_id()
+
+
+def wire(message: WebMessage) -> dict[str, Any]:
+    """A history message as the page receives it (text is plain text, never markup)."""
+    return {
+        "id": message.id,
+        "from": message.author.value,
+        "text": message.text,
+        "buttons": message.buttons or [],
+        "expects_text": bool(message.expects_text),
+    }
+
+
+def messages_frame(messages: Sequence[WebMessage]) -> Frame:
+    """New messages for a page (the live relay's staff replies)."""
+    return {"type": "messages", "messages": [wire(m) for m in messages]}
+
+
+def _row(
+    chat_key: str,
+    author: WebAuthor,
+    text: str,
+    buttons: list[Any] | None = None,
+    expects_text: bool = False,
+    language: Language | None = None,
+) -> dict[str, Any]:
+    """A history row's column values (every row has the same keys, for one INSERT)."""
+    return {
+        "chat_key": chat_key,
+        "author": author,
+        "text": text,
+        "buttons": buttons,
+        "expects_text": expects_text,
+        "language": language,
+        "created_at": utcnow(),
+    }
+
+
+def _bot_row(chat_key: str, reply: Reply, language: Language | None) -> dict[str, Any]:
+    buttons = [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]
+    return _row(chat_key, WebAuthor.BOT, reply.text, buttons or None, reply.expects_text, language)
+
+
+def _wire_row(row: dict[str, Any], id_: int) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "from": row["author"].value,
+        "text": row["text"],
+        "buttons": row["buttons"] or [],
+        "expects_text": row["expects_text"],
+    }
+
+
+def _buttons(question: WebMessage | None) -> list[Any] | None:
+    return question.buttons if question is not None else None
+
+
+def _label_of(buttons: list[Any] | None, data: str) -> str | None:
+    """The label of the button with ``data`` among a question's buttons (None if absent)."""
+    for row in buttons or []:
+        for button in row:
+            if isinstance(button, dict) and button.get("data") == data:
+                return str(button.get("label", ""))[:200] or None
+    return None
+
+
+class LatestQuestions:
+    """Each chat's latest buttons, remembered in this process so a press needs no query.
+
+    Bounded; a chat served last by another process is simply looked up in the database.
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._size = size
+        self._buttons: OrderedDict[str, list[Any] | None] = OrderedDict()
+
+    def get(self, chat_key: str) -> list[Any] | None:
+        """The chat's latest buttons, if remembered."""
+        return self._buttons.get(chat_key)
+
+    def put(self, chat_key: str, buttons: list[Any] | None) -> None:
+        """Remember the chat's latest buttons, forgetting the oldest chat when full."""
+        self._buttons[chat_key] = buttons
+        self._buttons.move_to_end(chat_key)
+        if len(self._buttons) > self._size:
+            self._buttons.popitem(last=False)

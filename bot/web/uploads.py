@@ -1,0 +1,138 @@
+"""Photo upload: ``POST /chat/upload`` with one multipart field ``photo``.
+
+The server decides what a file is from its first bytes (JPEG, PNG or WebP), never from the
+name or the declared type, and stops reading past the size limit. A JPEG loses its Exif, XMP
+and IPTC segments before it is stored: a phone photo's GPS position must not unmask an
+anonymous citizen (the price is that Exif orientation is lost too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+
+from aiohttp import BodyPartReader, web
+
+from bot.conversation import Photo, Verdict
+from bot.conversation.i18n import _
+from bot.web.chrome import PAGE_FALLBACK_LANGUAGE, language_from_accept
+from bot.web.guards import client_address, origin_allowed
+from bot.web.identity import chat_key, token_of
+from bot.web.runtime import RUNTIME
+
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+CHUNK = 64 * 1024
+MULTIPART_OVERHEAD = 64 * 1024
+# JPEG segments that carry metadata: APP1 (Exif, XMP), APP13 (IPTC), COM (comments).
+_METADATA_MARKERS = frozenset({0xE1, 0xED, 0xFE})
+
+
+def sniff_image(head: bytes) -> str | None:
+    """The image type of a file from its first bytes, or None if it is not an allowed one."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def strip_jpeg_metadata(data: bytes) -> bytes | None:
+    """The JPEG without Exif/XMP/IPTC/comment segments; None if its structure is broken."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    out = bytearray(b"\xff\xd8")
+    index = 2
+    while index + 2 <= len(data):
+        if data[index] != 0xFF:
+            return None
+        marker = data[index + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            index += 1
+            continue
+        if marker == 0xDA:  # start of scan: the compressed image follows to the end
+            out += data[index:]
+            return bytes(out)
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            out += data[index : index + 2]
+            index += 2
+            continue
+        if index + 4 > len(data):
+            return None
+        length = int.from_bytes(data[index + 2 : index + 4], "big")
+        end = index + 2 + length
+        if length < 2 or end > len(data):
+            return None
+        if marker not in _METADATA_MARKERS:
+            out += data[index:end]
+        index = end
+    return None
+
+
+async def upload_photo(request: web.Request) -> web.Response:
+    """Store a photo for the conversation at its text or photo step and pass it to the core."""
+    runtime = request.app[RUNTIME]
+    options = runtime.options
+    conversations = runtime.conversations
+    hint = language_from_accept(request.headers.get("Accept-Language"))
+    if not origin_allowed(request, options):
+        return _refuse(403, "This page may not upload to the chat (origin not allowed).")
+    token = token_of(request)
+    if token is None:
+        return _refuse(401, "No conversation cookie: open the chat page first.")
+    key = chat_key(options.secret_key, token)
+    language = await conversations.language(key) or hint or PAGE_FALLBACK_LANGUAGE
+
+    def refuse(status: int, message_id: str) -> web.Response:
+        return _refuse(status, conversations.text(language, message_id))
+
+    if runtime.guards.event(key, client_address(request, options)) is not Verdict.ALLOW:
+        return refuse(429, "flood.notice")
+    if not await conversations.accepts_photo(key):
+        return refuse(409, "photo.not_now")
+    limit = options.max_photo_bytes
+    if (request.content_length or 0) > limit + MULTIPART_OVERHEAD:
+        return refuse(413, "photo.too_big")
+    data = await _read_photo_field(request, limit)
+    if data is None:
+        return refuse(400, _("web.photo_type"))
+    if len(data) > limit:
+        return refuse(413, "photo.too_big")
+    content_type = sniff_image(data[:16])
+    if content_type == "image/jpeg":
+        data = strip_jpeg_metadata(data) or b""
+    if content_type is None or not data:
+        return refuse(415, _("web.photo_type"))
+    name = f"{secrets.token_hex(16)}.{EXTENSIONS[content_type]}"
+    await asyncio.to_thread(_write, options.uploads_dir / name, data)
+    photo = Photo(f"{options.upload_prefix}/{name}", len(data), content_type)
+    await conversations.photo(key, photo, hint, conversations.text(language, "web.photo_sent"))
+    return web.json_response({"ok": True})
+
+
+async def _read_photo_field(request: web.Request, limit: int) -> bytes | None:
+    """The bytes of the ``photo`` field, at most ``limit + 1`` of them; None if it is absent."""
+    try:
+        reader = await request.multipart()
+        part = await reader.next()
+    except (ValueError, AssertionError, KeyError):  # not multipart, or a malformed body
+        return None
+    if not isinstance(part, BodyPartReader) or part.name != "photo":
+        return None
+    data = bytearray()
+    while chunk := await part.read_chunk(CHUNK):
+        data += chunk
+        if len(data) > limit:
+            break
+    return bytes(data)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _refuse(status: int, text: str) -> web.Response:
+    return web.json_response({"error": text}, status=status)

@@ -1,0 +1,129 @@
+"""The history of web chats: what each browser's conversation has shown so far."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Language, WebAuthor, WebMessage
+
+
+class WebChatRepository:
+    """Adds and reads the messages of web chats, keyed by the conversation's ``chat_key``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_all(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert messages (column values, the same keys in each) in one statement; their ids."""
+        if not rows:
+            return []
+        result = await self.session.execute(
+            insert(WebMessage).returning(WebMessage.id, sort_by_parameter_order=True),
+            list(rows),
+        )
+        return list(result.scalars())
+
+    async def skip_disk_wait(self) -> None:
+        """Commit this unit of work without waiting for the disk (PostgreSQL only).
+
+        For the chat's history, which is a copy of what the conversation showed: after a crash
+        at worst its last messages are missing, and the conversation (stored durably by the
+        core) shows its current question again on the next event.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+    async def history(self, chat_key: str, limit: int) -> Sequence[WebMessage]:
+        """The chat's last ``limit`` messages, oldest first."""
+        newest = (
+            await self.session.scalars(
+                select(WebMessage)
+                .where(WebMessage.chat_key == chat_key)
+                .order_by(WebMessage.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return list(reversed(newest))
+
+    async def latest_from_bot(self, chat_key: str) -> WebMessage | None:
+        """The chat's most recent question or answer from the conversation."""
+        return await self.session.scalar(
+            select(WebMessage)
+            .where(WebMessage.chat_key == chat_key, WebMessage.author == WebAuthor.BOT)
+            .order_by(WebMessage.id.desc())
+            .limit(1)
+        )
+
+    async def language(self, chat_key: str) -> Language | None:
+        """The language the chat last talked in, if it has talked at all."""
+        return await self.session.scalar(
+            select(WebMessage.language)
+            .where(
+                WebMessage.chat_key == chat_key,
+                WebMessage.author == WebAuthor.BOT,
+                WebMessage.language.is_not(None),
+            )
+            .order_by(WebMessage.id.desc())
+            .limit(1)
+        )
+
+    async def add_staff_reply(
+        self, chat_key: str, text: str, language: Language | None, outbox_id: int
+    ) -> bool:
+        """Add a staff reply delivered from the outbox; False if that row was delivered before."""
+        message = WebMessage(
+            chat_key=chat_key,
+            author=WebAuthor.STAFF,
+            text=text,
+            language=language,
+            outbox_id=outbox_id,
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(message)
+        except IntegrityError:
+            return False
+        return True
+
+    async def last_id(self) -> int:
+        """The highest message id so far (0 when there is none)."""
+        return int(await self.session.scalar(select(func.max(WebMessage.id))) or 0)
+
+    async def staff_replies_after(
+        self, after_id: int, chat_keys: Collection[str], limit: int = 500
+    ) -> Sequence[WebMessage]:
+        """Staff replies newer than ``after_id`` (for the given chats), oldest first."""
+        if not chat_keys:
+            return []
+        return (
+            await self.session.scalars(
+                select(WebMessage)
+                .where(
+                    WebMessage.id > after_id,
+                    WebMessage.author == WebAuthor.STAFF,
+                    WebMessage.chat_key.in_(list(chat_keys)),
+                )
+                .order_by(WebMessage.id)
+                .limit(limit)
+            )
+        ).all()
+
+    async def erase_chat(self, chat_key: str) -> int:
+        """Forget a chat's history (the citizen erased their data); how many messages."""
+        result = await self.session.execute(
+            delete(WebMessage).where(WebMessage.chat_key == chat_key)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        """Delete messages older than ``cutoff`` (retention); how many."""
+        result = await self.session.execute(
+            delete(WebMessage).where(WebMessage.created_at < cutoff)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

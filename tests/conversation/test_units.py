@@ -1,0 +1,62 @@
+"""Small pure parts of the core: callback data, event parsing, the flood guard, the draft."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation import Command, FloodGuard, Start, Text, Verdict, parse_text
+from bot.conversation.callbacks import decode, encode
+from bot.conversation.events import language_from_hint
+from bot.conversation.replies import Button
+from bot.conversation.state import Draft
+
+
+def test_callback_data_round_trips_and_fits_telegram() -> None:
+    data = encode(123456789, "c", "civil_status_and_other_long_category_x")
+    assert len(data.encode()) <= 64
+    pressed = decode(data)
+    assert pressed is not None and pressed.version == 123456789 and pressed.action == "c"
+    assert decode("nonsense") is None and decode("x|c|1") is None and decode("1||2") is None
+    with pytest.raises(ValueError):
+        encode(1, "c", "x" * 70)
+    with pytest.raises(ValueError):
+        Button("label", "x" * 65)
+
+
+def test_typed_commands_become_events() -> None:
+    assert parse_text("/start AST-01") == Start("AST-01")
+    assert parse_text("/start") == Start(None)
+    assert parse_text("/Status@PikirBot  pk-1 ") == Command("status", "pk-1")
+    assert parse_text("hello /start") == Text("hello /start")
+    assert parse_text("/") == Text("/")
+    assert parse_text("/привет") == Command("привет", "")
+    assert language_from_hint("kk-KZ") == "kk" and language_from_hint("de") is None
+
+
+def test_flood_guard_notices_once_then_stays_silent_then_recovers() -> None:
+    now = [0.0]
+    guard = FloodGuard(rate=1.0, burst=3, clock=lambda: now[0], cooldown=5.0)
+    verdicts = [guard.check("chat") for _ in range(6)]
+    assert verdicts == [Verdict.ALLOW] * 3 + [Verdict.NOTICE, Verdict.SILENT, Verdict.SILENT]
+    assert guard.check("other") is Verdict.ALLOW
+    # A steady stream slower than the burst but never quiet for the cooldown stays silent.
+    for _ in range(10):
+        now[0] += 2.0
+        assert guard.check("chat") is Verdict.SILENT
+    now[0] += 5.0
+    assert [guard.check("chat") for _ in range(3)] == [Verdict.ALLOW] * 3
+
+
+def test_flood_guard_memory_is_bounded() -> None:
+    now = [0.0]
+    guard = FloodGuard(rate=1.0, burst=2, clock=lambda: now[0], max_chats=10)
+    for index in range(100):
+        now[0] += 0.01
+        guard.check(str(index))
+    assert len(guard._buckets) <= 10
+
+
+def test_draft_from_bad_json_is_safe() -> None:
+    draft = Draft.from_data({"language": "de", "rating": "x", "criteria": [1], "page": 3})
+    assert draft.language is None and draft.rating is None and draft.criteria == {}
+    assert draft.page == 3

@@ -1,0 +1,298 @@
+"""The web chat in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+A citizen with a phone completes a feedback from an office's QR code in Kazakh (keyboard only),
+Russian and English, reloading the page in the middle; markup they type stays text; axe-core
+finds no serious or critical accessibility violation; the embeddable widget opens the chat.
+Screenshots of the finished conversations are left in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, Page, async_playwright, expect
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bot.outbox import OutboxWorker, RateLimiter
+from bot.web.app import web_sender
+from bot.web.identity import chat_key
+from storage.models import Channel, Feedback
+from storage.uow import UnitOfWork
+from tests.webchat.conftest import SECRET, ChatServer, StartChat
+from tests.webchat.images import png
+
+pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("backend", ["postgresql"])]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = Path(__file__).resolve().parents[1] / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+ACCEPT = {"kk": "kk-KZ,kk;q=0.9", "ru": "ru-RU,ru;q=0.9", "en": "en-US,en;q=0.9"}
+XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>'
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    """Debian's Chromium; missing, the test fails (CI installs it) instead of being skipped."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def chromium(chromium_path: str) -> AsyncIterator[Browser]:
+    """Headless Chromium from the Debian package (never a downloaded one)."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS
+        )
+        yield browser
+        await browser.close()
+
+
+async def phone_page(chromium: Browser, language: str) -> tuple[Page, list[str]]:
+    """A phone-sized page whose browser prefers ``language``; console errors are collected."""
+    context = await chromium.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale=ACCEPT[language].split(",")[0],
+        extra_http_headers={"Accept-Language": ACCEPT[language]},
+    )
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: errors.append(message.text) if message.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page, errors
+
+
+def last_question(page: Page) -> Any:
+    return page.locator(".msg.bot").last.locator(".text")
+
+
+async def tab_to(page: Page, label: str, limit: int = 25) -> None:
+    """Press Tab until the focused element is the button called ``label``."""
+    for _ in range(limit):
+        focused = await page.evaluate("document.activeElement && document.activeElement.innerText")
+        if (focused or "").strip() == label:
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"could not reach {label!r} with the keyboard")
+
+
+class Citizen:
+    """Answers the chat's questions either with taps or with the keyboard alone."""
+
+    def __init__(self, page: Page, server: ChatServer, language: str, keyboard: bool) -> None:
+        self.page = page
+        self.server = server
+        self.language = language
+        self.keyboard = keyboard
+
+    def t(self, key: str, **params: object) -> str:
+        return self.server.t(self.language, key, **params)
+
+    async def expect_question(self, text: str) -> None:
+        await expect(last_question(self.page)).to_have_text(text)
+
+    async def choose(self, label: str | None = None) -> None:
+        """Press the button ``label`` of the current question (its first button if None)."""
+        buttons = self.page.locator(".msg.bot .buttons button")
+        if self.keyboard:
+            target = label or (await buttons.first.inner_text()).strip()
+            await tab_to(self.page, target)
+            await self.page.keyboard.press("Enter")
+        elif label is None:
+            await buttons.first.click()
+        else:
+            await self.page.get_by_role("button", name=label, exact=True).click()
+
+    async def type(self, text: str) -> None:
+        box = self.page.get_by_label(self.t("web.input_label"))
+        if self.keyboard:
+            await expect(box).to_be_focused()  # the text question moved the focus here
+            await self.page.keyboard.insert_text(text)
+            await self.page.keyboard.press("Enter")
+        else:
+            await box.fill(text)
+            await self.page.get_by_role("button", name=self.t("web.send"), exact=True).click()
+
+
+async def check_accessibility(page: Page) -> None:
+    """axe-core in the page: no serious or critical violation."""
+    await page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = await page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
+        "v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))})))"
+    )
+    bad = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert bad == [], bad
+
+
+@pytest.mark.parametrize(("language", "keyboard"), [("kk", True), ("ru", False), ("en", False)])
+async def test_a_feedback_from_a_qr_code_on_a_phone(
+    start_chat: StartChat,
+    chromium: Browser,
+    artifacts_dir: Path,
+    language: str,
+    keyboard: bool,
+) -> None:
+    server = await start_chat()
+    page, errors = await phone_page(chromium, language)
+    citizen = Citizen(page, server, language, keyboard)
+    t = citizen.t
+    await page.goto(str(server.url / "chat") + "?office=AST-01")
+    assert await page.evaluate("document.documentElement.lang") == language
+    await expect(page.get_by_role("log")).to_have_attribute("aria-live", "polite")
+
+    await citizen.expect_question(t("language.ask"))
+    await citizen.choose(t(f"language.name.{language}"))
+    await citizen.expect_question(t("category.ask"))
+    await citizen.choose()
+    await citizen.expect_question(t("service.ask"))
+    await citizen.choose()
+    await citizen.expect_question(t("rating.ask"))
+
+    # The page is reloaded in the middle of the feedback: same step, same history.
+    bubbles = await page.locator(".msg").count()
+    await page.reload()
+    await citizen.expect_question(t("rating.ask"))
+    assert await page.locator(".msg").count() == bubbles
+    assert "office=" not in page.url
+
+    await citizen.choose("4")
+    for index in range(5):
+        await citizen.expect_question(f"({index + 1}/5) " + last_text(server, language, index))
+        await citizen.choose(t("button.yes"))
+    await citizen.expect_question(t("text.ask", limit=2000))
+    await citizen.type(XSS)
+    await citizen.expect_question(t("photo.ask"))
+    # What the citizen typed is shown as text, never as markup.
+    mine = page.locator(".msg.citizen .text").last
+    await expect(mine).to_have_text(XSS)
+    assert await page.locator(".log img, .log b, .log script").count() == 0
+    assert await page.evaluate("window.__pwned === undefined")
+
+    if language == "ru":  # a photo from the phone, through the upload
+        await page.set_input_files(
+            "#photo", files=[{"name": "queue.png", "mimeType": "image/png", "buffer": png()}]
+        )
+        await expect(page.locator(".msg.citizen .text").last).to_have_text(t("web.photo_sent"))
+    else:
+        await citizen.choose(t("button.skip_photo"))
+    await citizen.expect_question(t("consent.ask"))
+    await citizen.choose(t("button.consent_yes"))
+    await expect(last_question(page)).to_contain_text(re.compile(r"PK-[0-9A-Z]{4,}"))
+
+    async with server.database.sessions() as session:
+        feedback = (
+            await session.scalars(select(Feedback).options(selectinload(Feedback.attachments)))
+        ).one()
+    assert feedback.channel is Channel.WEB and feedback.language.value == language
+    assert feedback.rating == 4 and feedback.text == XSS
+    assert len(feedback.attachments) == (1 if language == "ru" else 0)
+    await expect(last_question(page)).to_contain_text(feedback.ref)
+
+    if language == "en":
+        await staff_reply_arrives_live(page, server, feedback.ref)
+    await check_accessibility(page)
+    await page.screenshot(path=str(artifacts_dir / f"webchat-{language}.png"))
+    assert errors == []  # no CSP refusal, no missing file, no script error
+    await page.context.close()
+
+
+def last_text(server: ChatServer, language: str, index: int) -> str:
+    keys = [
+        "criteria.politeness",
+        "criteria.waiting",
+        "criteria.information",
+        "criteria.result",
+        "criteria.extra_payment",
+    ]
+    return server.t(language, keys[index])
+
+
+async def staff_reply_arrives_live(page: Page, server: ChatServer, ref: str) -> None:
+    """A staff answer sent through the outbox appears in the open page by itself."""
+    cookies = await page.context.cookies()
+    token = next(c["value"] for c in cookies if c["name"] == "pikir_chat")
+    async with UnitOfWork(server.database.sessions) as uow:
+        uow.outbox.enqueue(
+            channel=Channel.WEB,
+            address=chat_key(SECRET, token),
+            kind="case_reply",
+            text="We have spoken to the operator. Thank you.",
+            payload={"ref": ref, "language": "en"},
+        )
+        await uow.commit()
+    sessions = server.database.sessions
+    worker = OutboxWorker(sessions, {"web": web_sender(server.runtime, sessions)}, RateLimiter())
+    assert await worker.run_once() == 1
+    staff = page.locator(".msg.staff")
+    await expect(staff).to_contain_text("We have spoken to the operator. Thank you.")
+    await expect(staff).to_contain_text(server.t("en", "web.staff_reply", ref=ref))
+
+
+async def test_the_widget_snippet_opens_the_chat_in_a_frame(
+    start_chat: StartChat, chromium: Browser
+) -> None:
+    snippet: list[str] = []
+
+    async def agency_page(request: web.Request) -> web.Response:
+        html = (
+            '<!doctype html><html lang="en"><title>Agency</title><link rel="icon" href="data:,">'
+            f"<body><h1>eGov</h1>{snippet[0]}"
+        )
+        return web.Response(text=html, content_type="text/html")
+
+    agency = web.Application()
+    agency.router.add_get("/", agency_page)
+    runner = web.AppRunner(agency)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    agency_origin = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    # The agency's site must be allowed to frame the chat.
+    server = await start_chat(embed_origins=(agency_origin,))
+    snippet.append(
+        f'<script src="{server.url}/chat/widget.js" data-office="AST-01" async></script>'
+    )
+    try:
+        page, errors = await phone_page(chromium, "en")
+        await page.goto(agency_origin + "/")
+        await page.get_by_role("button", name=server.t("en", "web.widget_open")).click()
+        toggle = page.locator("#pikir-chat-button")
+        await expect(toggle).to_have_attribute("aria-expanded", "true")
+        await expect(toggle).to_have_text(server.t("en", "web.widget_close"))
+        frame = page.frame_locator(f'iframe[title="{server.t("en", "web.widget_frame")}"]')
+        await expect(frame.locator(".msg.bot .text").last).to_have_text(
+            server.t("en", "language.ask")
+        )
+        await frame.get_by_role("button", name="English", exact=True).click()
+        await expect(frame.locator(".msg.bot .text").last).to_have_text(
+            server.t("en", "category.ask")
+        )
+        await toggle.click()
+        await expect(page.locator("#pikir-chat-frame")).to_be_hidden()
+        await expect(toggle).to_have_attribute("aria-expanded", "false")
+        assert not errors, errors
+        await page.context.close()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,135 @@
+"""Small pure parts of the web chat: language guess, frames, cookies, origins, images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from bot.web.chrome import language_from_accept
+from bot.web.config import ChatOptions
+from bot.web.frames import OpenFrame, PressFrame, TextFrame, parse_frame, printable
+from bot.web.guards import TokenBuckets, client_address, origin_allowed
+from bot.web.identity import chat_key, new_token, set_token_cookie
+from bot.web.page import office_param
+from bot.web.uploads import sniff_image, strip_jpeg_metadata
+from tests.webchat.images import GPS_MARKER, jpeg_with_exif, png
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("kk-KZ,kk;q=0.9,ru;q=0.8", "kk"),
+        ("ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7", "ru"),
+        ("de-DE,de;q=0.9,en;q=0.5,ru;q=0.6", "ru"),
+        ("en-GB", "en"),
+        ("de, fr;q=0.5", None),
+        ("ru;q=0, en;q=0.1", "en"),
+        ("kk;q=abc, ru", "ru"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_language_from_accept_language(header: str | None, expected: str | None) -> None:
+    assert language_from_accept(header) == expected
+
+
+def test_frames_are_parsed_strictly() -> None:
+    assert parse_frame('{"type": "open", "office": "AST-01", "lang": "kk"}') == OpenFrame(
+        "AST-01", "kk"
+    )
+    assert parse_frame('{"type": "open", "office": "../../etc", "lang": "de"}') == OpenFrame(
+        None, None
+    )
+    assert parse_frame('{"type": "text", "text": "сәлем"}') == TextFrame("сәлем")
+    assert parse_frame('{"type": "press", "data": "3|n|4"}') == PressFrame("3|n|4")
+    for raw in ('{"type": "press", "data": ""}', '{"type": "open", "office": 5}', "null", "1"):
+        assert parse_frame(raw) is None, raw
+    assert printable("a\x00b\x1bc\nd\te\ud800😀") == "abc\nd\te😀"
+
+
+def test_office_codes_from_the_address_are_checked() -> None:
+    assert office_param(" AST-01 ") == "AST-01"
+    assert office_param("<script>") is None and office_param("x" * 40) is None
+    assert office_param(None) is None
+
+
+def test_chat_key_is_a_keyed_hash_of_the_token() -> None:
+    token = new_token()
+    key = chat_key(b"one", token)
+    assert len(key) == 64 and token not in key
+    assert key == chat_key(b"one", token) != chat_key(b"two", token)
+
+
+def test_cookie_attributes_for_the_page_and_the_embedded_widget() -> None:
+    plain = web.Response()
+    set_token_cookie(plain, "t" * 43, days=1, secure=True, embedded=False)
+    cookie = plain.cookies["pikir_chat"]
+    assert cookie["samesite"] == "Lax" and cookie["secure"] and cookie["httponly"]
+    framed = web.Response()
+    set_token_cookie(framed, "t" * 43, days=1, secure=True, embedded=True)
+    header = framed.headers["Set-Cookie"]
+    assert header.startswith("pikir_chat=" + "t" * 43 + ";")
+    for attribute in ("SameSite=None", "Partitioned", "Secure", "HttpOnly", "Path=/chat"):
+        assert attribute in header
+    # Without HTTPS a cross-site cookie is impossible; it stays Lax.
+    insecure = web.Response()
+    set_token_cookie(insecure, "t" * 43, days=1, secure=False, embedded=True)
+    assert insecure.cookies["pikir_chat"]["samesite"] == "Lax"
+
+
+def _options(**overrides: object) -> ChatOptions:
+    return ChatOptions(
+        secret_key=b"k",
+        public_origin="https://pikir.example",
+        uploads_dir=Path("/nonexistent"),
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+def test_origin_check() -> None:
+    options = _options(allowed_origins=("https://egov.example",))
+
+    def allowed(origin: str | None, host: str = "pikir.internal:8080") -> bool:
+        headers = {"Host": host}
+        if origin is not None:
+            headers["Origin"] = origin
+        return origin_allowed(make_mocked_request("GET", "/chat/ws", headers=headers), options)
+
+    assert allowed("https://pikir.example") and allowed("https://EGOV.example")
+    assert allowed("http://pikir.internal:8080")  # same host as the request
+    assert not allowed("https://evil.example") and not allowed(None) and not allowed("null")
+    assert not allowed("https://pikir.example.evil.example")
+
+
+def test_client_address_behind_a_trusted_proxy_only() -> None:
+    request = make_mocked_request("GET", "/", headers={"X-Forwarded-For": "10.0.0.1, 203.0.113.7"})
+    assert client_address(request, _options()) != "203.0.113.7"
+    assert client_address(request, _options(trust_forwarded_for=True)) == "203.0.113.7"
+
+
+def test_image_types_are_sniffed_and_jpeg_metadata_is_stripped() -> None:
+    assert sniff_image(png()[:16]) == "image/png"
+    assert sniff_image(jpeg_with_exif()[:16]) == "image/jpeg"
+    assert sniff_image(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert sniff_image(b"GIF89a") is None and sniff_image(b"") is None
+    original = jpeg_with_exif()
+    stripped = strip_jpeg_metadata(original)
+    assert stripped is not None and GPS_MARKER in original and GPS_MARKER not in stripped
+    assert stripped.endswith(original[original.index(b"\xff\xda") :])
+    assert strip_jpeg_metadata(b"\xff\xd8\xff\xe1\x00\xff") is None
+    assert strip_jpeg_metadata(b"\xff\xd8\xff\xe0\x00\x10JFIF") is None  # cut before the scan
+
+
+def test_address_buckets_limit_without_muting() -> None:
+    now = [0.0]
+    buckets = TokenBuckets(rate=2.0, burst=3, clock=lambda: now[0], max_keys=5)
+    assert [buckets.take("10.0.0.1") for _ in range(4)] == [True, True, True, False]
+    assert buckets.take("10.0.0.2")  # another address has its own budget
+    now[0] = 0.5  # one token back after half a second, however often it was asked for
+    assert buckets.take("10.0.0.1") and not buckets.take("10.0.0.1")
+    for index in range(50):
+        buckets.take(f"192.0.2.{index}")
+    assert len(buckets._buckets) <= 5
