@@ -196,6 +196,23 @@ def make_split(
     return sorted(m.id for m, a in zip(ordered, assignment, strict=True) if a == 0)
 
 
+def extend_split(messages: Sequence[LabelledText], eval_ids: set[str]) -> list[str]:
+    """Evaluation ids for batches added after the split was fixed.
+
+    A batch (the id prefix) with no message in the evaluation split is new: a stratified share
+    of it joins the split, so the split stays at the agreed fraction while every id already in
+    it stays there and no earlier training message is moved.
+    """
+    split_batches = {_batch(i) for i in eval_ids}
+    new = [m for m in messages if _batch(m.id) not in split_batches]
+    if not new:
+        return []
+    # Ask for enough of the new batches that the whole split reaches the fraction again.
+    needed = math.ceil(EVAL_FRACTION * len(messages)) - len(eval_ids)
+    fraction = min(1.0, max(EVAL_FRACTION, (needed + 1) / len(new)))
+    return make_split(new, fraction=fraction)
+
+
 def write_eval_ids(ids: Sequence[str], path: Path | None = None, force: bool = False) -> Path:
     """Write the evaluation ids (one a line); refuses to overwrite unless ``force``."""
     target = path or EVAL_IDS_PATH
