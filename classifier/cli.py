@@ -14,8 +14,8 @@ from classifier import artifact
 from classifier.data import (
     DataError,
     data_hash,
-    load_messages,
     extend_split,
+    load_messages,
     load_split,
     make_split,
     read_eval_ids,
@@ -64,8 +64,12 @@ def split_cmd(force: bool, extend: bool) -> None:
 
 
 @classifier_group.command("train")
-@click.option("--artifacts", type=click.Path(path_type=Path), default=None,
-              help="Artifact root (default: the package's artifacts directory).")
+@click.option(
+    "--artifacts",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Artifact root (default: the package's artifacts directory).",
+)
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @click.option("--jobs", type=int, default=2, show_default=True, help="Parallel search jobs.")
 def train_cmd(artifacts: Path | None, seed: int, jobs: int) -> None:

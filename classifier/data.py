@@ -125,9 +125,7 @@ def _batch(msg_id: str) -> str:
     return "batch:" + msg_id.split("-", 1)[0]
 
 
-def iterative_stratification(
-    y: np.ndarray, proportions: Sequence[float], seed: int
-) -> np.ndarray:
+def iterative_stratification(y: np.ndarray, proportions: Sequence[float], seed: int) -> np.ndarray:
     """Assign each row of a multi-label matrix to a subset (Sechidis et al., 2011).
 
     Returns an array of subset indices. Deterministic for a given ``seed`` and row order.
@@ -177,9 +175,7 @@ def stratified_folds(
     messages: Sequence[LabelledText], n_splits: int, seed: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Iteratively stratified K folds as a list of ``(train_idx, test_idx)`` pairs."""
-    fold = iterative_stratification(
-        stratification_matrix(messages), [1.0] * n_splits, seed
-    )
+    fold = iterative_stratification(stratification_matrix(messages), [1.0] * n_splits, seed)
     idx = np.arange(len(messages))
     return [(idx[fold != k], idx[fold == k]) for k in range(n_splits)]
 
