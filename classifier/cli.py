@@ -14,9 +14,11 @@ from classifier import artifact
 from classifier.data import (
     DataError,
     data_hash,
+    extend_split,
     load_messages,
     load_split,
     make_split,
+    read_eval_ids,
     write_eval_ids,
 )
 from classifier.evaluate import evaluate_model, format_report, summary
@@ -41,11 +43,19 @@ def classifier_group() -> None:
 
 @classifier_group.command("split")
 @click.option("--force", is_flag=True, help="Overwrite an existing eval_ids.txt.")
-def split_cmd(force: bool) -> None:
+@click.option(
+    "--extend", is_flag=True, help="Add a stratified share of newly added batches to the split."
+)
+def split_cmd(force: bool, extend: bool) -> None:
     """Write the fixed evaluation split (classifier/data/eval_ids.txt)."""
     try:
         messages = load_messages()
-        ids = make_split(messages)
+        if extend:
+            current = read_eval_ids()
+            ids = sorted(current | set(extend_split(messages, current)))
+            force = True
+        else:
+            ids = make_split(messages)
         path = write_eval_ids(ids, force=force)
     except (DataError, FileExistsError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -54,8 +64,12 @@ def split_cmd(force: bool) -> None:
 
 
 @classifier_group.command("train")
-@click.option("--artifacts", type=click.Path(path_type=Path), default=None,
-              help="Artifact root (default: the package's artifacts directory).")
+@click.option(
+    "--artifacts",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Artifact root (default: the package's artifacts directory).",
+)
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @click.option("--jobs", type=int, default=2, show_default=True, help="Parallel search jobs.")
 def train_cmd(artifacts: Path | None, seed: int, jobs: int) -> None:

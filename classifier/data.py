@@ -125,9 +125,7 @@ def _batch(msg_id: str) -> str:
     return "batch:" + msg_id.split("-", 1)[0]
 
 
-def iterative_stratification(
-    y: np.ndarray, proportions: Sequence[float], seed: int
-) -> np.ndarray:
+def iterative_stratification(y: np.ndarray, proportions: Sequence[float], seed: int) -> np.ndarray:
     """Assign each row of a multi-label matrix to a subset (Sechidis et al., 2011).
 
     Returns an array of subset indices. Deterministic for a given ``seed`` and row order.
@@ -177,9 +175,7 @@ def stratified_folds(
     messages: Sequence[LabelledText], n_splits: int, seed: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Iteratively stratified K folds as a list of ``(train_idx, test_idx)`` pairs."""
-    fold = iterative_stratification(
-        stratification_matrix(messages), [1.0] * n_splits, seed
-    )
+    fold = iterative_stratification(stratification_matrix(messages), [1.0] * n_splits, seed)
     idx = np.arange(len(messages))
     return [(idx[fold != k], idx[fold == k]) for k in range(n_splits)]
 
@@ -194,6 +190,23 @@ def make_split(
         stratification_matrix(ordered), [n_eval, len(ordered) - n_eval], seed
     )
     return sorted(m.id for m, a in zip(ordered, assignment, strict=True) if a == 0)
+
+
+def extend_split(messages: Sequence[LabelledText], eval_ids: set[str]) -> list[str]:
+    """Evaluation ids for batches added after the split was fixed.
+
+    A batch (the id prefix) with no message in the evaluation split is new: a stratified share
+    of it joins the split, so the split stays at the agreed fraction while every id already in
+    it stays there and no earlier training message is moved.
+    """
+    split_batches = {_batch(i) for i in eval_ids}
+    new = [m for m in messages if _batch(m.id) not in split_batches]
+    if not new:
+        return []
+    # Ask for enough of the new batches that the whole split reaches the fraction again.
+    needed = math.ceil(EVAL_FRACTION * len(messages)) - len(eval_ids)
+    fraction = min(1.0, max(EVAL_FRACTION, (needed + 1) / len(new)))
+    return make_split(new, fraction=fraction)
 
 
 def write_eval_ids(ids: Sequence[str], path: Path | None = None, force: bool = False) -> Path:

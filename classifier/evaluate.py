@@ -98,8 +98,9 @@ def evaluate_predictions(
         "macro_f1": macro_f1(y, pred),
         "per_language": per_lang,
         "cooccurrence": cooccurrence_confusion(y, pred),
-        "exact_match": round(float(np.mean(np.all(y == pred, axis=1)))
-                             if len(messages) else 0.0, 4),
+        "exact_match": round(
+            float(np.mean(np.all(y == pred, axis=1))) if len(messages) else 0.0, 4
+        ),
         "worst_errors": {"false_positives": fps[:worst], "false_negatives": fns[:worst]},
     }
 
@@ -142,8 +143,11 @@ def summary(report: Mapping[str, Any]) -> dict[str, Any]:
 
 def format_report(report: Mapping[str, Any]) -> str:
     """Human-readable text: per-tag table, macro/per-language F1, confusion, worst errors."""
-    lines = [f"messages: {report['n']}", "", f"{'tag':<16}{'P':>7}{'R':>7}{'F1':>7}{'sup':>6}"
-             f"{'TP':>6}{'FP':>6}{'FN':>6}{'TN':>6}"]
+    lines = [
+        f"messages: {report['n']}",
+        "",
+        f"{'tag':<16}{'P':>7}{'R':>7}{'F1':>7}{'sup':>6}{'TP':>6}{'FP':>6}{'FN':>6}{'TN':>6}",
+    ]
     for tag, s in report["per_tag"].items():
         lines.append(
             f"{tag:<16}{s['precision']:>7.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}{s['support']:>6}"

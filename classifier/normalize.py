@@ -23,6 +23,7 @@ from typing import Literal
 TranslitMode = Literal["all", "token", "message"]
 CharNegMode = Literal["keep", "drop", "mark", "upper"]
 
+
 def _words(text: str) -> frozenset[str]:
     """A set of whitespace-separated words."""
     return frozenset(text.split())
@@ -93,33 +94,114 @@ KAZAKH_FOLD = str.maketrans(
 
 _FULL_FOLD = str.maketrans(
     {
-        "ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х",
-        "і": "и", "ё": "е", "й": "и", "щ": "ш", "э": "е", "ь": None, "ъ": None,
+        "ә": "а",
+        "ғ": "г",
+        "қ": "к",
+        "ң": "н",
+        "ө": "о",
+        "ұ": "у",
+        "ү": "у",
+        "һ": "х",
+        "і": "и",
+        "ё": "е",
+        "й": "и",
+        "щ": "ш",
+        "э": "е",
+        "ь": None,
+        "ъ": None,
     }
 )
 # Latin homoglyphs typed inside otherwise Cyrillic words ("Aлматы" with a Latin A).
 _HOMOGLYPHS = str.maketrans(
-    {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "k": "к", "m": "м",
-     "t": "т", "h": "н", "b": "в", "i": "і"}
+    {
+        "a": "а",
+        "e": "е",
+        "o": "о",
+        "p": "р",
+        "c": "с",
+        "x": "х",
+        "y": "у",
+        "k": "к",
+        "m": "м",
+        "t": "т",
+        "h": "н",
+        "b": "в",
+        "i": "і",
+    }
 )
 
 # Latin-script Kazakh (official 2017/2018/2021 alphabets and informal typing) and Russian.
 _LAT_PRE = [
-    ("g'", "г"), ("o'", "о"), ("u'", "у"), ("a'", "а"), ("n'", "н"), ("s'", "ш"), ("c'", "ч"),
-    ("i'", "ы"), ("i\u0307", "и"),
+    ("g'", "г"),
+    ("o'", "о"),
+    ("u'", "у"),
+    ("a'", "а"),
+    ("n'", "н"),
+    ("s'", "ш"),
+    ("c'", "ч"),
+    ("i'", "ы"),
+    ("i\u0307", "и"),
 ]
 _LAT_PRE_TABLE = str.maketrans(
-    {"ä": "а", "á": "а", "ğ": "г", "ǵ": "г", "ñ": "н", "ń": "н", "ö": "о", "ó": "о", "ū": "у",
-     "ü": "у", "ú": "у", "ý": "у", "ı": "ы", "ş": "ш", "ç": "ч", "'": None}
+    {
+        "ä": "а",
+        "á": "а",
+        "ğ": "г",
+        "ǵ": "г",
+        "ñ": "н",
+        "ń": "н",
+        "ö": "о",
+        "ó": "о",
+        "ū": "у",
+        "ü": "у",
+        "ú": "у",
+        "ý": "у",
+        "ı": "ы",
+        "ş": "ш",
+        "ç": "ч",
+        "'": None,
+    }
 )
 _LAT_MULTI = {
-    "shch": "ш", "sch": "ш", "sh": "ш", "ch": "ч", "zh": "ж", "kh": "х", "ts": "ц",
-    "ya": "я", "yu": "ю", "yo": "е", "ye": "е",
+    "shch": "ш",
+    "sch": "ш",
+    "sh": "ш",
+    "ch": "ч",
+    "zh": "ж",
+    "kh": "х",
+    "ts": "ц",
+    "ya": "я",
+    "yu": "ю",
+    "yo": "е",
+    "ye": "е",
 }
 _LAT_SINGLE = {
-    "a": "а", "b": "б", "c": "ц", "d": "д", "e": "е", "f": "ф", "g": "г", "h": "х", "i": "и",
-    "j": "ж", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "q": "к", "r": "р",
-    "s": "с", "t": "т", "u": "у", "v": "в", "w": "ш", "x": "х", "y": "ы", "z": "з",
+    "a": "а",
+    "b": "б",
+    "c": "ц",
+    "d": "д",
+    "e": "е",
+    "f": "ф",
+    "g": "г",
+    "h": "х",
+    "i": "и",
+    "j": "ж",
+    "k": "к",
+    "l": "л",
+    "m": "м",
+    "n": "н",
+    "o": "о",
+    "p": "п",
+    "q": "к",
+    "r": "р",
+    "s": "с",
+    "t": "т",
+    "u": "у",
+    "v": "в",
+    "w": "ш",
+    "x": "х",
+    "y": "ы",
+    "z": "з",
 }
 _LAT_MAP = {**_LAT_MULTI, **_LAT_SINGLE}
 _LAT_RE = re.compile("shch|sch|sh|ch|zh|kh|ts|ya|yu|yo|ye|[a-z]")
@@ -209,7 +291,7 @@ _CONTRAST_FOLDED = _words(
     """
 )
 _EN_CONTRAST = frozenset({"but", "however", "though", "although", "instead", "yet", "then"})
-_BOUNDARY = frozenset(".,!?;:()\"«»—")
+_BOUNDARY = frozenset('.,!?;:()"«»—')
 PRE_SCOPE = 4
 SHORT_SCOPE = 2
 _SHORT_NEGATORS = frozenset({"не", "ни"})
@@ -217,19 +299,99 @@ POST_SCOPE = 3
 
 # --- cities ---------------------------------------------------------------------------------
 _CITY_STEMS = (
-    "алмат", "алма-ат", "астан", "нур-султан", "нурсултан", "шымкент", "чимкент", "караганд",
-    "актоб", "тараз", "павлодар", "усть-камен", "оскемен", "семипалат", "атырау", "костана",
-    "кызылорд", "уральск", "петропавл", "актау", "темиртау", "туркестан", "кокшетау",
-    "талдыкорган", "екибастуз", "жезказган", "конаев", "капшага", "рудны", "балхаш", "балкаш",
-    "сатпаев", "кентау", "жанаозен", "аркалык", "степногорск", "шучинск", "бурабаи", "жетысаи",
-    "аягоз", "талгар", "каскелен", "есик", "сарыагаш", "кульсары", "байконыр", "байконур",
+    "алмат",
+    "алма-ат",
+    "астан",
+    "нур-султан",
+    "нурсултан",
+    "шымкент",
+    "чимкент",
+    "караганд",
+    "актоб",
+    "тараз",
+    "павлодар",
+    "усть-камен",
+    "оскемен",
+    "семипалат",
+    "атырау",
+    "костана",
+    "кызылорд",
+    "уральск",
+    "петропавл",
+    "актау",
+    "темиртау",
+    "туркестан",
+    "кокшетау",
+    "талдыкорган",
+    "екибастуз",
+    "жезказган",
+    "конаев",
+    "капшага",
+    "рудны",
+    "балхаш",
+    "балкаш",
+    "сатпаев",
+    "кентау",
+    "жанаозен",
+    "аркалык",
+    "степногорск",
+    "шучинск",
+    "бурабаи",
+    "жетысаи",
+    "аягоз",
+    "талгар",
+    "каскелен",
+    "есик",
+    "сарыагаш",
+    "кульсары",
+    "байконыр",
+    "байконур",
     # Latin spellings kept in English messages
-    "almat", "alma-at", "astan", "nur-sultan", "nursultan", "shymkent", "chimkent", "karagand",
-    "qaragand", "aktob", "aqtob", "taraz", "pavlodar", "ust-kamen", "oskemen", "semey", "semei",
-    "atyrau", "kostana", "qostana", "kyzylord", "qyzylord", "uralsk", "petropavl", "aktau",
-    "aqtau", "temirtau", "turkistan", "turkestan", "kokshetau", "taldykorgan", "ekibastuz",
-    "zhezkazgan", "konaev", "kapshaga", "rudny", "balkhash", "satpaev", "satpayev", "kentau",
-    "zhanaozen", "arkalyk", "stepnogorsk", "kulsary", "oral$",
+    "almat",
+    "alma-at",
+    "astan",
+    "nur-sultan",
+    "nursultan",
+    "shymkent",
+    "chimkent",
+    "karagand",
+    "qaragand",
+    "aktob",
+    "aqtob",
+    "taraz",
+    "pavlodar",
+    "ust-kamen",
+    "oskemen",
+    "semey",
+    "semei",
+    "atyrau",
+    "kostana",
+    "qostana",
+    "kyzylord",
+    "qyzylord",
+    "uralsk",
+    "petropavl",
+    "aktau",
+    "aqtau",
+    "temirtau",
+    "turkistan",
+    "turkestan",
+    "kokshetau",
+    "taldykorgan",
+    "ekibastuz",
+    "zhezkazgan",
+    "konaev",
+    "kapshaga",
+    "rudny",
+    "balkhash",
+    "satpaev",
+    "satpayev",
+    "kentau",
+    "zhanaozen",
+    "arkalyk",
+    "stepnogorsk",
+    "kulsary",
+    "oral$",
 )
 _CITY_RE = re.compile(
     "^(?:" + "|".join(re.escape(s).replace("\\$", "$") for s in _CITY_STEMS) + ")"
@@ -246,9 +408,33 @@ _NUMBER_WORDS = _words(
     четвертыи пятыи шестои екинши ушинши тортинши бесинши second third fourth fifth th
     """
 )
-_DURATION_UNITS = ("час", "сагат", "минут", "мин", "ден", "дня", "дне", "сутк", "кун", "недел",
-                   "апта", "месяц", "мес", "hour", "min", "day", "week", "month", "year", "год",
-                   "лет", "жыл", "аидан", "аига", "аи")
+_DURATION_UNITS = (
+    "час",
+    "сагат",
+    "минут",
+    "мин",
+    "ден",
+    "дня",
+    "дне",
+    "сутк",
+    "кун",
+    "недел",
+    "апта",
+    "месяц",
+    "мес",
+    "hour",
+    "min",
+    "day",
+    "week",
+    "month",
+    "year",
+    "год",
+    "лет",
+    "жыл",
+    "аидан",
+    "аига",
+    "аи",
+)
 _REPEAT_UNITS = ("рет", "раз", "time", "visit", "келу", "келдим", "барды")
 
 
@@ -446,6 +632,8 @@ _NUMERIC_REPL = {"phone": f" {PHONE} ", "iin": f" {IIN} ", "num": f" {NUM} "}
 
 def _numeric_sub(match: re.Match[str]) -> str:
     return _NUMERIC_REPL[match.lastgroup or "num"]
+
+
 _DOMAIN_HINT_RE = re.compile(r"\.(?:kz|ru|com|org|net)\b")
 
 
@@ -505,9 +693,11 @@ def looks_english(tokens: Iterable[str]) -> bool:
             hits += bool(kind & 4)
     if not n_latin:
         return False
-    return (hits >= 2 and known >= 0.3 * n_latin) or (
-        known >= 2 and known >= 0.5 * n_latin
-    ) or (n_latin == 1 and known == 1)
+    return (
+        (hits >= 2 and known >= 0.3 * n_latin)
+        or (known >= 2 and known >= 0.5 * n_latin)
+        or (n_latin == 1 and known == 1)
+    )
 
 
 def _english_kind(token: str) -> int:
@@ -662,9 +852,7 @@ def mark_negation(text: str, mode: TranslitMode = "message") -> list[str]:
 
 def normalize(text: str) -> str:
     """The normalised (not folded) text: NFKC, case folding, placeholders, squeezing, emoji."""
-    return " ".join(
-        _SQUEEZE_RE.sub(r"\1", t) if t[0] != "_" else t for t in tokenize(_base(text))
-    )
+    return " ".join(_SQUEEZE_RE.sub(r"\1", t) if t[0] != "_" else t for t in tokenize(_base(text)))
 
 
 def views(

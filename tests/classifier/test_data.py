@@ -140,3 +140,17 @@ def test_later_messages_go_to_train(tmp_path: Path) -> None:
     train, evaluation = load_split(tmp_path, ids)
     assert [m.id for m in evaluation] == ["a-2"]
     assert [m.id for m in train] == ["a-1", "a-3", "a-4"]
+
+
+def test_extending_the_split_keeps_old_ids_and_takes_a_share_of_new_batches() -> None:
+    from classifier.data import extend_split
+
+    msgs = load_messages()
+    old_batches = {"ru1", "ru2", "kk1", "kk2", "en1", "mx1"}
+    old = [m for m in msgs if m.id.split("-")[0] in old_batches]
+    frozen = set(make_split(old))
+    added = extend_split(msgs, frozen)
+    assert added and not frozen & set(added)
+    assert all(i.split("-")[0] not in old_batches for i in added)
+    assert len(frozen) + len(added) >= 0.2 * len(msgs)
+    assert extend_split(msgs, frozen | set(added)) == []
