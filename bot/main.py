@@ -18,7 +18,6 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 import structlog
-from aiogram import Bot
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete
@@ -33,9 +32,6 @@ from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
 from bot.settings import Settings, SettingsError, load_settings
 from bot.tagging import ClassifierTagger
-from bot.telegram.client import create_bot
-from bot.telegram.runtime import add_webhook, build_dispatcher, polling_context
-from bot.telegram.sender import TelegramSender
 from bot.web.app import create_chat_app
 from storage.database import Database, DatabaseUnavailable
 from storage.feedback_export import write_feedback
@@ -49,7 +45,6 @@ log = structlog.get_logger("pikir")
 DATABASE = web.AppKey("database", Database)
 SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
-TELEGRAM_BOT = web.AppKey("telegram_bot", Bot)
 OUTBOX = web.AppKey("outbox", OutboxWorker)
 
 P = ParamSpec("P")
@@ -108,12 +103,16 @@ def _wire_telegram(
     app: web.Application, settings: Settings, database: Database, service: ConversationService
 ) -> None:
     """The bot (polling or webhook) and the outbox worker that sends through it."""
+    # Imported here: aiogram takes a while to import, and the other commands never need it.
+    from bot.telegram.client import create_bot
+    from bot.telegram.runtime import add_webhook, build_dispatcher, polling_context
+    from bot.telegram.sender import TelegramSender
+
     telegram = settings.telegram
     assert telegram.token is not None
     bot = create_bot(telegram.token.get_secret_value(), telegram.api_url)
     guard = FloodGuard(telegram.flood_per_second, telegram.flood_burst)
     dispatcher = build_dispatcher(service, guard)
-    app[TELEGRAM_BOT] = bot
     if telegram.mode == "webhook":
         assert telegram.webhook_url is not None and telegram.webhook_secret is not None
         add_webhook(
