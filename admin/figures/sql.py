@@ -1,0 +1,200 @@
+"""SQL building blocks of the aggregates that both dialects understand.
+
+The effective-tag rule (the newest staff correction wins over the model's ``present``) and the
+median time to first staff action are expressed here with window functions, so the counting
+happens on the database and never row by row in Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement, Select, Subquery
+from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.types import Float
+
+from storage.intake import SEVERITY
+from storage.models import CRITERIA, Case, CaseStatus, Feedback, Office, Service, Tag, TagSource
+
+TAGS: tuple[str, ...] = SEVERITY
+CELL_KEYS: tuple[str, ...] = (
+    "month",
+    "region_code",
+    "office_code",
+    "service_code",
+    "channel",
+    "language",
+)
+
+
+class seconds_between(FunctionElement[float]):  # noqa: N801 - reads like the SQL function it is
+    """``later - earlier`` in seconds, as a float, on SQLite and PostgreSQL."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_pg(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - "
+        f"{compiler.process(earlier, **kw)}))::float8"
+    )
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"((julianday({compiler.process(later, **kw)}) - "
+        f"julianday({compiler.process(earlier, **kw)})) * 86400.0)"
+    )
+
+
+def _month_filter(months: list[str] | None) -> list[ColumnElement[bool]]:
+    return [] if months is None else [Feedback.month.in_(months)]
+
+
+def effective_tags(months: list[str] | None) -> Subquery:
+    """One row per tagged feedback: a 0/1 column per tag and ``any_tag``.
+
+    A tag counts when its newest staff row says present, or, without a staff row, when the
+    newest model row does.
+    """
+    staff_first = case((Tag.source == TagSource.STAFF, 1), else_=0)
+    ranked = (
+        select(
+            Tag.feedback_id,
+            Tag.tag,
+            Tag.present,
+            func.row_number()
+            .over(
+                partition_by=(Tag.feedback_id, Tag.tag),
+                order_by=(staff_first.desc(), Tag.created_at.desc(), Tag.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(Feedback, Feedback.id == Tag.feedback_id)
+        .where(Tag.tag.in_(TAGS), *_month_filter(months))
+        .subquery("ranked_tags")
+    )
+    present = ranked.c.present.is_(True)
+    columns = [
+        func.max(case((and_(ranked.c.tag == name, present), 1), else_=0)).label(name)
+        for name in TAGS
+    ]
+    return (
+        select(
+            ranked.c.feedback_id,
+            *columns,
+            func.max(case((present, 1), else_=0)).label("any_tag"),
+        )
+        .where(ranked.c.rank == 1)
+        .group_by(ranked.c.feedback_id)
+        .subquery("effective_tags")
+    )
+
+
+def _cell_columns() -> list[ColumnElement[Any]]:
+    return [
+        Feedback.month.label("month"),
+        func.coalesce(Office.region_code, "").label("region_code"),
+        func.coalesce(Office.code, "").label("office_code"),
+        func.coalesce(Service.code, "").label("service_code"),
+        Feedback.channel.label("channel"),
+        Feedback.language.label("language"),
+    ]
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def median_first_action(months: list[str] | None) -> Subquery:
+    """The median seconds from a case's opening to the first staff action, per cell."""
+    seconds = seconds_between(Case.first_action_at, Case.opened_at)
+    keys = _cell_columns()
+    ordered = (
+        select(
+            *keys,
+            seconds.label("seconds"),
+            func.row_number()
+            .over(partition_by=keys, order_by=(seconds, Case.id))
+            .label("position"),
+            func.count().over(partition_by=keys).label("n"),
+        )
+        .select_from(Feedback)
+        .join(Case, Case.feedback_id == Feedback.id)
+        .outerjoin(Office, Office.id == Feedback.office_id)
+        .outerjoin(Service, Service.id == Feedback.service_id)
+        .where(Case.first_action_at.is_not(None), *_month_filter(months))
+        .subquery("ordered_actions")
+    )
+    # The middle one (odd n) or the middle two (even n): 2·position ∈ [n, n + 2].
+    middle = and_(2 * ordered.c.position >= ordered.c.n, 2 * ordered.c.position <= ordered.c.n + 2)
+    return (
+        select(
+            *(ordered.c[key] for key in CELL_KEYS),
+            func.avg(ordered.c.seconds).label("median"),
+        )
+        .where(middle)
+        .group_by(*(ordered.c[key] for key in CELL_KEYS))
+        .subquery("median_actions")
+    )
+
+
+def cell_counts(months: list[str] | None) -> Select[Any]:
+    """``SELECT`` of every counted column of ``monthly_aggregates`` for the given months.
+
+    ``None`` means every month. Columns are labelled with the table's column names.
+    """
+    tags = effective_tags(months)
+    seconds = seconds_between(Case.first_action_at, Case.opened_at)
+    rating = Feedback.rating
+    measures: list[ColumnElement[Any]] = [
+        func.count().label("responses"),
+        func.count(rating).label("rated"),
+        func.coalesce(func.sum(rating), 0).label("rating_sum"),
+        *(_count_if(rating == value).label(f"rating_{value}") for value in range(1, 6)),
+    ]
+    for name in CRITERIA:
+        column = getattr(Feedback, f"crit_{name}")
+        measures.append(_count_if(column.is_not(None)).label(f"{name}_answered"))
+        measures.append(_count_if(column.is_(True)).label(f"{name}_positive"))
+    measures += [
+        _count_if(Feedback.has_text.is_(True)).label("with_text"),
+        _count_if(tags.c.any_tag == 1).label("complaints"),
+        *(func.coalesce(func.sum(tags.c[name]), 0).label(f"tag_{name}") for name in TAGS),
+        func.count(Case.id).label("cases_opened"),
+        func.count(Case.answered_at).label("cases_answered"),
+        _count_if(Case.status == CaseStatus.RESOLVED).label("cases_resolved"),
+        func.count(Case.first_action_at).label("first_action_count"),
+        func.coalesce(func.sum(seconds), literal(0.0)).label("first_action_seconds_sum"),
+    ]
+    keys = _cell_columns()
+    return (
+        select(*keys, *measures)
+        .select_from(Feedback)
+        .outerjoin(Office, Office.id == Feedback.office_id)
+        .outerjoin(Service, Service.id == Feedback.service_id)
+        .outerjoin(Case, Case.feedback_id == Feedback.id)
+        .outerjoin(tags, tags.c.feedback_id == Feedback.id)
+        .where(*_month_filter(months))
+        .group_by(*keys)
+    )
+
+
+def cells_with_median(months: list[str] | None) -> tuple[Select[Any], list[str]]:
+    """The counts joined with each cell's median; returns the statement and its column names."""
+    counts = cell_counts(months).subquery("cell_counts")
+    median = median_first_action(months)
+    joined = and_(*(counts.c[key] == median.c[key] for key in CELL_KEYS))
+    names = [c.name for c in counts.c] + ["first_action_seconds_median"]
+    statement = select(*counts.c, median.c.median.label("first_action_seconds_median")).select_from(
+        counts.outerjoin(median, joined)
+    )
+    return statement, names
+
