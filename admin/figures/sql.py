@@ -29,7 +29,7 @@ CELL_KEYS: tuple[str, ...] = (
 )
 
 
-class seconds_between(FunctionElement[float]):  # noqa: N801 - reads like the SQL function it is
+class seconds_between(FunctionElement[float]):
     """``later - earlier`` in seconds, as a float, on SQLite and PostgreSQL."""
 
     type = Float()
@@ -197,4 +197,3 @@ def cells_with_median(months: list[str] | None) -> tuple[Select[Any], list[str]]
         counts.outerjoin(median, joined)
     )
     return statement, names
-

@@ -68,17 +68,13 @@ async def recompute(database: Database) -> dict[tuple[str, ...], dict[str, Any]]
                 waits[key].append(seconds)
     result = {}
     for key, cell in cells.items():
-        cell["first_action_seconds_median"] = (
-            statistics.median(waits[key]) if waits[key] else None
-        )
+        cell["first_action_seconds_median"] = statistics.median(waits[key]) if waits[key] else None
         result[key] = dict(cell)
     return result
 
 
 MEASURES = [
-    c.name
-    for c in MonthlyAggregate.__table__.columns
-    if c.name not in {"id", "computed_at", *KEYS}
+    c.name for c in MonthlyAggregate.__table__.columns if c.name not in {"id", "computed_at", *KEYS}
 ]
 
 
@@ -86,9 +82,7 @@ async def stored(database: Database) -> dict[tuple[str, ...], dict[str, Any]]:
     """The stored aggregate rows, by the cell's key."""
     async with UnitOfWork(database.sessions) as uow:
         rows = (await uow.session.scalars(select(MonthlyAggregate))).all()
-    return {
-        tuple(getattr(r, k) for k in KEYS): {m: getattr(r, m) for m in MEASURES} for r in rows
-    }
+    return {tuple(getattr(r, k) for k in KEYS): {m: getattr(r, m) for m in MEASURES} for r in rows}
 
 
 def assert_same(expected: dict, actual: dict) -> None:

@@ -145,6 +145,8 @@ async def test_month_refresh_touches_only_that_month(database: Database) -> None
         await refresh_months(uow.session, ["2026-09"], now=NOW + timedelta(days=1))
         await uow.commit()
     async with UnitOfWork(database.sessions) as uow:
-        rows = (await uow.session.execute(select(MonthlyAggregate.id, MonthlyAggregate.month))).all()
+        rows = (
+            await uow.session.execute(select(MonthlyAggregate.id, MonthlyAggregate.month))
+        ).all()
     kept = {i for i, m in rows if m != "2026-09"}
     assert kept == {i for i, m in stamps_before.items() if m != "2026-09"}
