@@ -22,6 +22,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete
 
 from admin.app import create_admin_app
+from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.service import export_aggregates, import_historic, refresh
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
 from bot.bootstrap import ensure_secret_key, prepare_database
 from bot.logging_setup import configure_logging
@@ -283,12 +285,19 @@ def staff_add(login: str, role: str, regions: tuple[str, ...], display_name: str
 
 
 @cli.command("import")
-@click.argument("kind", type=click.Choice(["offices", "services"]))
+@click.argument("kind", type=click.Choice(["offices", "services", "feedback"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(kind: str, file: Path) -> None:
-    """Insert or update offices or services from the agency's CSV FILE."""
-    importer = import_offices if kind == "offices" else import_services
+    """Insert or update offices or services, or load past feedback, from the CSV FILE.
+
+    feedback: columns source_id,office,service,date,rating[,politeness,waiting,information,
+    result,no_extra_payment,language,text]; rows already imported (same source_id) are skipped.
+    """
     data = file.read_bytes()
+    if kind == "feedback":
+        _import_feedback(file, data)
+        return
+    importer = import_offices if kind == "offices" else import_services
 
     @with_database
     async def body(settings: Settings, database: Database) -> None:
@@ -311,9 +320,112 @@ def import_(kind: str, file: Path) -> None:
     body()
 
 
+def _import_feedback(file: Path, data: bytes) -> None:
+    @with_database
+    async def body(settings: Settings, database: Database) -> None:
+        try:
+            report = await import_historic(database, data, timezone=settings.reports.timezone)
+        except CsvFormatError as exc:
+            _fail(f"{file}: {exc}; nothing was imported", code=2)
+            return
+        for error in report.errors:
+            click.echo(f"{file}: {error}", err=True)
+        click.echo(
+            f"feedback: {report.added} added, {report.skipped} already imported, "
+            f"{len(report.errors)} line(s) rejected"
+        )
+        if report.errors:
+            sys.exit(1)
+
+    body()
+
+
+def figures_config(settings: Settings) -> FiguresConfig:
+    """The figures' part of the settings."""
+    reports = settings.reports
+    return FiguresConfig(
+        min_cell=reports.min_cell,
+        timezone=reports.timezone,
+        indicators=default_indicators(
+            ethics_baseline=reports.ethics_baseline,
+            ethics_targets=reports.ethics_targets,
+            timeliness_baseline=reports.timeliness_baseline,
+            timeliness_targets=reports.timeliness_targets,
+            csat_baseline=reports.csat_baseline,
+            csat_targets=reports.csat_targets,
+        ),
+    )
+
+
+@cli.command()
+@click.option("--month", help="Refresh only this month (YYYY-MM).")
+@click.option("--all", "everything", is_flag=True, help="Rebuild every month from the raw rows.")
+def aggregate(month: str | None, everything: bool) -> None:
+    """Refresh the monthly aggregates: by default the months changed since the last refresh."""
+    if month is not None and not _valid_month(month):
+        _fail("--month must look like 2026-03", code=2)
+    if month is not None and everything:
+        _fail("give --month or --all, not both", code=2)
+
+    @with_database
+    async def body(settings: Settings, database: Database) -> None:
+        result = await refresh(
+            database,
+            month=month,
+            everything=everything,
+            timezone=settings.reports.timezone,
+            overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),
+        )
+        months = ", ".join(result.months) or "none"
+        click.echo(f"aggregates refreshed: {result.cells} cell(s) in month(s) {months}")
+
+    body()
+
+
 @cli.group()
 def export() -> None:
     """Export data."""
+
+
+@export.command("aggregates")
+@click.option("--month", required=True, help="Last month of the period, YYYY-MM.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--period", type=click.Choice(["month", "quarter", "year"]), default="month", show_default=True
+)
+@click.option(
+    "--language",
+    type=click.Choice(["kk", "ru", "en"]),
+    default="ru",
+    show_default=True,
+    help="Language of the XLSX headers and names.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default stdout)."
+)
+def export_aggregates_command(
+    month: str, fmt: str, period: str, language: str, out: Path | None
+) -> None:
+    """Figures by country, region, office and service with 95% intervals; small cells suppressed."""
+    if not _valid_month(month):
+        _fail("--month must look like 2026-03", code=2)
+    if fmt == "xlsx" and out is None:
+        _fail("--format xlsx needs --out FILE", code=2)
+
+    @with_database
+    async def body(settings: Settings, database: Database) -> bytes:
+        return await export_aggregates(
+            database, month, fmt, figures_config(settings), period=period, language=language
+        )
+
+    content = body()
+    if out is None:
+        click.echo(content.decode(), nl=not content.endswith(b"\n"))
+    else:
+        out.write_bytes(content)
+        click.echo(f"wrote {out}", err=True)
 
 
 @export.command("feedback")

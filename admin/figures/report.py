@@ -257,3 +257,16 @@ def export_record(row: FigureRow, indicators: Sequence[Any] = ()) -> dict[str, A
     record["first_action_hours_mean"] = None if hours is None else round(hours, 3)
     record["suppressed"] = row.suppressed
     return record
+
+
+async def reference_names(uow: UnitOfWork, language: str) -> dict[str, str]:
+    """Names of regions, offices and services in ``language``, keyed ``"office:AST-01"``."""
+    attribute = f"name_{language if language in ('kk', 'ru', 'en') else 'en'}"
+    names: dict[str, str] = {}
+    for region in await uow.reference.regions():
+        names[f"region:{region.code}"] = getattr(region, attribute)
+    for office in await uow.reference.offices(active_only=False):
+        names[f"office:{office.code}"] = getattr(office, attribute)
+    for service in await uow.reference.services(active_only=False):
+        names[f"service:{service.code}"] = getattr(service, attribute)
+    return names
