@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -24,6 +24,8 @@ from sqlalchemy import delete
 from admin.app import create_admin_app
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.service import export_aggregates, import_historic, refresh
+from admin.jobs import register_jobs
+from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules, Retrainer
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
 from bot.bootstrap import ensure_secret_key, prepare_database
 from bot.logging_setup import configure_logging
@@ -95,11 +97,58 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
             misfire_grace_time=3600,
             max_instances=1,
         )
+        register_jobs(scheduler, job_deps(settings, app[DATABASE]))
         scheduler.start()
         log.info("scheduler.started", jobs=[job.id for job in scheduler.get_jobs()])
     yield
     if scheduler.running:
         scheduler.shutdown(wait=False)
+
+
+def job_deps(settings: Settings, database: Database) -> JobDeps:
+    """The scheduled jobs' dependencies from the settings."""
+    s = settings.scheduler
+    return JobDeps(
+        database=database,
+        figures=figures_config(settings),
+        data_dir=settings.data_dir,
+        schedules=JobSchedules(
+            aggregate=s.aggregate,
+            month_close=s.month_close,
+            sla_reminders=s.sla_reminders,
+            weekly_digest=s.weekly_digest,
+            retrain=s.retrain,
+            retention=s.retention,
+            misfire_grace_seconds=s.misfire_grace_seconds,
+            month_close_misfire_grace_seconds=s.month_close_misfire_grace_seconds,
+            coalesce=s.coalesce,
+            lease=timedelta(minutes=s.lease_minutes),
+        ),
+        staff_chat_id=settings.telegram.staff_chat_id,
+        panel_url=settings.http.public_url.rstrip("/") + "/admin",
+        retention_days=settings.retention.days,
+        refresh_overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),
+        retrainer=classifier_retrainer(settings),
+    )
+
+
+def classifier_retrainer(settings: Settings) -> Retrainer | None:
+    """The classifier's ``retrain_candidate`` behind the jobs' port, if this build has it."""
+    import importlib
+
+    try:
+        retrain = importlib.import_module("classifier.retrain")
+        tags = importlib.import_module("classifier.tags")
+    except ImportError:
+        return None
+    artifacts = settings.classifier.artifacts_dir
+
+    def run(extra: Sequence[CorrectedExample], now: datetime) -> str:
+        examples = [tags.LabelledText(e.id, e.lang, e.text, e.labels) for e in extra]
+        decision = retrain.retrain_candidate(examples, artifacts_root=artifacts, now=now)
+        return str(decision)
+
+    return run
 
 
 async def purge_processed_updates(database: Database, keep: timedelta = timedelta(days=7)) -> int:

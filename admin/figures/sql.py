@@ -7,6 +7,7 @@ happens on the database and never row by row in Python.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, select
@@ -58,11 +59,11 @@ def _month_filter(months: list[str] | None) -> list[ColumnElement[bool]]:
     return [] if months is None else [Feedback.month.in_(months)]
 
 
-def effective_tags(months: list[str] | None) -> Subquery:
+def effective_tags(months: list[str] | None, where: Sequence[ColumnElement[bool]] = ()) -> Subquery:
     """One row per tagged feedback: a 0/1 column per tag and ``any_tag``.
 
     A tag counts when its newest staff row says present, or, without a staff row, when the
-    newest model row does.
+    newest model row does. ``months`` and ``where`` restrict the feedback considered.
     """
     staff_first = case((Tag.source == TagSource.STAFF, 1), else_=0)
     ranked = (
@@ -78,7 +79,7 @@ def effective_tags(months: list[str] | None) -> Subquery:
             .label("rank"),
         )
         .join(Feedback, Feedback.id == Tag.feedback_id)
-        .where(Tag.tag.in_(TAGS), *_month_filter(months))
+        .where(Tag.tag.in_(TAGS), *_month_filter(months), *where)
         .subquery("ranked_tags")
     )
     present = ranked.c.present.is_(True)
