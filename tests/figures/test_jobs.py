@@ -32,8 +32,6 @@ from storage.models import (
     MonthlyAggregate,
     OutboxMessage,
     StaffRole,
-    Tag,
-    TagSource,
 )
 from storage.uow import UnitOfWork
 from tests.figures.factory import insert_specs, random_spec
