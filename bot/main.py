@@ -27,6 +27,7 @@ from admin.figures.service import export_aggregates, import_historic, refresh
 from admin.jobs import register_jobs
 from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules, Retrainer
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
+from admin.reports import ReportDeps, setup_reports
 from bot.bootstrap import ensure_secret_key, prepare_database
 from bot.logging_setup import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
@@ -64,7 +65,16 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_scheduler_ctx)
     app.router.add_get("/healthz", healthz)
     app.add_subapp("/chat", create_chat_app(database))
-    app.add_subapp("/admin", create_admin_app(database))
+    admin_app = create_admin_app(database)
+    setup_reports(
+        admin_app,
+        ReportDeps(
+            database=database,
+            figures=figures_config(settings),
+            reports_dir=settings.data_dir / "reports",
+        ),
+    )
+    app.add_subapp("/admin", admin_app)
     return app
 
 
