@@ -32,10 +32,10 @@ class ShareView:
     @classmethod
     def of(cls, share: Share, suppressed: bool, min_cell: int) -> ShareView:
         """Formatted share, or the suppression notice."""
-        if suppressed:
-            return cls(f"n < {min_cell}", "", share.trials)
         if share.value is None:
             return cls("–", "", 0)
+        if suppressed:
+            return cls(f"n < {min_cell}", "", share.trials)
         return cls(
             percent(share.value), f"{percent(share.low)}–{percent(share.high)}", share.trials
         )
@@ -153,7 +153,8 @@ def dashboard_context(
         }
         for row in report.trend
     ]
-    ethics_target = next((r.target for r in report.indicators if r.spec.key == "ethics"), None)
+    targets = {r.spec.key: r.target for r in report.indicators}
+    ethics_target, csat_target = targets.get("ethics"), targets.get("csat")
     return {
         "report": report,
         "country": country,
@@ -183,7 +184,7 @@ def dashboard_context(
                     )
                     for row in report.trend
                 ],
-                {"target": ethics_target, "target_label": "ethics target"},
+                {"target": csat_target, "target_label": "target"},
             ),
             "ethics_trend": (
                 "trend",
