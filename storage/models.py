@@ -239,6 +239,8 @@ class Feedback(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_range"),
         Index("ix_feedback_month_office", "month", "office_id"),
+        # A month's lowest and highest id, so the aggregate refresh reads tags by id range.
+        Index("ix_feedback_month_id", "month", "id"),
         Index("ix_feedback_updated_at", "updated_at"),
         Index("ix_feedback_created_at", "created_at"),
     )

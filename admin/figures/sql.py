@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement, Select, Subquery
 from sqlalchemy.sql.expression import FunctionElement
-from sqlalchemy.types import Float
+from sqlalchemy.types import Float, String
 
 from storage.intake import SEVERITY
 from storage.models import CRITERIA, Case, CaseStatus, Feedback, Office, Service, Tag, TagSource
@@ -55,8 +56,47 @@ def _seconds_sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
     )
 
 
+class bytewise(FunctionElement[str]):
+    """A text key compared byte by byte: ``COLLATE "C"`` on PostgreSQL, SQLite's default.
+
+    Grouping and partitioning only need equal keys together, not a language's sort order, and
+    byte comparison is several times faster than a locale's collation.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(bytewise, "postgresql")
+def _bytewise_pg(element: bytewise, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f'({compiler.process(value, **kw)} COLLATE "C")'
+
+
+@compiles(bytewise, "sqlite")
+def _bytewise_sqlite(element: bytewise, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return str(compiler.process(value, **kw))
+
+
 def _month_filter(months: list[str] | None) -> list[ColumnElement[bool]]:
     return [] if months is None else [Feedback.month.in_(months)]
+
+
+def _in_id_range(
+    column: InstrumentedAttribute[int], months: list[str] | None
+) -> list[ColumnElement[bool]]:
+    """``column`` within the lowest and highest feedback id of ``months``.
+
+    Redundant with the join on the month, but ids grow with time, so a month's feedback is a
+    narrow id range and the database can read tags and cases by index instead of scanning them.
+    """
+    if months is None:
+        return []
+    bounds = select(func.min(Feedback.id), func.max(Feedback.id)).where(Feedback.month.in_(months))
+    low = bounds.with_only_columns(func.min(Feedback.id)).scalar_subquery()
+    high = bounds.with_only_columns(func.max(Feedback.id)).scalar_subquery()
+    return [column.between(low, high)]
 
 
 def effective_tags(months: list[str] | None, where: Sequence[ColumnElement[bool]] = ()) -> Subquery:
@@ -73,13 +113,18 @@ def effective_tags(months: list[str] | None, where: Sequence[ColumnElement[bool]
             Tag.present,
             func.row_number()
             .over(
-                partition_by=(Tag.feedback_id, Tag.tag),
+                partition_by=(Tag.feedback_id, bytewise(Tag.tag)),
                 order_by=(staff_first.desc(), Tag.created_at.desc(), Tag.id.desc()),
             )
             .label("rank"),
         )
         .join(Feedback, Feedback.id == Tag.feedback_id)
-        .where(Tag.tag.in_(TAGS), *_month_filter(months), *where)
+        .where(
+            Tag.tag.in_(TAGS),
+            *_month_filter(months),
+            *_in_id_range(Tag.feedback_id, months),
+            *where,
+        )
         .subquery("ranked_tags")
     )
     present = ranked.c.present.is_(True)
@@ -99,15 +144,39 @@ def effective_tags(months: list[str] | None, where: Sequence[ColumnElement[bool]
     )
 
 
-def _cell_columns() -> list[ColumnElement[Any]]:
+# Cells are grouped by ids (cheap to sort and hash) and get their codes afterwards; 0 stands
+# for "no office" / "no service" so the keys are never NULL and join with plain equality.
+GROUP_KEYS: tuple[str, ...] = ("month", "office_key", "service_key", "channel", "language")
+
+
+def _group_columns() -> list[ColumnElement[Any]]:
     return [
-        Feedback.month.label("month"),
-        func.coalesce(Office.region_code, "").label("region_code"),
-        func.coalesce(Office.code, "").label("office_code"),
-        func.coalesce(Service.code, "").label("service_code"),
-        Feedback.channel.label("channel"),
-        Feedback.language.label("language"),
+        bytewise(Feedback.month).label("month"),
+        func.coalesce(Feedback.office_id, 0).label("office_key"),
+        func.coalesce(Feedback.service_id, 0).label("service_key"),
+        bytewise(Feedback.channel).label("channel"),
+        bytewise(Feedback.language).label("language"),
     ]
+
+
+def _with_codes(grouped: Subquery, extra: Sequence[ColumnElement[Any]] = ()) -> Select[Any]:
+    """The grouped rows with their cell keys as codes, in the table's column order."""
+    measures = [c for c in grouped.c if c.name not in GROUP_KEYS]
+    return (
+        select(
+            grouped.c.month,
+            func.coalesce(Office.region_code, "").label("region_code"),
+            func.coalesce(Office.code, "").label("office_code"),
+            func.coalesce(Service.code, "").label("service_code"),
+            grouped.c.channel,
+            grouped.c.language,
+            *measures,
+            *extra,
+        )
+        .select_from(grouped)
+        .outerjoin(Office, Office.id == grouped.c.office_key)
+        .outerjoin(Service, Service.id == grouped.c.service_key)
+    )
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -117,7 +186,7 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 def median_first_action(months: list[str] | None) -> Subquery:
     """The median seconds from a case's opening to the first staff action, per cell."""
     seconds = seconds_between(Case.first_action_at, Case.opened_at)
-    keys = _cell_columns()
+    keys = _group_columns()
     ordered = (
         select(
             *keys,
@@ -128,9 +197,7 @@ def median_first_action(months: list[str] | None) -> Subquery:
             func.count().over(partition_by=keys).label("n"),
         )
         .select_from(Feedback)
-        .join(Case, Case.feedback_id == Feedback.id)
-        .outerjoin(Office, Office.id == Feedback.office_id)
-        .outerjoin(Service, Service.id == Feedback.service_id)
+        .join(Case, and_(Case.feedback_id == Feedback.id, *_in_id_range(Case.feedback_id, months)))
         .where(Case.first_action_at.is_not(None), *_month_filter(months))
         .subquery("ordered_actions")
     )
@@ -138,19 +205,20 @@ def median_first_action(months: list[str] | None) -> Subquery:
     middle = and_(2 * ordered.c.position >= ordered.c.n, 2 * ordered.c.position <= ordered.c.n + 2)
     return (
         select(
-            *(ordered.c[key] for key in CELL_KEYS),
+            *(ordered.c[key] for key in GROUP_KEYS),
             func.avg(ordered.c.seconds).label("median"),
         )
         .where(middle)
-        .group_by(*(ordered.c[key] for key in CELL_KEYS))
+        .group_by(*(ordered.c[key] for key in GROUP_KEYS))
         .subquery("median_actions")
     )
 
 
-def cell_counts(months: list[str] | None) -> Select[Any]:
+def cell_counts(months: list[str] | None, *, with_median: bool = False) -> Select[Any]:
     """``SELECT`` of every counted column of ``monthly_aggregates`` for the given months.
 
-    ``None`` means every month. Columns are labelled with the table's column names.
+    ``None`` means every month. Rows are keyed by :data:`GROUP_KEYS` (ids, not codes);
+    ``with_median`` adds the median in the same pass with ``percentile_cont`` (PostgreSQL only).
     """
     tags = effective_tags(months)
     seconds = seconds_between(Case.first_action_at, Case.opened_at)
@@ -175,26 +243,40 @@ def cell_counts(months: list[str] | None) -> Select[Any]:
         func.count(Case.first_action_at).label("first_action_count"),
         func.coalesce(func.sum(seconds), literal(0.0)).label("first_action_seconds_sum"),
     ]
-    keys = _cell_columns()
+    if with_median:
+        median = func.percentile_cont(0.5).within_group(seconds)
+        measures.append(median.label("first_action_seconds_median"))
+    keys = _group_columns()
     return (
         select(*keys, *measures)
         .select_from(Feedback)
-        .outerjoin(Office, Office.id == Feedback.office_id)
-        .outerjoin(Service, Service.id == Feedback.service_id)
-        .outerjoin(Case, Case.feedback_id == Feedback.id)
+        .outerjoin(
+            Case, and_(Case.feedback_id == Feedback.id, *_in_id_range(Case.feedback_id, months))
+        )
         .outerjoin(tags, tags.c.feedback_id == Feedback.id)
         .where(*_month_filter(months))
         .group_by(*keys)
     )
 
 
-def cells_with_median(months: list[str] | None) -> tuple[Select[Any], list[str]]:
-    """The counts joined with each cell's median; returns the statement and its column names."""
-    counts = cell_counts(months).subquery("cell_counts")
-    median = median_first_action(months)
-    joined = and_(*(counts.c[key] == median.c[key] for key in CELL_KEYS))
-    names = [c.name for c in counts.c] + ["first_action_seconds_median"]
-    statement = select(*counts.c, median.c.median.label("first_action_seconds_median")).select_from(
-        counts.outerjoin(median, joined)
-    )
-    return statement, names
+def cells_with_median(
+    months: list[str] | None, dialect: str = "sqlite"
+) -> tuple[Select[Any], list[str]]:
+    """The counts and each cell's median; returns the statement and its column names.
+
+    PostgreSQL computes the median in the same ``GROUP BY`` (``percentile_cont``); SQLite, which
+    has no such aggregate, joins the window-function median of :func:`median_first_action`.
+    """
+    if dialect == "postgresql":
+        statement = _with_codes(cell_counts(months, with_median=True).subquery("cell_counts"))
+    else:
+        counts = cell_counts(months).subquery("cell_counts")
+        median = median_first_action(months)
+        joined = and_(*(counts.c[key] == median.c[key] for key in GROUP_KEYS))
+        grouped = (
+            select(*counts.c, median.c.median.label("first_action_seconds_median"))
+            .select_from(counts.outerjoin(median, joined))
+            .subquery("cells")
+        )
+        statement = _with_codes(grouped)
+    return statement, [column.name for column in statement.selected_columns]

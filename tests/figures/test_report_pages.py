@@ -115,6 +115,13 @@ async def test_page_numbers_match_the_export(client) -> None:
             assert "n &lt; 10" in cell.group(1)
         else:
             assert percent(office["csat"]) in cell.group(1)
+    xlsx = await client.get(
+        "/admin/reports/export?month=2026-09&format=xlsx&language=en", headers=as_("analyst")
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(await xlsx.read()))["Country"]
+    values = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
+    assert percent(values["CSAT (share rating 4–5)"]) == row.group(1)
+    assert values["Responses"] == country["responses"]
     assert "<svg" in page and page.count('role="img"') >= 4
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
 

@@ -39,6 +39,8 @@ def upgrade() -> None:
         batch_op.alter_column("first_action_seconds_sum", server_default=None)
     with op.batch_alter_table("tags", schema=None) as batch_op:
         batch_op.create_index("ix_tags_created_at", ["created_at"], unique=False)
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.create_index("ix_feedback_month_id", ["month", "id"], unique=False)
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_updated_at", ["updated_at"], unique=False)
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
@@ -50,6 +52,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_job_runs_started_at")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_updated_at")
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.drop_index("ix_feedback_month_id")
     with op.batch_alter_table("tags", schema=None) as batch_op:
         batch_op.drop_index("ix_tags_created_at")
     with op.batch_alter_table("monthly_aggregates", schema=None) as batch_op:
