@@ -22,6 +22,8 @@ from storage.models import AggregateWatermark, Case, Feedback, MonthlyAggregate,
 from storage.types import UTCDateTime, utcnow
 
 WATERMARK = "feedback"
+# Moved on every refresh, so readers can cache what they built from the aggregates.
+VERSION = "version"
 # Serialises refreshes across processes on PostgreSQL ("PIKIR" in ASCII).
 _REFRESH_LOCK = 0x50494B4952
 
@@ -52,6 +54,7 @@ async def _replace(session: AsyncSession, months: list[str] | None, now: datetim
     columns = [*names, "computed_at"]
     source = select(*statement.subquery().c, _bind_now(now))
     result = await session.execute(insert(MonthlyAggregate).from_select(columns, source))
+    await _stamp(session, VERSION, now)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -117,9 +120,13 @@ async def refresh_changed(
 
 
 async def _set_watermark(session: AsyncSession, now: datetime) -> None:
-    mark = await session.get(AggregateWatermark, WATERMARK)
+    await _stamp(session, WATERMARK, now)
+
+
+async def _stamp(session: AsyncSession, name: str, now: datetime) -> None:
+    mark = await session.get(AggregateWatermark, name)
     if mark is None:
-        session.add(AggregateWatermark(name=WATERMARK, seen_until=now))
+        session.add(AggregateWatermark(name=name, seen_until=now))
     else:
         mark.seen_until = now
     await session.flush()

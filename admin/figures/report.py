@@ -184,21 +184,54 @@ def _empty(level: str, min_cell: int) -> FigureRow:
     return FigureRow(level=level, counts={}, min_cell=min_cell)
 
 
+TREND_COLUMNS = (
+    "responses",
+    "rated",
+    "rating_4",
+    "rating_5",
+    "politeness_answered",
+    "politeness_positive",
+)
+
+
+def roll_up(rows: Sequence[Mapping[str, Any]], key: str | None) -> list[dict[str, Any]]:
+    """Sum count rows by ``key`` (None: everything into one row); exact, counts only."""
+    sums: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        group = row.get(key) if key else None
+        total = sums.setdefault(group, {key: group} if key else {})
+        for name, value in row.items():
+            if name in LEVEL_KEY_NAMES or value is None:
+                continue
+            total[name] = total.get(name, 0) + value
+    return [sums[group] for group in sorted(sums, key=lambda g: g or "")]
+
+
+LEVEL_KEY_NAMES = frozenset({"month", "region_code", "office_code", "service_code"})
+
+
 async def build_report(
     uow: UnitOfWork, month: str, config: FiguresConfig, period: str = "month"
 ) -> Report:
-    """Read the stored aggregates and roll them up for the period ending with ``month``."""
+    """Read the stored aggregates and roll them up for the period ending with ``month``.
+
+    The office rows (which include the "no office" row) are summed into regions and the
+    country here, so a page needs four queries: offices now and before, services, the trend.
+    """
     months = period_months(month, period)
     previous_months = [shift_month(m, -len(months)) for m in months]
     repo = uow.aggregates
-    country = _rows("country", await repo.totals(months), config.min_cell)
-    previous = _rows("country", await repo.totals(previous_months), config.min_cell)
+    office_sums = await repo.totals(months, by=LEVELS["office"])
+    before_sums = await repo.totals(previous_months, by=LEVELS["office"])
     trend_months = [shift_month(month, -back) for back in range(11, -1, -1)]
-    by_month = {row["month"]: row for row in await repo.totals(trend_months, by=("month",))}
-    offices = _rows("office", await repo.totals(months, by=LEVELS["office"]), config.min_cell)
-    before = _rows(
-        "office", await repo.totals(previous_months, by=LEVELS["office"]), config.min_cell
-    )
+    by_month = {
+        row["month"]: row
+        for row in await repo.totals(trend_months, by=("month",), columns=TREND_COLUMNS)
+    }
+    country = _rows("country", roll_up(office_sums, None), config.min_cell)
+    previous = _rows("country", roll_up(before_sums, None), config.min_cell)
+    offices = _rows("office", office_sums, config.min_cell)
+    before = _rows("office", before_sums, config.min_cell)
     return Report(
         month=month,
         period=period,
@@ -206,7 +239,7 @@ async def build_report(
         config=config,
         country=country[0] if country else _empty("country", config.min_cell),
         previous=previous[0] if previous else _empty("country", config.min_cell),
-        regions=_rows("region", await repo.totals(months, by=LEVELS["region"]), config.min_cell),
+        regions=_rows("region", roll_up(office_sums, "region_code"), config.min_cell),
         offices=[row for row in offices if row.office],
         services=[
             row

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from admin.reports import views
 from admin.reports.charts import ChartCache
-from admin.reports.context import CHART_CACHE, REPORT_DEPS, ReportDeps
+from admin.reports.context import CHART_CACHE, REPORT_CACHE, REPORT_DEPS, ReportCache, ReportDeps
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -27,6 +27,7 @@ def setup_reports(app: web.Application, deps: ReportDeps) -> None:
         aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
     app[REPORT_DEPS] = deps
     app[CHART_CACHE] = ChartCache()
+    app[REPORT_CACHE] = ReportCache()
     app.router.add_get("/reports", views.dashboard, name="reports")
     app.router.add_get("/reports/export", views.export, name="reports_export")
     app.router.add_get("/reports/feedback.csv", views.feedback_rows, name="reports_feedback")

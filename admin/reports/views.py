@@ -13,7 +13,7 @@ from admin.access import current_staff, require_roles
 from admin.figures.exports import CONTENT_TYPES, FORMATS, render
 from admin.figures.report import PERIODS, build_report, reference_names
 from admin.figures.row_export import analyst_csv
-from admin.reports.context import CHART_CACHE, REPORT_DEPS
+from admin.reports.context import CHART_CACHE, REPORT_CACHE, REPORT_DEPS
 from admin.reports.view_model import dashboard_context
 from storage.intake import month_of
 from storage.models import StaffRole
@@ -66,14 +66,23 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     """The month's (or period's) figures with intervals, indicators, charts and tables."""
     deps = request.app[REPORT_DEPS]
     month, period, language = await _month(request), _period(request), _language(request)
+    cache = request.app[REPORT_CACHE]
     async with UnitOfWork(deps.database.sessions) as uow:
-        report = await build_report(uow, month, deps.figures, period)
-        names = await reference_names(uow, language)
+        key = (month, period, language, await uow.aggregates.version())
+        cached = cache.get(key)
+        if cached is None:
+            cached = (
+                await build_report(uow, month, deps.figures, period),
+                await reference_names(uow, language),
+            )
+            cache.put(key, cached)
+    report, names = cached
     context = dashboard_context(report, names, language, _cases_base(request))
-    cache = request.app[CHART_CACHE]
     charts = {}
-    for key, (kind, title, points, options) in context.pop("charts").items():
-        charts[key] = await asyncio.to_thread(cache.get_or_render, kind, title, points, **options)
+    for name, (kind, title, points, options) in context.pop("charts").items():
+        charts[name] = await asyncio.to_thread(
+            request.app[CHART_CACHE].get_or_render, kind, title, points, **options
+        )
     context.update(
         charts=charts,
         month=month,

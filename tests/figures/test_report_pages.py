@@ -174,3 +174,17 @@ async def test_empty_database_month_shows_the_page(client) -> None:
     response = await client.get("/admin/reports?month=2019-01&period=year", headers=as_("admin"))
     assert response.status == 200
     assert "–" in await response.text()
+
+
+async def test_page_shows_new_figures_after_a_refresh(client, database: Database) -> None:
+    url = "/admin/reports?month=2026-09"
+    first = await (await client.get(url, headers=as_("analyst"))).text()
+    assert '<span id="responses">240</span>' in first
+    spec = random_spec(random.Random(1))
+    spec.month = "2026-09"
+    await insert_specs(database, [spec])
+    unchanged = await (await client.get(url, headers=as_("analyst"))).text()
+    assert '<span id="responses">240</span>' in unchanged  # the aggregates were not refreshed
+    await refresh(database, month="2026-09")
+    second = await (await client.get(url, headers=as_("analyst"))).text()
+    assert '<span id="responses">241</span>' in second
