@@ -184,6 +184,7 @@ def _empty(level: str, min_cell: int) -> FigureRow:
     return FigureRow(level=level, counts={}, min_cell=min_cell)
 
 
+LEVEL_KEY_NAMES = frozenset({"month", "region_code", "office_code", "service_code"})
 TREND_COLUMNS = (
     "responses",
     "rated",
@@ -205,9 +206,6 @@ def roll_up(rows: Sequence[Mapping[str, Any]], key: str | None) -> list[dict[str
                 continue
             total[name] = total.get(name, 0) + value
     return [sums[group] for group in sorted(sums, key=lambda g: g or "")]
-
-
-LEVEL_KEY_NAMES = frozenset({"month", "region_code", "office_code", "service_code"})
 
 
 async def build_report(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from admin.figures.indicators import FiguresConfig
 from storage.database import Database
@@ -60,6 +61,10 @@ class JobDeps:
     report_language: str = "ru"
     retrainer: Retrainer | None = None
     clock: Callable[[], datetime] = utcnow
+
+    def local_time(self, now: datetime) -> datetime:
+        """``now`` in the agency's time zone (months, weeks and days of run keys)."""
+        return now.astimezone(ZoneInfo(self.figures.timezone))
 
     @property
     def reports_dir(self) -> Path:

@@ -4,7 +4,6 @@ send the M&E pack (XLSX + summary) to subscribed staff through the outbox."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from admin.figures.exports import render
 from admin.figures.report import Report, build_report, reference_names, shift_month
@@ -15,15 +14,10 @@ from storage.models import Channel
 from storage.uow import UnitOfWork
 
 
-def local_time(now: datetime, deps: JobDeps) -> datetime:
-    """``now`` in the agency's time zone."""
-    return now.astimezone(ZoneInfo(deps.figures.timezone))
-
-
 async def refresh_aggregates_job(deps: JobDeps, now: datetime | None = None) -> RunResult:
     """Refresh the months changed since the last refresh and the current month."""
     now = now or deps.clock()
-    slot = local_time(now, deps).strftime("%Y-%m-%dT%H:%M")
+    slot = deps.local_time(now).strftime("%Y-%m-%dT%H:%M")
 
     async def body() -> Outcome:
         result = await refresh(
@@ -69,7 +63,7 @@ def summary_text(report: Report) -> str:
 async def close_month_job(deps: JobDeps, now: datetime | None = None) -> RunResult:
     """Close the previous month: final refresh, the XLSX pack on disk, the pack to subscribers."""
     now = now or deps.clock()
-    month = shift_month(local_time(now, deps).strftime("%Y-%m"), -1)
+    month = shift_month(deps.local_time(now).strftime("%Y-%m"), -1)
 
     async def body() -> Outcome:
         await refresh(deps.database, month=month, now=now)

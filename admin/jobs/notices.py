@@ -12,7 +12,6 @@ from sqlalchemy import and_, case, func, or_, select, update
 from admin.figures.sql import TAGS, effective_tags
 from admin.figures.stats import Share
 from admin.jobs.deps import JobDeps
-from admin.jobs.figures_jobs import local_time
 from admin.jobs.runner import Outcome, RunResult, run_once
 from storage.models import Case, CaseStatus, Channel, Feedback
 from storage.uow import UnitOfWork
@@ -25,7 +24,7 @@ LISTED = 20
 async def sla_reminders_job(deps: JobDeps, now: datetime | None = None) -> RunResult:
     """Remind the staff chat of overdue open cases (each case at most once a day)."""
     now = now or deps.clock()
-    slot = local_time(now, deps).strftime("%Y-%m-%dT%H")
+    slot = deps.local_time(now).strftime("%Y-%m-%dT%H")
     run_key = f"sla_reminders:{slot}"
 
     async def body() -> Outcome:
@@ -75,7 +74,7 @@ async def sla_reminders_job(deps: JobDeps, now: datetime | None = None) -> RunRe
 async def weekly_digest_job(deps: JobDeps, now: datetime | None = None) -> RunResult:
     """The last seven days in numbers, to the staff chat."""
     now = now or deps.clock()
-    year, week, _ = local_time(now, deps).isocalendar()
+    year, week, _ = deps.local_time(now).isocalendar()
     run_key = f"weekly_digest:{year}-W{week:02d}"
 
     async def body() -> Outcome:
@@ -112,7 +111,7 @@ async def weekly_digest_job(deps: JobDeps, now: datetime | None = None) -> RunRe
             )
             responses, rated, good = (int(v or 0) for v in counts)
             csat = Share(good, rated)
-            lines = [f"Pikir, неделя до {local_time(now, deps):%Y-%m-%d}", f"Ответов: {responses}"]
+            lines = [f"Pikir, неделя до {deps.local_time(now):%Y-%m-%d}", f"Ответов: {responses}"]
             if rated >= deps.figures.min_cell and csat.value is not None:
                 lines.append(f"CSAT: {csat.value:.1%} (95% ДИ {csat.low:.1%}–{csat.high:.1%})")
             top = sorted(

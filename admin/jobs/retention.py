@@ -13,7 +13,6 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from admin.jobs.deps import JobDeps
-from admin.jobs.figures_jobs import local_time
 from admin.jobs.runner import Outcome, RunResult, run_once
 from storage.models import Attachment, Feedback
 from storage.uow import UnitOfWork
@@ -87,7 +86,7 @@ def _remove_stored_file(root: Path, location: str | None) -> None:
 async def retention_job(deps: JobDeps, now: datetime | None = None) -> RunResult:
     """The daily retention run."""
     now = now or deps.clock()
-    day = local_time(now, deps).strftime("%Y-%m-%d")
+    day = deps.local_time(now).strftime("%Y-%m-%d")
 
     async def body() -> Outcome:
         texts, files = await erase_old_content(deps, now)

@@ -15,7 +15,6 @@ from sqlalchemy.orm import selectinload
 
 from admin.figures.sql import TAGS
 from admin.jobs.deps import CorrectedExample, JobDeps
-from admin.jobs.figures_jobs import local_time
 from admin.jobs.runner import Outcome, RunResult, run_once
 from storage.models import Feedback, Tag, TagSource
 from storage.repositories.feedback import effective_tags
@@ -55,7 +54,7 @@ async def corrected_examples(deps: JobDeps) -> list[CorrectedExample]:
 async def retrain_job(deps: JobDeps, now: datetime | None = None) -> RunResult:
     """Train a candidate from the corrections (in a worker thread: it is CPU-bound)."""
     now = now or deps.clock()
-    year, week, _ = local_time(now, deps).isocalendar()
+    year, week, _ = deps.local_time(now).isocalendar()
     retrainer = deps.retrainer
 
     async def body() -> Outcome:
