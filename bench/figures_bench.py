@@ -31,16 +31,16 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from admin.access import STAFF_KEY  # noqa: E402
-from admin.app import create_admin_app  # noqa: E402
-from admin.figures.indicators import FiguresConfig, default_indicators  # noqa: E402
-from admin.figures.refresh import rebuild_all, refresh_changed  # noqa: E402
-from admin.reports import ReportDeps, setup_reports  # noqa: E402
-from storage.database import Database  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import StaffRole  # noqa: E402
-from storage.reference_data import load_reference_data  # noqa: E402
-from storage.uow import UnitOfWork  # noqa: E402
+from admin.access import STAFF_KEY
+from admin.app import create_admin_app
+from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.refresh import rebuild_all, refresh_changed
+from admin.reports import ReportDeps, setup_reports
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.models import StaffRole
+from storage.reference_data import load_reference_data
+from storage.uow import UnitOfWork
 
 BASE = os.environ.get(
     "PIKIR_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -70,7 +70,8 @@ GENERATE = [
         CASE WHEN has THEN 'a complaint in a few words' END, has,
         false, false, ts, ts
     FROM generate_series(1, CAST(:rows AS int)) AS g,
-        LATERAL (SELECT CAST(:start AS timestamptz) + (g::float8 / CAST(:rows AS int)) * interval '364 days' AS ts,
+        LATERAL (SELECT CAST(:start AS timestamptz)
+                            + (g::float8 / CAST(:rows AS int)) * interval '364 days' AS ts,
                         random() < 0.25 AS has) AS t,
         (SELECT array_agg(id ORDER BY id) AS ids FROM offices) AS o,
         (SELECT array_agg(id ORDER BY id) AS ids FROM services) AS s
@@ -91,7 +92,8 @@ GENERATE = [
     INSERT INTO cases (feedback_id, status, priority, region_code, opened_at, due_at,
         first_action_at, answered_at, closed_at, version, created_at, updated_at)
     SELECT f.id,
-        (ARRAY['new','in_review','answered','resolved','resolved','rejected'])[1 + floor(random() * 6)::int],
+        (ARRAY['new','in_review','answered','resolved','resolved','rejected'])
+            [1 + floor(random() * 6)::int],
         2, o.region_code, f.created_at, f.created_at + interval '72 hours',
         CASE WHEN random() < 0.8 THEN f.created_at + random() * interval '60 hours' END,
         CASE WHEN random() < 0.5 THEN f.created_at + random() * interval '90 hours' END,
@@ -107,7 +109,8 @@ PLAIN_GROUP_BY = """
 WITH ranked AS (
     SELECT t.feedback_id, t.tag, t.present,
            row_number() OVER (PARTITION BY t.feedback_id, t.tag
-                              ORDER BY (t.source = 'staff') DESC, t.created_at DESC, t.id DESC) AS rank
+                              ORDER BY (t.source = 'staff') DESC, t.created_at DESC, t.id DESC)
+               AS rank
     FROM tags t
 ), eff AS (
     SELECT feedback_id,
@@ -163,7 +166,10 @@ async def admin_db(statement: str) -> None:
 
     url = make_url(BASE)
     conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
         database=url.database or "postgres",
     )
     try:
@@ -173,7 +179,8 @@ async def admin_db(statement: str) -> None:
 
 
 def timed(samples: list[float]) -> str:
-    return f"median {statistics.median(samples):.3f} s (runs: {', '.join(f'{s:.3f}' for s in samples)})"
+    runs = ", ".join(f"{s:.3f}" for s in samples)
+    return f"median {statistics.median(samples):.3f} s (runs: {runs})"
 
 
 async def page_latency(database: Database, month: str, requests: int) -> dict[str, float]:
@@ -201,7 +208,16 @@ async def page_latency(database: Database, month: str, requests: int) -> dict[st
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}/admin/reports?month={month}"
     times = []
+    uncached = []
     async with aiohttp.ClientSession() as session:
+        # Every month's page once, before anything is cached: report built, charts drawn.
+        for back in range(1, 12):
+            other = f"http://127.0.0.1:{port}/admin/reports?month=2026-{back:02d}&period=quarter"
+            start = time.perf_counter()
+            async with session.get(other) as response:
+                assert response.status == 200
+                await response.read()
+            uncached.append(time.perf_counter() - start)
         start = time.perf_counter()
         async with session.get(url) as response:
             assert response.status == 200, await response.text()
@@ -214,7 +230,10 @@ async def page_latency(database: Database, month: str, requests: int) -> dict[st
             times.append(time.perf_counter() - start)
     await runner.cleanup()
     times.sort()
+    uncached.sort()
     return {
+        "uncached_median": uncached[len(uncached) // 2],
+        "uncached_max": uncached[-1],
         "cold": cold,
         "p50": times[len(times) // 2],
         "p95": times[int(len(times) * 0.95) - 1],
@@ -237,9 +256,14 @@ async def main(rows: int, keep: bool, repeat: int) -> None:
                 await conn.execute(text(statement), {"rows": rows, "start": START})
         print(f"generated {rows} feedback rows in {time.perf_counter() - start:.1f} s")
         async with database.engine.connect() as conn:
-            counts = (await conn.execute(text(
-                "SELECT (SELECT count(*) FROM feedback), (SELECT count(*) FROM tags), "
-                "(SELECT count(*) FROM cases)"))).one()
+            counts = (
+                await conn.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM feedback), (SELECT count(*) FROM tags), "
+                        "(SELECT count(*) FROM cases)"
+                    )
+                )
+            ).one()
         print(f"rows: feedback {counts[0]}, tags {counts[1]}, cases {counts[2]}")
 
         plain, rebuild = [], []
@@ -275,8 +299,12 @@ async def main(rows: int, keep: bool, repeat: int) -> None:
         print(
             "dashboard /admin/reports?month=2026-10: first request "
             f"{latency['cold'] * 1000:.0f} ms, then p50 {latency['p50'] * 1000:.0f} ms, "
-            f"p95 {latency['p95'] * 1000:.0f} ms (200 requests)"
+            f"p95 {latency['p95'] * 1000:.0f} ms (200 requests); uncached pages (11 quarters): "
+            f"median {latency['uncached_median'] * 1000:.0f} ms, "
+            f"max {latency['uncached_max'] * 1000:.0f} ms"
         )
+        load = os.getloadavg()[0]
+        print(f"load average (1 min) at the end: {load:.2f} on {os.cpu_count()} cores")
     finally:
         await database.dispose()
         if not keep:

@@ -103,30 +103,24 @@ def effective_tags(months: list[str] | None, where: Sequence[ColumnElement[bool]
     """One row per tagged feedback: a 0/1 column per tag and ``any_tag``.
 
     A tag counts when its newest staff row says present, or, without a staff row, when the
-    newest model row does. ``months`` and ``where`` restrict the feedback considered.
+    newest model row does. ``months`` narrows the tags read to the months' id range (the caller
+    joins to its feedback, which drops the rest); ``where`` filters on the feedback itself.
     """
     staff_first = case((Tag.source == TagSource.STAFF, 1), else_=0)
-    ranked = (
-        select(
-            Tag.feedback_id,
-            Tag.tag,
-            Tag.present,
-            func.row_number()
-            .over(
-                partition_by=(Tag.feedback_id, bytewise(Tag.tag)),
-                order_by=(staff_first.desc(), Tag.created_at.desc(), Tag.id.desc()),
-            )
-            .label("rank"),
+    ranked_query = select(
+        Tag.feedback_id,
+        Tag.tag,
+        Tag.present,
+        func.row_number()
+        .over(
+            partition_by=(Tag.feedback_id, bytewise(Tag.tag)),
+            order_by=(staff_first.desc(), Tag.created_at.desc(), Tag.id.desc()),
         )
-        .join(Feedback, Feedback.id == Tag.feedback_id)
-        .where(
-            Tag.tag.in_(TAGS),
-            *_month_filter(months),
-            *_in_id_range(Tag.feedback_id, months),
-            *where,
-        )
-        .subquery("ranked_tags")
-    )
+        .label("rank"),
+    ).where(Tag.tag.in_(TAGS), *_in_id_range(Tag.feedback_id, months))
+    if where:
+        ranked_query = ranked_query.join(Feedback, Feedback.id == Tag.feedback_id).where(*where)
+    ranked = ranked_query.subquery("ranked_tags")
     present = ranked.c.present.is_(True)
     columns = [
         func.max(case((and_(ranked.c.tag == name, present), 1), else_=0)).label(name)
