@@ -344,16 +344,20 @@ async def test_two_schedulers_run_the_month_close_once(
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.mark.parametrize(
-    ("coalesce", "grace", "expected"), [(True, 3600, 1), (False, 3600, 4), (True, 60, 0)]
+    ("crontab", "coalesce", "grace", "expected"),
+    [
+        ("*/15 * * * *", True, 3600, 1),  # eight slots missed, folded into one run
+        ("*/15 * * * *", False, 3600, 4),  # without coalescing: the four within the grace time
+        ("0 0 1 1 *", True, 60, 0),  # the one missed run is two hours late: beyond grace
+    ],
 )
 async def test_misfire_after_downtime(
-    database: Database, tmp_path: Path, coalesce: bool, grace: int, expected: int
+    database: Database, tmp_path: Path, crontab: str, coalesce: bool, grace: int, expected: int
 ) -> None:
     """Down for two hours: with coalesce the missed refreshes run once; beyond grace, none."""
     scheduler = AsyncIOScheduler(timezone="Asia/Almaty")
-    schedules = JobSchedules(coalesce=coalesce, misfire_grace_seconds=grace)
+    schedules = JobSchedules(aggregate=crontab, coalesce=coalesce, misfire_grace_seconds=grace)
     register_jobs(scheduler, make_deps(database, tmp_path, FIRST_OF_NOVEMBER, schedules=schedules))
-    # 15-minute slots from two hours ago; with a one-hour grace, four are still within it.
     start = datetime.now(ALMATY).replace(second=0, microsecond=0) - timedelta(hours=2)
     start -= timedelta(minutes=start.minute % 15)
     events = await _run_scheduled([scheduler], "aggregate", start, expect=max(expected, 1))
