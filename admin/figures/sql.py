@@ -1,8 +1,9 @@
 """SQL building blocks of the aggregates that both dialects understand.
 
-The effective-tag rule (the newest staff correction wins over the model's ``present``) and the
-median time to first staff action are expressed here with window functions, so the counting
-happens on the database and never row by row in Python.
+The effective-tag rule (the newest staff correction wins over the model's ``present``) is a
+window function; the median time to first staff action is ``percentile_cont`` on PostgreSQL and
+a window function on SQLite (which has no median aggregate). The counting happens on the
+database, never row by row in Python.
 """
 
 from __future__ import annotations
@@ -21,14 +22,6 @@ from storage.intake import SEVERITY
 from storage.models import CRITERIA, Case, CaseStatus, Feedback, Office, Service, Tag, TagSource
 
 TAGS: tuple[str, ...] = SEVERITY
-CELL_KEYS: tuple[str, ...] = (
-    "month",
-    "region_code",
-    "office_code",
-    "service_code",
-    "channel",
-    "language",
-)
 
 
 class seconds_between(FunctionElement[float]):
