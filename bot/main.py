@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 import re
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -23,7 +23,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete
 
 from admin.app import create_admin_app
+from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.service import export_aggregates, import_historic, refresh
+from admin.jobs import register_jobs
+from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules, Retrainer
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
+from admin.reports import ReportDeps, setup_reports
 from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
 from bot.conversation import ConversationService, FloodGuard, Limits, Translator
 from bot.logging_setup import configure_logging
@@ -87,7 +92,16 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_outbox_ctx)
     app[WEB_CHAT] = chat
     app.add_subapp("/chat", create_chat_app(chat))
-    app.add_subapp("/admin", create_admin_app(database))
+    admin_app = create_admin_app(database)
+    setup_reports(
+        admin_app,
+        ReportDeps(
+            database=database,
+            figures=figures_config(settings),
+            reports_dir=settings.data_dir / "reports",
+        ),
+    )
+    app.add_subapp("/admin", admin_app)
     return app
 
 
@@ -219,11 +233,58 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
             misfire_grace_time=3600,
             max_instances=1,
         )
+        register_jobs(scheduler, job_deps(settings, app[DATABASE]))
         scheduler.start()
         log.info("scheduler.started", jobs=[job.id for job in scheduler.get_jobs()])
     yield
     if scheduler.running:
         scheduler.shutdown(wait=False)
+
+
+def job_deps(settings: Settings, database: Database) -> JobDeps:
+    """The scheduled jobs' dependencies from the settings."""
+    s = settings.scheduler
+    return JobDeps(
+        database=database,
+        figures=figures_config(settings),
+        data_dir=settings.data_dir,
+        schedules=JobSchedules(
+            aggregate=s.aggregate,
+            month_close=s.month_close,
+            sla_reminders=s.sla_reminders,
+            weekly_digest=s.weekly_digest,
+            retrain=s.retrain,
+            retention=s.retention,
+            misfire_grace_seconds=s.misfire_grace_seconds,
+            month_close_misfire_grace_seconds=s.month_close_misfire_grace_seconds,
+            coalesce=s.coalesce,
+            lease=timedelta(minutes=s.lease_minutes),
+        ),
+        staff_chat_id=settings.telegram.staff_chat_id,
+        panel_url=settings.http.public_url.rstrip("/") + "/admin",
+        retention_days=settings.retention.days,
+        refresh_overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),
+        retrainer=classifier_retrainer(settings),
+    )
+
+
+def classifier_retrainer(settings: Settings) -> Retrainer | None:
+    """The classifier's ``retrain_candidate`` behind the jobs' port, if this build has it."""
+    import importlib
+
+    try:
+        retrain = importlib.import_module("classifier.retrain")
+        tags = importlib.import_module("classifier.tags")
+    except ImportError:
+        return None
+    artifacts = settings.classifier.artifacts_dir
+
+    def run(extra: Sequence[CorrectedExample], now: datetime) -> str:
+        examples = [tags.LabelledText(e.id, e.lang, e.text, e.labels) for e in extra]
+        decision = retrain.retrain_candidate(examples, artifacts_root=artifacts, now=now)
+        return str(decision)
+
+    return run
 
 
 async def purge_processed_updates(database: Database, keep: timedelta = timedelta(days=7)) -> int:
@@ -414,12 +475,19 @@ def staff_add(login: str, role: str, regions: tuple[str, ...], display_name: str
 
 
 @cli.command("import")
-@click.argument("kind", type=click.Choice(["offices", "services"]))
+@click.argument("kind", type=click.Choice(["offices", "services", "feedback"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(kind: str, file: Path) -> None:
-    """Insert or update offices or services from the agency's CSV FILE."""
-    importer = import_offices if kind == "offices" else import_services
+    """Insert or update offices or services, or load past feedback, from the CSV FILE.
+
+    feedback: columns source_id,office,service,date,rating[,politeness,waiting,information,
+    result,no_extra_payment,language,text]; rows already imported (same source_id) are skipped.
+    """
     data = file.read_bytes()
+    if kind == "feedback":
+        _import_feedback(file, data)
+        return
+    importer = import_offices if kind == "offices" else import_services
 
     @with_database
     async def body(settings: Settings, database: Database) -> None:
@@ -442,9 +510,112 @@ def import_(kind: str, file: Path) -> None:
     body()
 
 
+def _import_feedback(file: Path, data: bytes) -> None:
+    @with_database
+    async def body(settings: Settings, database: Database) -> None:
+        try:
+            report = await import_historic(database, data, timezone=settings.reports.timezone)
+        except CsvFormatError as exc:
+            _fail(f"{file}: {exc}; nothing was imported", code=2)
+            return
+        for error in report.errors:
+            click.echo(f"{file}: {error}", err=True)
+        click.echo(
+            f"feedback: {report.added} added, {report.skipped} already imported, "
+            f"{len(report.errors)} line(s) rejected"
+        )
+        if report.errors:
+            sys.exit(1)
+
+    body()
+
+
+def figures_config(settings: Settings) -> FiguresConfig:
+    """The figures' part of the settings."""
+    reports = settings.reports
+    return FiguresConfig(
+        min_cell=reports.min_cell,
+        timezone=reports.timezone,
+        indicators=default_indicators(
+            ethics_baseline=reports.ethics_baseline,
+            ethics_targets=reports.ethics_targets,
+            timeliness_baseline=reports.timeliness_baseline,
+            timeliness_targets=reports.timeliness_targets,
+            csat_baseline=reports.csat_baseline,
+            csat_targets=reports.csat_targets,
+        ),
+    )
+
+
+@cli.command()
+@click.option("--month", help="Refresh only this month (YYYY-MM).")
+@click.option("--all", "everything", is_flag=True, help="Rebuild every month from the raw rows.")
+def aggregate(month: str | None, everything: bool) -> None:
+    """Refresh the monthly aggregates: by default the months changed since the last refresh."""
+    if month is not None and not _valid_month(month):
+        _fail("--month must look like 2026-03", code=2)
+    if month is not None and everything:
+        _fail("give --month or --all, not both", code=2)
+
+    @with_database
+    async def body(settings: Settings, database: Database) -> None:
+        result = await refresh(
+            database,
+            month=month,
+            everything=everything,
+            timezone=settings.reports.timezone,
+            overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),
+        )
+        months = ", ".join(result.months) or "none"
+        click.echo(f"aggregates refreshed: {result.cells} cell(s) in month(s) {months}")
+
+    body()
+
+
 @cli.group()
 def export() -> None:
     """Export data."""
+
+
+@export.command("aggregates")
+@click.option("--month", required=True, help="Last month of the period, YYYY-MM.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--period", type=click.Choice(["month", "quarter", "year"]), default="month", show_default=True
+)
+@click.option(
+    "--language",
+    type=click.Choice(["kk", "ru", "en"]),
+    default="ru",
+    show_default=True,
+    help="Language of the XLSX headers and names.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default stdout)."
+)
+def export_aggregates_command(
+    month: str, fmt: str, period: str, language: str, out: Path | None
+) -> None:
+    """Figures by country, region, office and service with 95% intervals; small cells suppressed."""
+    if not _valid_month(month):
+        _fail("--month must look like 2026-03", code=2)
+    if fmt == "xlsx" and out is None:
+        _fail("--format xlsx needs --out FILE", code=2)
+
+    @with_database
+    async def body(settings: Settings, database: Database) -> bytes:
+        return await export_aggregates(
+            database, month, fmt, figures_config(settings), period=period, language=language
+        )
+
+    content = body()
+    if out is None:
+        click.echo(content.decode(), nl=not content.endswith(b"\n"))
+    else:
+        out.write_bytes(content)
+        click.echo(f"wrote {out}", err=True)
 
 
 @export.command("feedback")

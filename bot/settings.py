@@ -117,14 +117,30 @@ class ClassifierSettings(BaseModel):
 
 
 class ReportSettings(BaseModel):
-    """Figures for the agency."""
+    """Figures for the agency: suppression, time zone and the indicators' baselines and targets.
+
+    Targets are configuration: ``PIKIR_REPORTS__ETHICS_TARGETS='{"2026": 0.78}'``.
+    """
 
     min_cell: int = Field(default=10, ge=1, le=1000)
     timezone: str = "Asia/Almaty"
-    ethics_baseline: float = 0.74
+    ethics_baseline: float = Field(default=0.74, ge=0, le=1)
     ethics_targets: dict[int, float] = Field(
         default_factory=lambda: {2025: 0.76, 2026: 0.78, 2027: 0.80}
     )
+    timeliness_baseline: float | None = Field(default=None, ge=0, le=1)
+    timeliness_targets: dict[int, float] = Field(default_factory=dict)
+    csat_baseline: float | None = Field(default=0.728, ge=0, le=1)
+    csat_targets: dict[int, float] = Field(default_factory=dict)
+    refresh_overlap_minutes: int = Field(default=10, ge=0, le=24 * 60)
+
+    @field_validator("ethics_targets", "timeliness_targets", "csat_targets")
+    @classmethod
+    def _shares(cls, value: dict[int, float]) -> dict[int, float]:
+        for year, share in value.items():
+            if not 0 <= share <= 1:
+                raise ValueError(f"target for {year} must be a share between 0 and 1")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -154,10 +170,38 @@ class RetentionSettings(BaseModel):
     days: int = Field(default=365, ge=1, le=3650)
 
 
+def _check_crontab(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(f"not a crontab expression ({exc})") from None
+    return value
+
+
 class SchedulerSettings(BaseModel):
-    """The scheduled jobs in the service process."""
+    """The scheduled jobs in the service process; schedules are crontab lines in the agency's
+    time zone (``PIKIR_SCHEDULER__AGGREGATE="*/15 * * * *"``)."""
 
     enabled: bool = True
+    aggregate: str = "*/15 * * * *"
+    month_close: str = "30 0 1 * *"
+    sla_reminders: str = "5 * * * *"
+    weekly_digest: str = "0 9 * * mon"
+    retrain: str = "0 3 * * sun"
+    retention: str = "30 2 * * *"
+    misfire_grace_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    month_close_misfire_grace_seconds: int = Field(default=3 * 24 * 3600, ge=1, le=28 * 24 * 3600)
+    coalesce: bool = True
+    lease_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
+    @field_validator(
+        "aggregate", "month_close", "sla_reminders", "weekly_digest", "retrain", "retention"
+    )
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        return _check_crontab(value)
 
 
 class Settings(BaseSettings):

@@ -247,6 +247,8 @@ class Feedback(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_range"),
         Index("ix_feedback_month_office", "month", "office_id"),
+        # A month's lowest and highest id, so the aggregate refresh reads tags by id range.
+        Index("ix_feedback_month_id", "month", "id"),
         Index("ix_feedback_updated_at", "updated_at"),
         Index("ix_feedback_created_at", "created_at"),
     )
@@ -313,7 +315,11 @@ class Tag(Base):
     """
 
     __tablename__ = "tags"
-    __table_args__ = (Index("ix_tags_feedback_tag", "feedback_id", "tag"),)
+    __table_args__ = (
+        Index("ix_tags_feedback_tag", "feedback_id", "tag"),
+        # Incremental aggregate refresh finds staff corrections made since its last run.
+        Index("ix_tags_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"))
@@ -341,6 +347,8 @@ class Case(TimestampMixin, Base):
         Index("ix_cases_queue", "status", "priority", "opened_at", "id"),
         Index("ix_cases_region_queue", "region_code", "status", "priority", "opened_at", "id"),
         Index("ix_cases_due", "status", "due_at"),
+        # Incremental aggregate refresh finds cases that moved since its last run.
+        Index("ix_cases_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
@@ -543,6 +551,9 @@ class MonthlyAggregate(Base):
     cases_answered: Mapped[int] = mapped_column(Integer, default=0)
     cases_resolved: Mapped[int] = mapped_column(Integer, default=0)
     first_action_seconds_median: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Count and sum so that the mean time to first action rolls up exactly (a median does not).
+    first_action_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_action_seconds_sum: Mapped[float] = mapped_column(Float, default=0.0)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -550,6 +561,7 @@ class JobRun(Base):
     """One run of a scheduled job; ``run_key`` makes a run claimable by exactly one process."""
 
     __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_started_at", "started_at"),)
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     job: Mapped[str] = mapped_column(String(48), index=True)
@@ -559,3 +571,12 @@ class JobRun(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="running")
     rows: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AggregateWatermark(Base):
+    """How far the incremental aggregate refresh has looked for changed feedback, tags, cases."""
+
+    __tablename__ = "aggregate_watermarks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seen_until: Mapped[datetime] = mapped_column(UTCDateTime)

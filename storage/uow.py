@@ -10,9 +10,11 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repositories.aggregates import AggregateRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.feedback import FeedbackRepository
+from storage.repositories.jobs import JobRunRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.reference import ReferenceRepository
 from storage.repositories.staff import StaffRepository
@@ -36,6 +38,8 @@ class UnitOfWork:
         self.staff = StaffRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.web_chat = WebChatRepository(self.session)
+        self.aggregates = AggregateRepository(self.session)
+        self.job_runs = JobRunRepository(self.session)
         return self
 
     async def __aexit__(

@@ -24,6 +24,19 @@ class StaffRepository:
         """The staff user with this id, if any."""
         return await self.session.get(StaffUser, staff_id)
 
+    async def report_subscribers(self) -> list[StaffUser]:
+        """Active staff who asked for the monthly report and have a Telegram chat."""
+        query = (
+            select(StaffUser)
+            .where(
+                StaffUser.active.is_(True),
+                StaffUser.subscribed_reports.is_(True),
+                StaffUser.telegram_chat_id.is_not(None),
+            )
+            .order_by(StaffUser.id)
+        )
+        return list((await self.session.scalars(query)).all())
+
     async def count(self) -> int:
         """How many staff accounts exist."""
         return int(await self.session.scalar(select(func.count()).select_from(StaffUser)) or 0)

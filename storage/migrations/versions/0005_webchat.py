@@ -1,7 +1,7 @@
 """web chat: the history of each web conversation (web_messages)
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-23 03:19:08.182003
 """
 
@@ -14,7 +14,7 @@ import storage.types
 
 
 revision: str = '0005'
-down_revision: str | None = '0001'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

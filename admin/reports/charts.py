@@ -1,0 +1,184 @@
+"""Server-rendered SVG charts (matplotlib, Agg-free SVG backend) for the report page.
+
+Each chart comes with the same numbers as a table on the page, for screen readers. Bars and
+points can carry links (``set_url``) so a click drills down to the cases behind them. Rendering
+costs tens of milliseconds, so charts are cached by their data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, cast
+
+import matplotlib
+import matplotlib.ticker
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+
+# One lock for all rendering: matplotlib's font and text caches are shared state.
+_RENDER_LOCK = threading.Lock()
+_STYLE: dict[str, Any] = {
+    "svg.fonttype": "none",  # text stays text: selectable and smaller
+    "svg.hashsalt": "pikir",  # stable ids, so the same data gives the same SVG
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def _styled() -> AbstractContextManager[None]:
+    return matplotlib.rc_context(cast(Any, _STYLE))
+
+
+@dataclass(frozen=True)
+class Point:
+    """One plotted value with its interval and an optional drill-down link."""
+
+    label: str
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    url: str | None = None
+
+
+class ChartCache:
+    """A small LRU of rendered SVGs keyed by the chart's data."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_render(self, kind: str, title: str, points: Sequence[Point], **kw: object) -> str:
+        """The SVG of the chart, from the cache when the same data was drawn before."""
+        key = hashlib.sha256(
+            json.dumps([kind, title, [p.__dict__ for p in points], kw], default=str).encode()
+        ).hexdigest()
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        svg = RENDERERS[kind](title, points, **kw)
+        with self._lock:
+            self._items[key] = svg
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return svg
+
+
+def _svg(figure: Figure) -> str:
+    buffer = io.StringIO()
+    FigureCanvasSVG(figure).print_svg(buffer)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _errors(points: Sequence[Point]) -> list[list[float]]:
+    below = [(p.value - p.low) if p.value is not None and p.low is not None else 0 for p in points]
+    above = [
+        (p.high - p.value) if p.value is not None and p.high is not None else 0 for p in points
+    ]
+    return [below, above]
+
+
+def trend_chart(
+    title: str, points: Sequence[Point], target: float | None = None, target_label: str = ""
+) -> str:
+    """A line of monthly shares with the interval as a band and the target as a dashed line."""
+    with _RENDER_LOCK, _styled():
+        figure = Figure(figsize=(7.2, 2.8))
+        axes = figure.add_subplot()
+        xs = list(range(len(points)))
+        shown = [(x, p) for x, p in zip(xs, points, strict=True) if p.value is not None]
+        if shown:
+            axes.fill_between(
+                [x for x, _ in shown],
+                [p.low or 0 for _, p in shown],
+                [p.high or 0 for _, p in shown],
+                color="#9ecae1",
+                alpha=0.6,
+                label="95% CI",
+            )
+            axes.plot(
+                [x for x, _ in shown],
+                [p.value or 0.0 for _, p in shown],
+                marker="o",
+                color="#08519c",
+                label=title,
+            )
+            for x, p in shown:
+                if p.url:
+                    (dot,) = axes.plot(
+                        [x], [p.value or 0.0], marker="o", markersize=10, alpha=0, linestyle=""
+                    )
+                    dot.set_url(p.url)
+        if target is not None:
+            axes.axhline(target, color="#e6550d", linestyle="--", linewidth=1, label=target_label)
+        axes.set_xticks(xs, [p.label for p in points], rotation=45, ha="right")
+        axes.set_ylim(0, 1)
+        axes.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        axes.set_title(title)
+        if shown or target is not None:
+            axes.legend(loc="lower left", fontsize=8, frameon=False)
+        figure.tight_layout()
+        return _svg(figure)
+
+
+def ranked_chart(title: str, points: Sequence[Point]) -> str:
+    """Horizontal points with interval whiskers, best lower bound on top."""
+    with _RENDER_LOCK, _styled():
+        height = max(2.0, 0.22 * len(points) + 0.9)
+        figure = Figure(figsize=(7.2, height))
+        axes = figure.add_subplot()
+        ys = list(range(len(points)))[::-1]
+        values = [p.value or 0 for p in points]
+        axes.errorbar(
+            values, ys, xerr=_errors(points), fmt="o", color="#08519c", ecolor="#6baed6", capsize=2
+        )
+        for y, p in zip(ys, points, strict=True):
+            if p.url:
+                (dot,) = axes.plot(
+                    [p.value or 0], [y], marker="s", markersize=12, alpha=0, linestyle=""
+                )
+                dot.set_url(p.url)
+        axes.set_yticks(ys, [p.label for p in points])
+        axes.set_xlim(0, 1)
+        axes.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        axes.set_title(title)
+        axes.grid(axis="x", alpha=0.3)
+        figure.tight_layout()
+        return _svg(figure)
+
+
+def bar_chart(title: str, points: Sequence[Point]) -> str:
+    """Horizontal bars of shares with interval whiskers; each bar may link to its cases."""
+    with _RENDER_LOCK, _styled():
+        figure = Figure(figsize=(7.2, max(2.0, 0.35 * len(points) + 0.9)))
+        axes = figure.add_subplot()
+        ys = list(range(len(points)))[::-1]
+        bars = axes.barh(
+            ys,
+            [p.value or 0 for p in points],
+            xerr=_errors(points),
+            color="#6baed6",
+            ecolor="#08519c",
+            capsize=2,
+        )
+        for bar, p in zip(bars, points, strict=True):
+            if p.url:
+                bar.set_url(p.url)
+        axes.set_yticks(ys, [p.label for p in points])
+        axes.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        axes.set_title(title)
+        figure.tight_layout()
+        return _svg(figure)
+
+
+RENDERERS = {"trend": trend_chart, "ranked": ranked_chart, "bars": bar_chart}

@@ -1,0 +1,233 @@
+"""Turning a :class:`Report` into what the dashboard shows: formatted shares, ranked offices,
+chart points and drill-down links. Kept apart from the handlers so it can be tested alone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from admin.figures.labels import label
+from admin.figures.report import FigureRow, Report
+from admin.figures.sql import TAGS
+from admin.figures.stats import Share
+from admin.reports.charts import Point
+from storage.models import CRITERIA
+
+
+def percent(value: float | None) -> str:
+    """``0.7834`` → ``78.3%``; a dash for no value."""
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+@dataclass(frozen=True)
+class ShareView:
+    """A share as the page prints it."""
+
+    value: str
+    interval: str
+    n: int
+
+    @classmethod
+    def of(cls, share: Share, suppressed: bool, min_cell: int) -> ShareView:
+        """Formatted share, or the suppression notice."""
+        if share.value is None:
+            return cls("–", "", 0)
+        if suppressed:
+            return cls(f"n < {min_cell}", "", share.trials)
+        return cls(
+            percent(share.value), f"{percent(share.low)}–{percent(share.high)}", share.trials
+        )
+
+
+def cases_link(base: str | None, month: str, **filters: str | None) -> str | None:
+    """The case queue filtered to the cases behind a cell, or None for roles without cases."""
+    if base is None:
+        return None
+    query = {"month": month, **{k: v for k, v in filters.items() if v}}
+    return f"{base}?{urlencode(query)}"
+
+
+def _view(row: FigureRow, min_cell: int) -> ShareView:
+    return ShareView.of(row.csat, row.suppressed, min_cell)
+
+
+def dashboard_context(
+    report: Report,
+    names: Mapping[str, str],
+    language: str,
+    cases_base: str | None,
+) -> dict[str, Any]:
+    """Everything the dashboard template prints, the chart points included."""
+    min_cell = report.config.min_cell
+    country = report.country
+    month = report.month
+    national = [
+        (
+            "csat",
+            label("csat", language),
+            ShareView.of(country.csat, country.suppressed, min_cell),
+            report.change("csat"),
+        )
+    ]
+    for name in CRITERIA:
+        national.append(
+            (
+                name,
+                label(name, language),
+                ShareView.of(country.criterion(name), country.suppressed, min_cell),
+                report.change(name),
+            )
+        )
+    national.append(
+        (
+            "complaints",
+            label("complaints_share", language),
+            ShareView.of(country.complaints, country.suppressed, min_cell),
+            None,
+        )
+    )
+    indicators = [
+        {
+            "name": label(f"indicator_{r.spec.key}", language),
+            "share": ShareView.of(r.share, r.suppressed, min_cell),
+            "baseline": percent(r.spec.baseline) if r.spec.baseline is not None else "–",
+            "target": percent(r.target) if r.target is not None else "–",
+            "status": r.status,
+            "status_label": label(r.status, language),
+            "change": report.change(r.spec.source),
+        }
+        for r in report.indicators
+    ]
+    # Ranked by the interval's lower bound: five happy answers do not beat five hundred.
+    shown = sorted(
+        (row for row in report.offices if not row.suppressed and row.csat.trials),
+        key=lambda row: (-(row.csat.low or 0), row.office or ""),
+    )
+    hidden = sorted(
+        (row for row in report.offices if row not in shown), key=lambda r: r.office or ""
+    )
+    offices = [
+        {
+            "rank": index + 1 if row in shown else None,
+            "code": row.office,
+            "name": names.get(f"office:{row.office}", row.office),
+            "region": names.get(f"region:{row.region}", row.region),
+            "responses": row.responses,
+            "csat": _view(row, min_cell),
+            "change": report.office_change(row),
+            "link": cases_link(cases_base, month, region=row.region, office=row.office),
+        }
+        for index, row in enumerate([*shown, *hidden])
+    ]
+    regions = [
+        {
+            "code": row.region,
+            "name": names.get(f"region:{row.region}", row.region or "–"),
+            "responses": row.responses,
+            "csat": _view(row, min_cell),
+            "ethics": ShareView.of(row.criterion("politeness"), row.suppressed, min_cell),
+            "waiting": ShareView.of(row.criterion("waiting"), row.suppressed, min_cell),
+            "complaints": row.count("complaints"),
+            "link": cases_link(cases_base, month, region=row.region),
+        }
+        for row in sorted(report.regions, key=lambda r: r.region or "")
+    ]
+    tags = [
+        {
+            "code": tag,
+            "name": label(f"tag_{tag}", language),
+            "count": country.count(f"tag_{tag}"),
+            "share": ShareView.of(country.tag_share(tag), country.suppressed, min_cell),
+            "link": cases_link(cases_base, month, tag=tag),
+        }
+        for tag in TAGS
+    ]
+    trend = [
+        {
+            "month": row.month,
+            "responses": row.responses,
+            "csat": _view(row, min_cell),
+            "ethics": ShareView.of(row.criterion("politeness"), row.suppressed, min_cell),
+        }
+        for row in report.trend
+    ]
+    targets = {r.spec.key: r.target for r in report.indicators}
+    ethics_target, csat_target = targets.get("ethics"), targets.get("csat")
+    return {
+        "report": report,
+        "country": country,
+        "national": national,
+        "indicators": indicators,
+        "offices": offices,
+        "regions": regions,
+        "tags": tags,
+        "trend": trend,
+        "mean_rating": f"{country.mean_rating:.2f}"
+        if country.mean_rating and not country.suppressed
+        else "–",
+        "first_action": f"{country.mean_first_action_hours:.1f}"
+        if country.mean_first_action_hours is not None
+        else "–",
+        "resolved": ShareView.of(country.resolved, False, min_cell),
+        "charts": {
+            "trend": (
+                "trend",
+                "CSAT",
+                [
+                    _point(
+                        row.month or "",
+                        row.csat,
+                        row.suppressed,
+                        cases_link(cases_base, row.month or ""),
+                    )
+                    for row in report.trend
+                ],
+                {"target": csat_target, "target_label": "target"},
+            ),
+            "ethics_trend": (
+                "trend",
+                label("indicator_ethics", language),
+                [
+                    _point(row.month or "", row.criterion("politeness"), row.suppressed, None)
+                    for row in report.trend
+                ],
+                {"target": ethics_target, "target_label": "target"},
+            ),
+            "offices": (
+                "ranked",
+                "CSAT, 95% CI",
+                [
+                    _point(
+                        row.office or "",
+                        row.csat,
+                        False,
+                        cases_link(cases_base, month, region=row.region, office=row.office),
+                    )
+                    for row in shown
+                ],
+                {},
+            ),
+            "tags": (
+                "bars",
+                label("complaints", language),
+                [
+                    _point(
+                        label(f"tag_{tag}", language),
+                        country.tag_share(tag),
+                        country.suppressed,
+                        cases_link(cases_base, month, tag=tag),
+                    )
+                    for tag in TAGS
+                ],
+                {},
+            ),
+        },
+    }
+
+
+def _point(name: str, share: Share, suppressed: bool, url: str | None) -> Point:
+    if suppressed or share.value is None:
+        return Point(name, None)
+    return Point(name, share.value, share.low, share.high, url)

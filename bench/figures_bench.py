@@ -1,0 +1,320 @@
+"""Benchmark of the satisfaction figures on PostgreSQL (issue 7).
+
+1,000,000 feedback rows over 12 months (with model tags on the quarter that has text, staff
+corrections and cases) are generated set-based with ``INSERT … SELECT generate_series``. Then, in
+the same run: a plain hand-written SQL GROUP BY of the same counts, the full rebuild of all
+aggregates, the incremental refresh after one day of new feedback, and the dashboard page's
+latency through a real HTTP server on 127.0.0.1.
+
+    .venv/bin/python bench/figures_bench.py [--rows 1000000] [--keep]
+
+Uses ``PIKIR_BENCH_POSTGRES_URL`` (default the local server) and a database ``pikir_bench``
+that it creates and (without ``--keep``) drops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from admin.access import STAFF_KEY
+from admin.app import create_admin_app
+from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.refresh import rebuild_all, refresh_changed
+from admin.reports import ReportDeps, setup_reports
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.models import StaffRole
+from storage.reference_data import load_reference_data
+from storage.uow import UnitOfWork
+
+BASE = os.environ.get(
+    "PIKIR_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+NAME = "pikir_bench"
+# Twelve months: 2025-12 … 2026-11 in the agency's time zone.
+START = datetime(2025, 12, 1, tzinfo=ZoneInfo("Asia/Almaty"))
+
+GENERATE = [
+    "SELECT setseed(0.42)",
+    """
+    INSERT INTO feedback (ref, channel, language, month, office_id, service_id, rating,
+        crit_politeness, crit_waiting, crit_information, crit_result, crit_no_extra_payment,
+        text, has_text, is_direct_report, consent_contact, created_at, updated_at)
+    SELECT 'PK-B' || lpad(g::text, 9, '0'),
+        (ARRAY['telegram','telegram','web'])[1 + floor(random() * 3)::int],
+        (ARRAY['kk','ru','ru','en'])[1 + floor(random() * 4)::int],
+        to_char(ts AT TIME ZONE 'Asia/Almaty', 'YYYY-MM'),
+        o.ids[1 + floor(random() * array_length(o.ids, 1))::int],
+        CASE WHEN random() < 0.93 THEN s.ids[1 + floor(random() * array_length(s.ids, 1))::int] END,
+        (ARRAY[1,2,3,4,4,5,5,5,5])[1 + floor(random() * 9)::int],
+        CASE WHEN random() < 0.15 THEN NULL ELSE random() < 0.76 END,
+        CASE WHEN random() < 0.15 THEN NULL ELSE random() < 0.62 END,
+        CASE WHEN random() < 0.15 THEN NULL ELSE random() < 0.70 END,
+        CASE WHEN random() < 0.15 THEN NULL ELSE random() < 0.80 END,
+        CASE WHEN random() < 0.15 THEN NULL ELSE random() < 0.95 END,
+        CASE WHEN has THEN 'a complaint in a few words' END, has,
+        false, false, ts, ts
+    FROM generate_series(1, CAST(:rows AS int)) AS g,
+        LATERAL (SELECT CAST(:start AS timestamptz)
+                            + (g::float8 / CAST(:rows AS int)) * interval '364 days' AS ts,
+                        random() < 0.25 AS has) AS t,
+        (SELECT array_agg(id ORDER BY id) AS ids FROM offices) AS o,
+        (SELECT array_agg(id ORDER BY id) AS ids FROM services) AS s
+    """,
+    """
+    INSERT INTO tags (feedback_id, tag, source, present, probability, model_version, created_at)
+    SELECT f.id, t.tag, 'model', random() < 0.18, random(), 'bench', f.created_at
+    FROM feedback f CROSS JOIN unnest(ARRAY['corruption','hidden_service','rudeness',
+        'paperwork_error','misinformation','delay']) AS t(tag)
+    WHERE f.has_text
+    """,
+    """
+    INSERT INTO tags (feedback_id, tag, source, present, created_at)
+    SELECT f.id, 'rudeness', 'staff', random() < 0.5, f.created_at + interval '1 day'
+    FROM feedback f WHERE f.has_text AND f.id % 20 = 0
+    """,
+    """
+    INSERT INTO cases (feedback_id, status, priority, region_code, opened_at, due_at,
+        first_action_at, answered_at, closed_at, version, created_at, updated_at)
+    SELECT f.id,
+        (ARRAY['new','in_review','answered','resolved','resolved','rejected'])
+            [1 + floor(random() * 6)::int],
+        2, o.region_code, f.created_at, f.created_at + interval '72 hours',
+        CASE WHEN random() < 0.8 THEN f.created_at + random() * interval '60 hours' END,
+        CASE WHEN random() < 0.5 THEN f.created_at + random() * interval '90 hours' END,
+        NULL, 1, f.created_at, f.created_at
+    FROM feedback f JOIN offices o ON o.id = f.office_id
+    WHERE f.rating <= 2 OR (f.has_text AND f.id % 3 = 0)
+    """,
+    "ANALYZE",
+]
+
+# The same counts as the stored aggregates, written by hand: the yardstick for the rebuild.
+PLAIN_GROUP_BY = """
+WITH ranked AS (
+    SELECT t.feedback_id, t.tag, t.present,
+           row_number() OVER (PARTITION BY t.feedback_id, t.tag
+                              ORDER BY (t.source = 'staff') DESC, t.created_at DESC, t.id DESC)
+               AS rank
+    FROM tags t
+), eff AS (
+    SELECT feedback_id,
+        max((tag = 'corruption' AND present)::int) AS corruption,
+        max((tag = 'hidden_service' AND present)::int) AS hidden_service,
+        max((tag = 'rudeness' AND present)::int) AS rudeness,
+        max((tag = 'paperwork_error' AND present)::int) AS paperwork_error,
+        max((tag = 'misinformation' AND present)::int) AS misinformation,
+        max((tag = 'delay' AND present)::int) AS delay,
+        max(present::int) AS any_tag
+    FROM ranked WHERE rank = 1 GROUP BY feedback_id
+)
+SELECT f.month, coalesce(o.region_code, '') AS region_code, coalesce(o.code, '') AS office_code,
+    coalesce(s.code, '') AS service_code, f.channel, f.language,
+    count(*), count(f.rating), coalesce(sum(f.rating), 0),
+    count(*) FILTER (WHERE f.rating = 1), count(*) FILTER (WHERE f.rating = 2),
+    count(*) FILTER (WHERE f.rating = 3), count(*) FILTER (WHERE f.rating = 4),
+    count(*) FILTER (WHERE f.rating = 5),
+    count(f.crit_politeness), count(*) FILTER (WHERE f.crit_politeness),
+    count(f.crit_waiting), count(*) FILTER (WHERE f.crit_waiting),
+    count(f.crit_information), count(*) FILTER (WHERE f.crit_information),
+    count(f.crit_result), count(*) FILTER (WHERE f.crit_result),
+    count(f.crit_no_extra_payment), count(*) FILTER (WHERE f.crit_no_extra_payment),
+    count(*) FILTER (WHERE f.has_text), coalesce(sum(e.any_tag), 0),
+    coalesce(sum(e.rudeness), 0), coalesce(sum(e.paperwork_error), 0),
+    coalesce(sum(e.hidden_service), 0), coalesce(sum(e.corruption), 0),
+    coalesce(sum(e.delay), 0), coalesce(sum(e.misinformation), 0),
+    count(c.id), count(c.answered_at), count(*) FILTER (WHERE c.status = 'resolved'),
+    count(c.first_action_at),
+    coalesce(sum(extract(epoch FROM c.first_action_at - c.opened_at)), 0),
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM c.first_action_at - c.opened_at))
+FROM feedback f
+LEFT JOIN offices o ON o.id = f.office_id
+LEFT JOIN services s ON s.id = f.service_id
+LEFT JOIN cases c ON c.feedback_id = f.id
+LEFT JOIN eff e ON e.feedback_id = f.id
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
+
+ONE_DAY = """
+INSERT INTO feedback (ref, channel, language, month, office_id, service_id, rating,
+    crit_politeness, crit_waiting, has_text, is_direct_report, consent_contact,
+    created_at, updated_at)
+SELECT 'PK-D' || lpad(g::text, 9, '0'), 'web', 'ru', '2026-11',
+    (SELECT min(id) FROM offices) + g % 40, NULL, 1 + g % 5, g % 3 = 0, g % 4 = 0,
+    false, false, false, timestamptz '2026-11-20 12:00+05', now()
+FROM generate_series(1, CAST(:rows AS int)) AS g
+"""
+
+
+async def admin_db(statement: str) -> None:
+    import asyncpg
+
+    url = make_url(BASE)
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def timed(samples: list[float]) -> str:
+    runs = ", ".join(f"{s:.3f}" for s in samples)
+    return f"median {statistics.median(samples):.3f} s (runs: {runs})"
+
+
+async def page_latency(database: Database, month: str, requests: int) -> dict[str, float]:
+    app = web.Application()
+    admin = create_admin_app(database)
+    config = FiguresConfig(indicators=default_indicators(ethics_targets={2026: 0.78}))
+    async with UnitOfWork(database.sessions) as uow:
+        staff = await uow.staff.by_login("bench-analyst")
+        if staff is None:
+            staff = uow.staff.add(login="bench-analyst", password_hash="x", role=StaffRole.ANALYST)
+            await uow.commit()
+
+    @web.middleware
+    async def as_analyst(request: web.Request, handler):  # stands in for the panel's session
+        request[STAFF_KEY] = staff
+        return await handler(request)
+
+    admin.middlewares.append(as_analyst)
+    setup_reports(admin, ReportDeps(database=database, figures=config, reports_dir=Path("/tmp")))
+    app.add_subapp("/admin", admin)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{port}/admin/reports?month={month}"
+    times = []
+    uncached = []
+    async with aiohttp.ClientSession() as session:
+        # Every month's page once, before anything is cached: report built, charts drawn.
+        for back in range(1, 12):
+            other = f"http://127.0.0.1:{port}/admin/reports?month=2026-{back:02d}&period=quarter"
+            start = time.perf_counter()
+            async with session.get(other) as response:
+                assert response.status == 200
+                await response.read()
+            uncached.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        async with session.get(url) as response:
+            assert response.status == 200, await response.text()
+            await response.read()
+        cold = time.perf_counter() - start
+        for _ in range(requests):
+            start = time.perf_counter()
+            async with session.get(url) as response:
+                await response.read()
+            times.append(time.perf_counter() - start)
+    await runner.cleanup()
+    times.sort()
+    uncached.sort()
+    return {
+        "uncached_median": uncached[len(uncached) // 2],
+        "uncached_max": uncached[-1],
+        "cold": cold,
+        "p50": times[len(times) // 2],
+        "p95": times[int(len(times) * 0.95) - 1],
+    }
+
+
+async def main(rows: int, keep: bool, repeat: int) -> None:
+    await admin_db(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
+    await admin_db(f'CREATE DATABASE "{NAME}"')
+    url = make_url(BASE).set(database=NAME).render_as_string(hide_password=False)
+    database = Database(url)
+    try:
+        await upgrade(database)
+        async with UnitOfWork(database.sessions) as uow:
+            await load_reference_data(uow)
+            await uow.commit()
+        start = time.perf_counter()
+        async with database.engine.begin() as conn:
+            for statement in GENERATE:
+                await conn.execute(text(statement), {"rows": rows, "start": START})
+        print(f"generated {rows} feedback rows in {time.perf_counter() - start:.1f} s")
+        async with database.engine.connect() as conn:
+            counts = (
+                await conn.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM feedback), (SELECT count(*) FROM tags), "
+                        "(SELECT count(*) FROM cases)"
+                    )
+                )
+            ).one()
+        print(f"rows: feedback {counts[0]}, tags {counts[1]}, cases {counts[2]}")
+
+        plain, rebuild = [], []
+        for _ in range(repeat):
+            async with database.engine.connect() as conn:
+                start = time.perf_counter()
+                result = (await conn.execute(text(PLAIN_GROUP_BY))).all()
+                plain.append(time.perf_counter() - start)
+            async with UnitOfWork(database.sessions) as uow:
+                start = time.perf_counter()
+                built = await rebuild_all(uow.session, now=datetime.now(UTC))
+                await uow.commit()
+                rebuild.append(time.perf_counter() - start)
+        print(f"plain SQL GROUP BY ({len(result)} cells): {timed(plain)}")
+        print(f"full rebuild ({built.cells} cells, {len(built.months)} months): {timed(rebuild)}")
+        print(f"rebuild / plain = {statistics.median(rebuild) / statistics.median(plain):.2f}")
+
+        incremental = []
+        for _ in range(repeat):
+            async with database.engine.begin() as conn:
+                await conn.execute(text("DELETE FROM feedback WHERE ref LIKE 'PK-D%'"))
+                await conn.execute(text(ONE_DAY), {"rows": rows // 364})
+            async with UnitOfWork(database.sessions) as uow:
+                start = time.perf_counter()
+                changed = await refresh_changed(uow.session, now=datetime.now(UTC))
+                await uow.commit()
+                incremental.append(time.perf_counter() - start)
+        print(
+            f"incremental refresh after one day ({rows // 364} new rows; months "
+            f"{', '.join(changed.months)}, {changed.cells} cells): {timed(incremental)}"
+        )
+        latency = await page_latency(database, "2026-10", 200)
+        print(
+            "dashboard /admin/reports?month=2026-10: first request "
+            f"{latency['cold'] * 1000:.0f} ms, then p50 {latency['p50'] * 1000:.0f} ms, "
+            f"p95 {latency['p95'] * 1000:.0f} ms (200 requests); uncached pages (11 quarters): "
+            f"median {latency['uncached_median'] * 1000:.0f} ms, "
+            f"max {latency['uncached_max'] * 1000:.0f} ms"
+        )
+        load = os.getloadavg()[0]
+        print(f"load average (1 min) at the end: {load:.2f} on {os.cpu_count()} cores")
+    finally:
+        await database.dispose()
+        if not keep:
+            await admin_db(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(main(args.rows, args.keep, args.repeat))

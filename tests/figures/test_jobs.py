@@ -1,0 +1,368 @@
+"""The scheduled jobs with a controlled clock: month close, reminders, digest, retention,
+retraining, run records, and the misfire policy of the real APScheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import func, select
+
+from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.jobs import register_jobs
+from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules
+from admin.jobs.figures_jobs import close_month_job, refresh_aggregates_job
+from admin.jobs.notices import sla_reminders_job, weekly_digest_job
+from admin.jobs.retention import retention_job
+from admin.jobs.retraining import retrain_job
+from storage.database import Database
+from storage.models import (
+    Attachment,
+    Case,
+    CaseStatus,
+    Feedback,
+    JobRun,
+    MonthlyAggregate,
+    OutboxMessage,
+    StaffRole,
+)
+from storage.uow import UnitOfWork
+from tests.figures.factory import insert_specs, random_spec
+
+ALMATY = ZoneInfo("Asia/Almaty")
+FIRST_OF_NOVEMBER = datetime(2026, 11, 1, 0, 30, tzinfo=ALMATY)
+
+
+def make_deps(database: Database, data_dir: Path, now: datetime, **kw) -> JobDeps:
+    return JobDeps(
+        database=database,
+        figures=FiguresConfig(indicators=default_indicators(ethics_targets={2026: 0.78})),
+        data_dir=data_dir,
+        staff_chat_id="-100200",
+        clock=lambda: now,
+        **kw,
+    )
+
+
+async def _october(database: Database, count: int = 120) -> None:
+    rng = random.Random(1)
+    specs = []
+    for _ in range(count):
+        spec = random_spec(rng)
+        spec.month = "2026-10"
+        specs.append(spec)
+    await insert_specs(database, specs)
+
+
+async def _subscribers(database: Database) -> None:
+    async with UnitOfWork(database.sessions) as uow:
+        for login, chat, subscribed in (
+            ("me1", "555", True),
+            ("me2", "556", False),
+            ("me3", None, True),
+        ):
+            user = uow.staff.add(login=login, password_hash="x", role=StaffRole.ANALYST)
+            user.telegram_chat_id = chat
+            user.subscribed_reports = subscribed
+        await uow.commit()
+
+
+async def _runs(database: Database, job: str) -> list[JobRun]:
+    async with UnitOfWork(database.sessions) as uow:
+        return list(await uow.job_runs.recent(job=job))
+
+
+async def _outbox(database: Database, kind: str) -> list[OutboxMessage]:
+    async with UnitOfWork(database.sessions) as uow:
+        query = select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+        return list((await uow.session.scalars(query)).all())
+
+
+async def test_month_close_on_the_first_sends_the_pack_once(
+    database: Database, tmp_path: Path
+) -> None:
+    await _october(database)
+    await _subscribers(database)
+    result = await close_month_job(make_deps(database, tmp_path, FIRST_OF_NOVEMBER))
+    assert result.ran and result.outcome == "ok", result.detail
+
+    pack = tmp_path / "reports" / "pikir-2026-10.xlsx"
+    book = openpyxl.load_workbook(pack)
+    assert book["Страна"].cell(2, book["Страна"].max_column).value is not None
+    sent = await _outbox(database, "report")
+    assert [m.address for m in sent] == ["555"]  # subscribed and with a chat
+    assert sent[0].payload == {"document_path": str(pack.resolve()), "month": "2026-10"}
+    assert "Ответов: 120" in sent[0].text
+    async with UnitOfWork(database.sessions) as uow:
+        stored = await uow.session.scalar(
+            select(func.sum(MonthlyAggregate.responses)).where(MonthlyAggregate.month == "2026-10")
+        )
+    assert stored == 120
+
+    # Back after downtime on the 3rd: the same month, already closed: nothing happens twice.
+    later = await close_month_job(
+        make_deps(database, tmp_path, FIRST_OF_NOVEMBER + timedelta(days=2))
+    )
+    assert not later.ran
+    assert len(await _outbox(database, "report")) == 1
+    (run,) = await _runs(database, "month_close")
+    assert run.run_key == "month_close:2026-10" and run.outcome == "ok" and run.rows == 1
+    assert run.finished_at is not None
+
+
+async def test_failed_run_is_recorded_and_claimed_again(database: Database, tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def broken(extra, now):
+        calls.append(len(extra))
+        raise RuntimeError("model store unavailable")
+
+    now = datetime(2026, 11, 22, 3, 0, tzinfo=ALMATY)
+    failed = await retrain_job(make_deps(database, tmp_path, now, retrainer=broken))
+    assert failed.outcome == "failed" and "model store unavailable" in (failed.detail or "")
+    fixed = await retrain_job(
+        make_deps(database, tmp_path, now, retrainer=lambda extra, now: "kept")
+    )
+    assert fixed.outcome == "ok" and fixed.detail == "kept"
+    (run,) = await _runs(database, "retrain")
+    assert run.outcome == "ok" and calls == [0]
+
+
+async def test_retraining_gets_staff_corrected_examples(database: Database, tmp_path: Path) -> None:
+    rng = random.Random(4)
+    specs = [random_spec(rng) for _ in range(3)]
+    for spec in specs:
+        spec.has_text, spec.staff_tags = True, []
+        spec.model_tags = {"delay": True, "rudeness": False}
+    specs[0].staff_tags = [("rudeness", True), ("delay", False)]
+    specs[1].staff_tags = [("corruption", True)]
+    ids = await insert_specs(database, specs)
+    async with UnitOfWork(database.sessions) as uow:  # corrected, but its text was erased
+        erased = await uow.session.get(Feedback, ids[1])
+        assert erased is not None
+        erased.text = None
+        await uow.commit()
+    seen: list[CorrectedExample] = []
+
+    def fake(extra, now):
+        seen.extend(extra)
+        return f"candidate trained on {len(extra)}; not promoted"
+
+    result = await retrain_job(make_deps(database, tmp_path, FIRST_OF_NOVEMBER, retrainer=fake))
+    assert result.outcome == "ok" and result.rows == 1
+    assert [(e.id, e.labels) for e in seen] == [(f"feedback-{ids[0]}", ("rudeness",))]
+    assert (await _runs(database, "retrain"))[0].detail == "candidate trained on 1; not promoted"
+
+
+async def test_sla_reminders_hourly_without_repeating(database: Database, tmp_path: Path) -> None:
+    rng = random.Random(8)
+    specs = [random_spec(rng) for _ in range(4)]
+    for spec in specs:
+        spec.case_status = CaseStatus.NEW
+    specs[3].case_status = CaseStatus.RESOLVED
+    ids = await insert_specs(database, specs)
+    now = datetime(2026, 11, 23, 10, 5, tzinfo=ALMATY)
+    async with UnitOfWork(database.sessions) as uow:
+        cases = (await uow.session.scalars(select(Case).where(Case.feedback_id.in_(ids)))).all()
+        for case in cases:
+            overdue = case.feedback_id != ids[2]
+            case.due_at = now - timedelta(hours=1) if overdue else now + timedelta(hours=5)
+        await uow.commit()
+    first = await sla_reminders_job(make_deps(database, tmp_path, now))
+    assert first.rows == 2  # two open overdue; the resolved one and the not-yet-due one are not
+    (message,) = await _outbox(database, "sla_reminder")
+    assert message.address == "-100200" and "Просрочено обращений: 2" in message.text
+    assert "some words" not in message.text  # no citizen text in the staff chat
+    again = await sla_reminders_job(make_deps(database, tmp_path, now + timedelta(hours=1)))
+    assert again.rows == 0  # reminded within the last day
+    later = await sla_reminders_job(make_deps(database, tmp_path, now + timedelta(hours=25)))
+    assert later.rows == 3  # the two again, and the one that fell due meanwhile
+
+
+async def test_weekly_digest(database: Database, tmp_path: Path) -> None:
+    rng = random.Random(2)
+    specs = [random_spec(rng) for _ in range(30)]
+    await insert_specs(database, specs)
+    now = datetime(2026, 10, 8, 9, 0, tzinfo=ALMATY)
+    async with UnitOfWork(database.sessions) as uow:
+        in_week = await uow.session.scalar(
+            select(func.count())
+            .select_from(Feedback)
+            .where(Feedback.created_at >= now - timedelta(days=7), Feedback.created_at < now)
+        )
+    result = await weekly_digest_job(make_deps(database, tmp_path, now))
+    assert result.rows == in_week
+    (message,) = await _outbox(database, "digest")
+    assert f"Ответов: {in_week}" in message.text
+    assert (await _runs(database, "weekly_digest"))[0].run_key == "weekly_digest:2026-W41"
+
+
+async def test_retention_erases_old_text_and_files_but_keeps_figures(
+    database: Database, tmp_path: Path
+) -> None:
+    rng = random.Random(6)
+    specs = [random_spec(rng) for _ in range(20)]
+    for spec in specs:
+        spec.has_text = True
+    ids = await insert_specs(database, specs)
+    upload = tmp_path / "uploads" / "photo.jpg"
+    upload.parent.mkdir()
+    upload.write_bytes(b"jpeg")
+    async with UnitOfWork(database.sessions) as uow:
+        uow.session.add(
+            Attachment(
+                feedback_id=ids[0],
+                location=str(upload),
+                created_at=datetime(2026, 8, 2, tzinfo=UTC),
+            )
+        )
+        await uow.commit()
+    deps = make_deps(database, tmp_path, datetime(2026, 9, 15, tzinfo=UTC), retention_days=30)
+    await refresh_aggregates_job(deps)
+    async with UnitOfWork(database.sessions) as uow:
+        before = (
+            await uow.session.execute(
+                select(MonthlyAggregate.month, func.sum(MonthlyAggregate.with_text)).group_by(
+                    MonthlyAggregate.month
+                )
+            )
+        ).all()
+    result = await retention_job(deps)
+    assert result.outcome == "ok"
+    async with UnitOfWork(database.sessions) as uow:
+        rows = (
+            await uow.session.execute(
+                select(Feedback.month, Feedback.text, Feedback.has_text, Feedback.text_erased_at)
+            )
+        ).all()
+        attachment = await uow.session.scalar(select(Attachment))
+    cutoff_month = {"2026-08"}  # created before 2026-08-16 are erased
+    erased = [r for r in rows if r.text is None]
+    assert erased and all(r.has_text and r.text_erased_at is not None for r in erased)
+    assert all(r.month in cutoff_month for r in erased)
+    assert all(r.text is not None for r in rows if r.month in {"2026-09", "2026-10"})
+    assert (
+        attachment is not None and attachment.erased_at is not None and attachment.location is None
+    )
+    assert not upload.exists()
+    # The figures are untouched, and a refresh after the erasure still gives the same numbers.
+    await refresh_aggregates_job(
+        make_deps(database, tmp_path, datetime(2026, 9, 15, 0, 20, tzinfo=UTC))
+    )
+    async with UnitOfWork(database.sessions) as uow:
+        after = (
+            await uow.session.execute(
+                select(MonthlyAggregate.month, func.sum(MonthlyAggregate.with_text)).group_by(
+                    MonthlyAggregate.month
+                )
+            )
+        ).all()
+    assert sorted(after) == sorted(before)
+
+
+def test_register_jobs_sets_schedules_and_misfire_policy(tmp_path: Path) -> None:
+    scheduler = AsyncIOScheduler(timezone="Asia/Almaty")
+    schedules = JobSchedules(aggregate="*/5 * * * *", misfire_grace_seconds=600)
+    deps = JobDeps(database=None, figures=FiguresConfig(), data_dir=tmp_path, schedules=schedules)  # type: ignore[arg-type]
+    ids = register_jobs(scheduler, deps)
+    assert ids == [
+        "aggregate",
+        "month_close",
+        "sla_reminders",
+        "weekly_digest",
+        "retrain",
+        "retention",
+    ]
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert str(jobs["aggregate"].trigger.fields[6]) == "*/5"  # minute field
+    assert jobs["aggregate"].misfire_grace_time == 600
+    assert jobs["month_close"].misfire_grace_time == 3 * 24 * 3600
+    assert all(job.coalesce is True and job.max_instances == 1 for job in jobs.values())
+    fire = jobs["month_close"].trigger.get_next_fire_time(
+        None, datetime(2026, 11, 2, tzinfo=ALMATY)
+    )
+    assert fire == datetime(2026, 12, 1, 0, 30, tzinfo=ALMATY)
+
+
+async def _run_scheduled(
+    schedulers: list[AsyncIOScheduler], job_id: str, next_run: datetime, expect: int
+) -> list[int]:
+    """Start the schedulers with ``job_id`` due at ``next_run``; wait for ``expect`` events."""
+    events: list[int] = []
+    done = asyncio.Event()
+
+    def listener(event) -> None:
+        if event.job_id == job_id:
+            events.append(event.code)
+            if len(events) >= expect:
+                done.set()
+
+    for scheduler in schedulers:
+        scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+        for job in scheduler.get_jobs():
+            if job.id != job_id:
+                job.pause()
+        scheduler.modify_job(job_id, next_run_time=next_run)
+    for scheduler in schedulers:
+        scheduler.start()
+    try:
+        await asyncio.wait_for(done.wait(), timeout=30)
+        for _ in range(20):  # let an uncoalesced backlog surface too
+            await asyncio.sleep(0)
+    finally:
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=False)
+    return events
+
+
+async def test_two_schedulers_run_the_month_close_once(
+    database_url: str, tmp_path: Path, database: Database
+) -> None:
+    await _october(database, 30)
+    await _subscribers(database)
+    other = Database(database_url)  # a second process: its own engine and pool
+    try:
+        schedulers = []
+        for db in (database, other):
+            scheduler = AsyncIOScheduler(timezone="Asia/Almaty")
+            register_jobs(scheduler, make_deps(db, tmp_path, FIRST_OF_NOVEMBER))
+            schedulers.append(scheduler)
+        events = await _run_scheduled(schedulers, "month_close", datetime.now(ALMATY), expect=2)
+    finally:
+        await other.dispose()
+    assert events == [EVENT_JOB_EXECUTED, EVENT_JOB_EXECUTED]  # both fired...
+    assert len(await _runs(database, "month_close")) == 1  # ...one ran
+    assert len(await _outbox(database, "report")) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize(
+    ("crontab", "coalesce", "grace", "expected"),
+    [
+        ("*/15 * * * *", True, 3600, 1),  # eight slots missed, folded into one run
+        ("*/15 * * * *", False, 3600, 4),  # without coalescing: the four within the grace time
+        ("0 0 1 1 *", True, 60, 0),  # the one missed run is two hours late: beyond grace
+    ],
+)
+async def test_misfire_after_downtime(
+    database: Database, tmp_path: Path, crontab: str, coalesce: bool, grace: int, expected: int
+) -> None:
+    """Down for two hours: with coalesce the missed refreshes run once; beyond grace, none."""
+    scheduler = AsyncIOScheduler(timezone="Asia/Almaty")
+    schedules = JobSchedules(aggregate=crontab, coalesce=coalesce, misfire_grace_seconds=grace)
+    register_jobs(scheduler, make_deps(database, tmp_path, FIRST_OF_NOVEMBER, schedules=schedules))
+    start = datetime.now(ALMATY).replace(second=0, microsecond=0) - timedelta(hours=2)
+    start -= timedelta(minutes=start.minute % 15)
+    events = await _run_scheduled([scheduler], "aggregate", start, expect=max(expected, 1))
+    executed = events.count(EVENT_JOB_EXECUTED)
+    if expected == 0:
+        assert executed == 0 and EVENT_JOB_MISSED in events
+    else:
+        assert abs(executed - expected) <= (0 if coalesce else 1)

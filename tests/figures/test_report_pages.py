@@ -1,0 +1,190 @@
+"""The report pages through the aiohttp test client: roles, numbers equal to the exports,
+drill-down links, downloads, escaping and the job runs page."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from aiohttp import web
+
+from admin.access import STAFF_KEY
+from admin.app import create_admin_app
+from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.service import refresh
+from admin.reports import ReportDeps, setup_reports
+from admin.reports.view_model import percent
+from storage.database import Database
+from storage.models import StaffRole
+from storage.uow import UnitOfWork
+from tests.figures.factory import insert_specs, random_spec
+
+CONFIG = FiguresConfig(min_cell=10, indicators=default_indicators(ethics_targets={2026: 0.78}))
+
+
+def staff_from_header(database: Database):
+    """Test-only stand-in for the panel's session middleware: the staff member named in a header.
+
+    After the merge with the panel, these pages are tested through the real login as well.
+    """
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        login = request.headers.get("X-Test-Staff")
+        if login:
+            async with UnitOfWork(database.sessions) as uow:
+                request[STAFF_KEY] = await uow.staff.by_login(login)
+        return await handler(request)
+
+    return middleware
+
+
+async def make_app(database: Database, reports_dir: Path) -> web.Application:
+    app = web.Application()
+    admin = create_admin_app(database)
+    admin.middlewares.append(staff_from_header(database))
+    setup_reports(admin, ReportDeps(database=database, figures=CONFIG, reports_dir=reports_dir))
+    app.add_subapp("/admin", admin)
+    return app
+
+
+async def seed(database: Database) -> None:
+    """Staff of every role and a month of feedback, one office with a scripted name."""
+    async with UnitOfWork(database.sessions) as uow:
+        for role in StaffRole:
+            uow.staff.add(login=role.value, password_hash="x", role=role)
+        office = (await uow.reference.offices())[0]
+        office.name_ru = "<script>alert(1)</script> ЦОН"
+        await uow.commit()
+    rng = random.Random(7)
+    specs = []
+    for index in range(300):
+        spec = random_spec(rng, offices=6)
+        spec.month = "2026-09" if index < 240 else "2026-08"
+        spec.office = 5 if index < 4 else index % 5
+        specs.append(spec)
+    await insert_specs(database, specs)
+    await refresh(database, everything=True)
+
+
+@pytest.fixture
+async def client(aiohttp_client, database: Database, tmp_path: Path):
+    await seed(database)
+    return await aiohttp_client(await make_app(database, tmp_path / "reports"))
+
+
+def as_(role: str) -> dict[str, str]:
+    return {"X-Test-Staff": role}
+
+
+async def test_roles(client) -> None:
+    anonymous = await client.get("/admin/reports", allow_redirects=False)
+    assert anonymous.status == 303
+    for role, status in (
+        ("reviewer", 403),
+        ("anticorruption", 403),
+        ("analyst", 200),
+        ("admin", 200),
+    ):
+        response = await client.get("/admin/reports?month=2026-09", headers=as_(role))
+        assert response.status == status, role
+    assert (await client.get("/admin/reports/jobs", headers=as_("analyst"))).status == 403
+    assert (await client.get("/admin/reports/jobs", headers=as_("admin"))).status == 200
+
+
+async def test_page_numbers_match_the_export(client) -> None:
+    page = await (await client.get("/admin/reports?month=2026-09", headers=as_("analyst"))).text()
+    exported = await client.get(
+        "/admin/reports/export?month=2026-09&format=json", headers=as_("analyst")
+    )
+    records = json.loads(await exported.text())
+    country = records[0]
+    assert f'<span id="responses">{country["responses"]}</span>' in page
+    row = re.search(r'<tr data-key="csat">.*?class="num share">([^<]+)<', page, re.S)
+    assert row and row.group(1) == percent(country["csat"])
+    assert f"{percent(country['csat_low'])}–{percent(country['csat_high'])}" in page
+    for office in (r for r in records if r["level"] == "office"):
+        cell = re.search(rf'<tr data-office="{office["office"]}">(.*?)</tr>', page, re.S)
+        assert cell, office["office"]
+        if office["suppressed"]:
+            assert "n &lt; 10" in cell.group(1)
+        else:
+            assert percent(office["csat"]) in cell.group(1)
+    xlsx = await client.get(
+        "/admin/reports/export?month=2026-09&format=xlsx&language=en", headers=as_("analyst")
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(await xlsx.read()))["Country"]
+    values = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
+    assert percent(values["CSAT (share rating 4–5)"]) == row.group(1)
+    assert values["Responses"] == country["responses"]
+    assert "<svg" in page and page.count('role="img"') >= 4
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+async def test_drill_down_links_only_for_roles_that_see_cases(client) -> None:
+    admin = await (await client.get("/admin/reports?month=2026-09", headers=as_("admin"))).text()
+    analyst = await (
+        await client.get("/admin/reports?month=2026-09", headers=as_("analyst"))
+    ).text()
+    assert "/admin/cases?month=2026-09&amp;tag=corruption" in admin
+    assert re.search(r"/admin/cases\?month=2026-09&amp;region=\w+&amp;office=", admin)
+    assert "/admin/cases" not in analyst
+
+
+async def test_xlsx_and_row_downloads(client) -> None:
+    response = await client.get(
+        "/admin/reports/export?month=2026-09&format=xlsx&language=kk", headers=as_("analyst")
+    )
+    assert response.status == 200
+    book = openpyxl.load_workbook(io.BytesIO(await response.read()))
+    assert book.sheetnames[-1] == "Индикаторлар"
+    rows = await client.get("/admin/reports/feedback.csv?month=2026-09", headers=as_("analyst"))
+    text = await rows.text()
+    header = text.splitlines()[0].split(",")
+    assert "text" not in header and "ref" not in header and "date" in header
+    assert len(text.splitlines()) == 241
+    assert "some words" not in text
+
+
+async def test_bad_input_is_refused(client) -> None:
+    for query in ("month=2026-13", "month=x", "period=decade", "format=exe"):
+        response = await client.get(f"/admin/reports/export?{query}", headers=as_("analyst"))
+        assert response.status == 400, query
+    for name in ("..%2Fsecret_key", "pikir-2026-10.xlsx", "other.xlsx"):
+        response = await client.get(f"/admin/reports/packs/{name}", headers=as_("analyst"))
+        assert response.status == 404, name
+
+
+async def test_packs_listed_and_downloadable(client, tmp_path: Path) -> None:
+    directory = tmp_path / "reports"
+    directory.mkdir()
+    (directory / "pikir-2026-09.xlsx").write_bytes(b"PK\x03\x04 not really")
+    listing = await (await client.get("/admin/reports/packs", headers=as_("analyst"))).text()
+    assert "pikir-2026-09.xlsx" in listing
+    file = await client.get("/admin/reports/packs/pikir-2026-09.xlsx", headers=as_("analyst"))
+    assert file.status == 200 and (await file.read()).startswith(b"PK")
+
+
+async def test_empty_database_month_shows_the_page(client) -> None:
+    response = await client.get("/admin/reports?month=2019-01&period=year", headers=as_("admin"))
+    assert response.status == 200
+    assert "–" in await response.text()
+
+
+async def test_page_shows_new_figures_after_a_refresh(client, database: Database) -> None:
+    url = "/admin/reports?month=2026-09"
+    first = await (await client.get(url, headers=as_("analyst"))).text()
+    assert '<span id="responses">240</span>' in first
+    spec = random_spec(random.Random(1))
+    spec.month = "2026-09"
+    await insert_specs(database, [spec])
+    unchanged = await (await client.get(url, headers=as_("analyst"))).text()
+    assert '<span id="responses">240</span>' in unchanged  # the aggregates were not refreshed
+    await refresh(database, month="2026-09")
+    second = await (await client.get(url, headers=as_("analyst"))).text()
+    assert '<span id="responses">241</span>' in second
