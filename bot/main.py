@@ -42,6 +42,8 @@ from bot.web.app import create_chat_app, web_sender
 from bot.web.config import ChatOptions
 from bot.web.guards import origin_of
 from bot.web.runtime import ChatRuntime
+from classifier.retrain import retrain_candidate
+from classifier.tags import LabelledText
 from storage.database import Database, DatabaseUnavailable
 from storage.feedback_export import write_feedback
 from storage.models import ProcessedUpdate, StaffRole
@@ -268,21 +270,15 @@ def job_deps(settings: Settings, database: Database) -> JobDeps:
     )
 
 
-def classifier_retrainer(settings: Settings) -> Retrainer | None:
-    """The classifier's ``retrain_candidate`` behind the jobs' port, if this build has it."""
-    import importlib
-
-    try:
-        retrain = importlib.import_module("classifier.retrain")
-        tags = importlib.import_module("classifier.tags")
-    except ImportError:
-        return None
+def classifier_retrainer(settings: Settings) -> Retrainer:
+    """The classifier's ``retrain_candidate`` behind the jobs' port."""
     artifacts = settings.classifier.artifacts_dir
 
     def run(extra: Sequence[CorrectedExample], now: datetime) -> str:
-        examples = [tags.LabelledText(e.id, e.lang, e.text, e.labels) for e in extra]
-        decision = retrain.retrain_candidate(examples, artifacts_root=artifacts, now=now)
-        return str(decision)
+        examples = [LabelledText(e.id, e.lang, e.text, tuple(e.labels)) for e in extra]
+        decision = retrain_candidate(examples, artifacts_root=artifacts, now=now)
+        verdict = "promoted" if decision.promoted else "kept current"
+        return f"{verdict}: {decision.candidate_version} ({decision.reason})"
 
     return run
 
