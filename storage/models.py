@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text as sql_text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -241,6 +242,16 @@ class Feedback(TimestampMixin, Base):
         Index("ix_feedback_month_office", "month", "office_id"),
         Index("ix_feedback_updated_at", "updated_at"),
         Index("ix_feedback_created_at", "created_at"),
+        # Staff search the text by substring; on PostgreSQL a trigram index answers that. SQLite
+        # installations are small enough to scan, so there the index is declared empty
+        # (WHERE 0): the same schema on both dialects, and no cost on SQLite.
+        Index(
+            "ix_feedback_text_trgm",
+            "text",
+            postgresql_using="gin",
+            postgresql_ops={"text": "gin_trgm_ops"},
+            sqlite_where=sql_text("0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
@@ -324,8 +335,10 @@ class Case(TimestampMixin, Base):
     """A flagged feedback in the review queue.
 
     ``priority`` is the severity rank (0 = corruption, 1 = hidden service, …) so that the queue
-    orders by (priority, opened_at) on an index. ``region_code`` is copied from the office so a
-    reviewer's region filter needs no join.
+    orders by (priority, opened_at) on an index. ``region_code``, ``office_id``, ``service_id``,
+    ``channel`` and ``language`` are copied from the feedback, and ``labels`` holds its effective
+    tags as ``",corruption,delay,"``, so every queue filter reads this table alone: with a
+    million feedback rows a join per filtered page would be too slow.
     """
 
     __tablename__ = "cases"
@@ -333,6 +346,18 @@ class Case(TimestampMixin, Base):
         Index("ix_cases_queue", "status", "priority", "opened_at", "id"),
         Index("ix_cases_region_queue", "region_code", "status", "priority", "opened_at", "id"),
         Index("ix_cases_due", "status", "due_at"),
+        Index("ix_cases_order", "priority", "opened_at", "id"),
+        # The default view ("open": new and in review) in queue order, without a sort.
+        Index(
+            "ix_cases_open_queue",
+            "priority",
+            "opened_at",
+            "id",
+            sqlite_where=sql_text("status IN ('new', 'in_review')"),
+            postgresql_where=sql_text("status IN ('new', 'in_review')"),
+        ),
+        Index("ix_cases_office", "office_id", "priority", "opened_at"),
+        Index("ix_cases_service", "service_id", "priority", "opened_at"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
@@ -342,6 +367,11 @@ class Case(TimestampMixin, Base):
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"))
     priority: Mapped[int] = mapped_column(SmallInteger)
     region_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"), nullable=True)
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "channel"), nullable=True)
+    language: Mapped[Language | None] = mapped_column(_enum(Language, "language"), nullable=True)
+    labels: Mapped[str] = mapped_column(String(200), default="")
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id"), nullable=True, index=True
     )
@@ -417,6 +447,9 @@ class StaffUser(TimestampMixin, Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Raised when the password, role or access changes, or at logout: sessions issued under
+    # an older epoch are no longer accepted.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     telegram_chat_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     subscribed_reports: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -437,6 +470,21 @@ class StaffRegion(Base):
         ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
     )
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+
+
+class LoginThrottle(Base):
+    """Failed logins counted per client address and per unknown login, for the lockout.
+
+    ``key`` is ``ip:<address>`` or ``login:<sha256 of the login>``: what people type into the
+    login field is never stored in clear. Known accounts count on :class:`StaffUser` itself.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AuditEntry(Base):
