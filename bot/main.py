@@ -22,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete
 
 from admin.app import create_admin_app
+from admin.config import PanelConfig
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
 from bot.bootstrap import ensure_secret_key, prepare_database
 from bot.logging_setup import configure_logging
@@ -47,8 +48,10 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------- application wiring
 
 
-def build_app(settings: Settings) -> web.Application:
+def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.Application:
     """The whole service as one aiohttp application: health, web chat, admin, scheduler."""
+    if secret_key is None:
+        secret_key = ensure_secret_key(settings.data_dir, _secret(settings))
     database = Database(
         settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
     )
@@ -60,8 +63,26 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_scheduler_ctx)
     app.router.add_get("/healthz", healthz)
     app.add_subapp("/chat", create_chat_app(database))
-    app.add_subapp("/admin", create_admin_app(database))
+    app.add_subapp("/admin", create_admin_app(database, panel_config(settings, secret_key)))
     return app
+
+
+def panel_config(settings: Settings, secret_key: bytes) -> PanelConfig:
+    """What the staff panel needs from the settings."""
+    security = settings.security
+    return PanelConfig(
+        secret_key=secret_key,
+        public_url=settings.http.public_url,
+        bot_username=settings.telegram.bot_username,
+        session_idle=timedelta(minutes=security.session_idle_minutes),
+        session_absolute=timedelta(hours=security.session_absolute_hours),
+        login_max_failures=security.login_max_failures,
+        login_max_failures_per_ip=security.login_max_failures_per_ip,
+        login_lockout=timedelta(minutes=security.login_lockout_minutes),
+        sla_hours=settings.sla.model_dump(),
+        timezone=settings.reports.timezone,
+        uploads_dir=settings.data_dir / "uploads",
+    )
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -180,8 +201,7 @@ def cli() -> None:
 def serve() -> None:
     """Run the service: web chat, admin panel, bot and scheduled jobs in one process."""
     settings = _settings()
-    ensure_secret_key(settings.data_dir, _secret(settings))
-    app = build_app(settings)
+    app = build_app(settings, secret_key=ensure_secret_key(settings.data_dir, _secret(settings)))
     log.info("serve.start", host=settings.http.host, port=settings.http.port)
     try:
         web.run_app(

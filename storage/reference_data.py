@@ -127,8 +127,13 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-async def import_offices(uow: UnitOfWork, data: bytes) -> ImportReport:
-    """Insert or update offices from CSV bytes (columns of ``offices.csv``)."""
+async def import_offices(
+    uow: UnitOfWork, data: bytes, *, update_existing: bool = True
+) -> ImportReport:
+    """Insert or update offices from CSV bytes (columns of ``offices.csv``).
+
+    With ``update_existing=False`` offices already known are left as they are.
+    """
     report = ImportReport()
     rows = read_csv_rows(data, OfficeRow.model_fields)
     known_regions = {r.code for r in await uow.reference.regions()}
@@ -146,6 +151,8 @@ async def import_offices(uow: UnitOfWork, data: bytes) -> ImportReport:
             report.errors.append(f"line {line}: office {row.code} appears twice")
             continue
         seen.add(row.code.upper())
+        if not update_existing and await uow.reference.office_by_code(row.code) is not None:
+            continue
         fields = row.model_dump(exclude={"code", "region"}) | {"region_code": row.region}
         if await uow.reference.upsert_office(row.code.upper(), fields):
             report.added += 1
@@ -154,8 +161,13 @@ async def import_offices(uow: UnitOfWork, data: bytes) -> ImportReport:
     return report
 
 
-async def import_services(uow: UnitOfWork, data: bytes) -> ImportReport:
-    """Insert or update services from CSV bytes (columns of ``services.csv``)."""
+async def import_services(
+    uow: UnitOfWork, data: bytes, *, update_existing: bool = True
+) -> ImportReport:
+    """Insert or update services from CSV bytes (columns of ``services.csv``).
+
+    With ``update_existing=False`` services already known are left as they are.
+    """
     report = ImportReport()
     rows = read_csv_rows(data, ServiceRow.model_fields)
     known = {c.code for c in await uow.reference.categories()}
@@ -173,6 +185,8 @@ async def import_services(uow: UnitOfWork, data: bytes) -> ImportReport:
             report.errors.append(f"line {line}: service {row.code} appears twice")
             continue
         seen.add(row.code)
+        if not update_existing and await uow.reference.service_by_code(row.code) is not None:
+            continue
         fields = row.model_dump(exclude={"code", "category"}) | {"category_code": row.category}
         if await uow.reference.upsert_service(row.code, fields):
             report.added += 1
@@ -185,6 +199,8 @@ async def load_reference_data(uow: UnitOfWork, directory: Path = REFERENCE_DIR) 
     """Load the shipped regions, categories, offices and services; safe to run on every start.
 
     The shipped files must be clean: any rejected row raises, because it is a bug in the repo.
+    Offices and services already in the database are not touched: administrators edit them in
+    the panel, and a restart must not undo that.
     """
     for path, model in (
         (directory / "regions.csv", RegionRow),
@@ -203,7 +219,7 @@ async def load_reference_data(uow: UnitOfWork, directory: Path = REFERENCE_DIR) 
         (directory / "offices.csv", import_offices),
         (directory / "services.csv", import_services),
     ):
-        report = await importer(uow, path.read_bytes())
+        report = await importer(uow, path.read_bytes(), update_existing=False)
         if report.errors:
             raise CsvFormatError(f"{path.name}: " + "; ".join(report.errors[:5]))
         total.added += report.added

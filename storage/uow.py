@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.cases import CaseRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.feedback import FeedbackRepository
 from storage.repositories.outbox import OutboxRepository
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.session = self._sessions()
         self.reference = ReferenceRepository(self.session)
         self.feedback = FeedbackRepository(self.session)
+        self.cases = CaseRepository(self.session)
         self.conversations = ConversationRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.staff = StaffRepository(self.session)

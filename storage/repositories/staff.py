@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import StaffRegion, StaffRole, StaffUser
+from storage.models import LoginThrottle, StaffRegion, StaffRole, StaffUser
 
 
 class StaffRepository:
@@ -23,6 +25,36 @@ class StaffRepository:
     async def by_id(self, staff_id: int) -> StaffUser | None:
         """The staff user with this id, if any."""
         return await self.session.get(StaffUser, staff_id)
+
+    async def all(self) -> Sequence[StaffUser]:
+        """Every staff account, ordered by login."""
+        return (await self.session.scalars(select(StaffUser).order_by(StaffUser.login))).all()
+
+    async def with_roles(self, roles: Sequence[StaffRole]) -> Sequence[StaffUser]:
+        """Active staff accounts with one of ``roles``, ordered by login."""
+        return (
+            await self.session.scalars(
+                select(StaffUser)
+                .where(StaffUser.role.in_(roles), StaffUser.active.is_(True))
+                .order_by(StaffUser.login)
+            )
+        ).all()
+
+    def set_regions(self, user: StaffUser, region_codes: Sequence[str]) -> None:
+        """Replace the regions of ``user``."""
+        user.regions = [StaffRegion(region_code=code) for code in region_codes]
+
+    async def throttle(self, key: str) -> LoginThrottle | None:
+        """The failed-login counter under ``key``, if there is one."""
+        return await self.session.get(LoginThrottle, key)
+
+    async def throttle_counter(self, key: str) -> LoginThrottle:
+        """The failed-login counter under ``key``, added to the session if it is new."""
+        row = await self.throttle(key)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0)
+            self.session.add(row)
+        return row
 
     async def count(self) -> int:
         """How many staff accounts exist."""
