@@ -15,7 +15,7 @@ from aiohttp import web
 
 from storage.models import StaffRole, StaffUser
 
-STAFF_KEY = "pikir.staff"
+STAFF_KEY = web.RequestKey("pikir.staff", StaffUser)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

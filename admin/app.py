@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp_session import session_middleware
 from argon2 import PasswordHasher
 
+from admin.access import Handler
 from admin.config import PanelConfig
 from admin.explain import TagExplainer
 from admin.i18n import Catalogs
@@ -75,39 +76,55 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     office = r"/offices/{id:\d+}"
     router.add_static("/static/", STATIC_DIR, name="static", append_version=True)
     router.add_get("", auth.home)
-    router.add_get("/", auth.home, name="home")
-    router.add_get("/login", auth.login_page, name="login")
-    router.add_post("/login", auth.login)
-    router.add_post("/logout", auth.logout, name="logout")
-    router.add_get("/password", auth.password_page, name="password")
-    router.add_post("/password", auth.change_password)
-    router.add_post("/language", auth.choose_language, name="language")
-    router.add_get("/queue", queue.queue_page, name="queue")
-    router.add_get(case, cases.case_page, name="case")
-    router.add_get(case + "/original", cases.case_original, name="case_original")
-    router.add_post(case + "/assign", cases.assign_case, name="case_assign")
-    router.add_post(case + "/status", cases.change_case_status, name="case_status")
-    router.add_post(case + "/tags", cases.correct_case_tags, name="case_tags")
-    router.add_post(case + "/reply", cases.reply_to_citizen, name="case_reply")
-    router.add_post(case + "/note", cases.add_case_note, name="case_note")
-    router.add_get(r"/attachments/{id:\d+}", cases.attachment, name="attachment")
-    router.add_get("/users", users.users_page, name="users")
-    router.add_get("/users/new", users.new_user_page, name="user_new")
-    router.add_post("/users/new", users.create_user)
-    router.add_get(r"/users/{id:\d+}", users.edit_user_page, name="user")
-    router.add_post(r"/users/{id:\d+}", users.update_user)
-    router.add_post(r"/users/{id:\d+}/password", users.reset_password, name="user_password")
-    router.add_get("/offices", offices.offices_page, name="offices")
-    router.add_get(office, offices.office_page, name="office")
-    router.add_post(office, offices.update_office)
-    router.add_get(office + "/poster", offices.poster_page, name="poster")
-    router.add_get(office + "/poster.pdf", offices.poster_download, name="poster_pdf")
-    router.add_get(office + "/qr.{format:png|svg}", offices.qr_code, name="qr")
-    router.add_post("/{kind:offices|services}/import", offices.import_csv, name="import")
-    router.add_get("/services", offices.services_page, name="services")
-    router.add_get(r"/services/{id:\d+}", offices.service_page, name="service")
-    router.add_post(r"/services/{id:\d+}", offices.update_service)
-    router.add_get("/audit", audit.audit_page, name="audit")
+    _page(router, "/", "home", get=auth.home)
+    _page(router, "/login", "login", get=auth.login_page, post=auth.login)
+    _page(router, "/logout", "logout", post=auth.logout)
+    _page(router, "/password", "password", get=auth.password_page, post=auth.change_password)
+    _page(router, "/language", "language", post=auth.choose_language)
+    _page(router, "/queue", "queue", get=queue.queue_page)
+    _page(router, case, "case", get=cases.case_page)
+    _page(router, case + "/original", "case_original", get=cases.case_original)
+    _page(router, case + "/assign", "case_assign", post=cases.assign_case)
+    _page(router, case + "/status", "case_status", post=cases.change_case_status)
+    _page(router, case + "/tags", "case_tags", post=cases.correct_case_tags)
+    _page(router, case + "/reply", "case_reply", post=cases.reply_to_citizen)
+    _page(router, case + "/note", "case_note", post=cases.add_case_note)
+    _page(router, r"/attachments/{id:\d+}", "attachment", get=cases.attachment)
+    _page(router, "/users", "users", get=users.users_page)
+    _page(router, "/users/new", "user_new", get=users.new_user_page, post=users.create_user)
+    _page(router, r"/users/{id:\d+}", "user", get=users.edit_user_page, post=users.update_user)
+    _page(router, r"/users/{id:\d+}/password", "user_password", post=users.reset_password)
+    _page(router, "/offices", "offices", get=offices.offices_page)
+    _page(router, office, "office", get=offices.office_page, post=offices.update_office)
+    _page(router, office + "/poster", "poster", get=offices.poster_page)
+    _page(router, office + "/poster.pdf", "poster_pdf", get=offices.poster_download)
+    _page(router, office + "/qr.{format:png|svg}", "qr", get=offices.qr_code)
+    _page(router, "/{kind:offices|services}/import", "csv_import", post=offices.import_csv)
+    _page(router, "/services", "services", get=offices.services_page)
+    _page(
+        router,
+        r"/services/{id:\d+}",
+        "service",
+        get=offices.service_page,
+        post=offices.update_service,
+    )
+    _page(router, "/audit", "audit", get=audit.audit_page)
+
+
+def _page(
+    router: web.UrlDispatcher,
+    path: str,
+    name: str,
+    *,
+    get: Handler | None = None,
+    post: Handler | None = None,
+) -> None:
+    # One named resource per address, so the login gate can tell pages apart by name.
+    resource = router.add_resource(path, name=name)
+    if get is not None:
+        resource.add_route("GET", get)
+    if post is not None:
+        resource.add_route("POST", post)
 
 
 async def _not_found(request: web.Request) -> web.StreamResponse:

@@ -22,7 +22,7 @@ from storage.models import StaffRole, StaffUser
 log = structlog.get_logger("pikir.admin")
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
-LANGUAGE_KEY = "pikir.language"
+LANGUAGE_KEY = web.RequestKey("pikir.language", str)
 Translate = Callable[[str], str]
 
 # (url under /admin, English label, roles that see the entry)
@@ -53,7 +53,6 @@ def setup_templates(app: web.Application, extra_dirs: tuple[Path, ...] = ()) -> 
         app,
         loader=jinja2.FileSystemLoader([TEMPLATES_DIR, *extra_dirs]),
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
