@@ -30,6 +30,7 @@ from admin.views.labels import (
     CHANNEL_LABELS,
     CRITERIA_LABELS,
     DELIVERY_LABELS,
+    EVENT_LABELS,
     STATUS_LABELS,
     TAG_LABELS,
     priority_label,
@@ -151,6 +152,7 @@ async def _case_context(
         "status_labels": STATUS_LABELS,
         "channel_labels": CHANNEL_LABELS,
         "delivery_labels": DELIVERY_LABELS,
+        "event_labels": EVENT_LABELS,
         "tag_labels": TAG_LABELS,
     }
 

@@ -40,6 +40,13 @@ ROLE_LABELS = {
     "analyst": N_("Analyst"),
     "admin": N_("Administrator"),
 }
+EVENT_LABELS = {
+    "assign": N_("Assignment"),
+    "status": N_("Status change"),
+    "tags": N_("Tag correction"),
+    "reply": N_("Reply"),
+    "note": N_("Note"),
+}
 LOW_RATING_LABEL = N_("Low rating")
 
 
