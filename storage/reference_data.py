@@ -137,6 +137,8 @@ async def import_offices(
     report = ImportReport()
     rows = read_csv_rows(data, OfficeRow.model_fields)
     known_regions = {r.code for r in await uow.reference.regions()}
+    # One query for all known offices instead of one per line (imports run at every start).
+    existing = {o.code.upper(): o for o in await uow.reference.offices(active_only=False)}
     seen: set[str] = set()
     for line, raw in rows:
         try:
@@ -151,10 +153,11 @@ async def import_offices(
             report.errors.append(f"line {line}: office {row.code} appears twice")
             continue
         seen.add(row.code.upper())
-        if not update_existing and await uow.reference.office_by_code(row.code) is not None:
+        current = existing.get(row.code.upper())
+        if current is not None and not update_existing:
             continue
         fields = row.model_dump(exclude={"code", "region"}) | {"region_code": row.region}
-        if await uow.reference.upsert_office(row.code.upper(), fields):
+        if uow.reference.put_office(current, row.code.upper(), fields):
             report.added += 1
         else:
             report.updated += 1
@@ -171,6 +174,7 @@ async def import_services(
     report = ImportReport()
     rows = read_csv_rows(data, ServiceRow.model_fields)
     known = {c.code for c in await uow.reference.categories()}
+    existing = {s.code: s for s in await uow.reference.services(active_only=False)}
     seen: set[str] = set()
     for line, raw in rows:
         try:
@@ -185,10 +189,11 @@ async def import_services(
             report.errors.append(f"line {line}: service {row.code} appears twice")
             continue
         seen.add(row.code)
-        if not update_existing and await uow.reference.service_by_code(row.code) is not None:
+        current = existing.get(row.code)
+        if current is not None and not update_existing:
             continue
         fields = row.model_dump(exclude={"code", "category"}) | {"category_code": row.category}
-        if await uow.reference.upsert_service(row.code, fields):
+        if uow.reference.put_service(current, row.code, fields):
             report.added += 1
         else:
             report.updated += 1

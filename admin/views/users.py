@@ -80,7 +80,7 @@ async def _user_form(
             "regions": regions,
             "roles": [role.value for role in StaffRole],
             "role_labels": ROLE_LABELS,
-            "languages": LANGUAGES,
+            "panel_languages": LANGUAGES,
             "error": error,
         },
         status=status,

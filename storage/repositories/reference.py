@@ -110,25 +110,33 @@ class ReferenceRepository:
 
     async def upsert_office(self, code: str, fields: dict[str, object]) -> bool:
         """Insert or update an office by code; True if it was new."""
-        office = await self.office_by_code(code)
+        return self.put_office(await self.office_by_code(code), code, fields)
+
+    def put_office(self, office: Office | None, code: str, fields: dict[str, object]) -> bool:
+        """Update ``office`` (already loaded), or add a new one when it is None; True if new."""
         if office is None:
             self.session.add(Office(code=code, **fields))
             return True
-        for key, value in fields.items():
-            if getattr(office, key) != value:
-                setattr(office, key, value)
+        _update(office, fields)
         return False
 
     async def upsert_service(self, code: str, fields: dict[str, object]) -> bool:
         """Insert or update a service by code; True if it was new."""
-        service = await self.service_by_code(code)
+        return self.put_service(await self.service_by_code(code), code, fields)
+
+    def put_service(self, service: Service | None, code: str, fields: dict[str, object]) -> bool:
+        """Update ``service`` (already loaded), or add a new one when it is None; True if new."""
         if service is None:
             self.session.add(Service(code=code, **fields))
             return True
-        for key, value in fields.items():
-            if getattr(service, key) != value:
-                setattr(service, key, value)
+        _update(service, fields)
         return False
+
+
+def _update(row: object, fields: dict[str, object]) -> None:
+    for key, value in fields.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
 
 
 def _escape_like(value: str) -> str:
