@@ -71,7 +71,7 @@ class Panel:
 
     async def client(self) -> TestClient[Any, Any]:
         """A fresh browser (its own cookie jar)."""
-        client: TestClient[Any, Any] = TestClient(self.server)
+        client: TestClient[Any, Any] = TestClient(self.server, headers={"Accept-Language": "en"})
         await client.start_server()
         self.clients.append(client)
         return client
