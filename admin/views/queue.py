@@ -40,7 +40,7 @@ FILTER_NAMES = (
 )
 STATUS_CHOICES = ("open", "all", "overdue", *(status.value for status in CaseStatus))
 MAX_SEARCH_LENGTH = 200
-_REFERENCE = re.compile(r"^\s*PK-?[0-9A-Za-z]{8}\s*$", re.IGNORECASE)
+_REFERENCE = re.compile(r"^\s*PK[-\s]?[0-9A-Za-z]{8}\s*$", re.IGNORECASE)
 _CURSOR = re.compile(r"^(\d{1,2})\.(\d{1,17})\.(\d{1,18})$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -199,6 +199,7 @@ def panel_config(tmp_path) -> PanelConfig:
         login_max_failures_per_ip=12,
         login_lockout=timedelta(minutes=15),
         uploads_dir=tmp_path / "uploads",
+        page_size=5,
     )
 
 
