@@ -24,13 +24,14 @@ from admin.policy import (
     can_see_raw_text,
     possible_assignees,
 )
-from admin.rendering import flash, render, translator
+from admin.rendering import Translate, flash, render, translator
 from admin.views.auth import client_ip
 from admin.views.labels import (
     CHANNEL_LABELS,
     CRITERIA_LABELS,
     DELIVERY_LABELS,
     EVENT_LABELS,
+    FIELD_LABELS,
     STATUS_LABELS,
     TAG_LABELS,
     priority_label,
@@ -139,7 +140,9 @@ async def _case_context(
             for tag in SEVERITY
         ],
         "explanations": _explanations(request, raw_text, original),
-        "events": case.events,
+        "events": [
+            (event, _changes(event.details, people, translator(request))) for event in case.events
+        ],
         "messages": messages,
         "people": people,
         "assignees": possible_assignees(colleagues, case),
@@ -155,6 +158,38 @@ async def _case_context(
         "event_labels": EVENT_LABELS,
         "tag_labels": TAG_LABELS,
     }
+
+
+def _changes(
+    details: Mapping[str, Any] | None, people: Mapping[int, str], _: Translate
+) -> list[tuple[str, str, str]]:
+    """What an event changed, as translated (field, before, after)."""
+    if not details:
+        return []
+    before, after = details.get("before") or {}, details.get("after") or {}
+    return [
+        (
+            _(FIELD_LABELS[key]),
+            _word(key, before.get(key), people, _),
+            _word(key, after[key], people, _),
+        )
+        for key in FIELD_LABELS
+        if key in after and before.get(key) != after.get(key)
+    ]
+
+
+def _word(key: str, value: Any, people: Mapping[int, str], _: Translate) -> str:
+    if value is None or value == []:
+        return "—"
+    if key == "status":
+        return _(STATUS_LABELS.get(str(value), str(value)))
+    if key == "labels":
+        return ", ".join(_(TAG_LABELS.get(tag, tag)) for tag in value)
+    if key == "priority":
+        return _(priority_label(int(value)))
+    if key == "assignee_id":
+        return people.get(int(value), "?")
+    return str(value)
 
 
 def _explanations(request: web.Request, text: str, original: bool) -> dict[str, list[str]]:

@@ -47,6 +47,13 @@ EVENT_LABELS = {
     "reply": N_("Reply"),
     "note": N_("Note"),
 }
+FIELD_LABELS = {
+    "status": N_("Status"),
+    "labels": N_("Tags"),
+    "priority": N_("Severity"),
+    "assignee_id": N_("Assignee"),
+    "resolution": N_("Resolution"),
+}
 LOW_RATING_LABEL = N_("Low rating")
 
 
