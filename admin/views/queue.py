@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -104,8 +103,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         page = await uow.cases.queue(
             scope, wanted, after=after, before=before, limit=config.page_size
         )
-        counts = await uow.cases.status_counts(scope, wanted)
-        overdue_count = await uow.cases.overdue_count(scope, replace(wanted, overdue_at=now))
+        counts = await uow.cases.counts(scope, wanted, now)
         names = await uow.cases.staff_names(
             {case.assignee_id for case in page.cases if case.assignee_id}
         )
@@ -134,9 +132,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         {
             "rows": rows,
             "filters": filters,
-            "counts": counts,
-            "overdue_count": overdue_count,
-            "status_tabs": _status_tabs(filters, counts, overdue_count),
+            "status_tabs": _status_tabs(filters, counts.per_status, counts.overdue),
             "next_url": _url(filters, after=encode_cursor(page.next_cursor))
             if page.next_cursor
             else None,

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy import case as sql_case
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -90,6 +101,14 @@ class QueueCursor:
 
 
 @dataclass(frozen=True)
+class QueueCounts:
+    """How many cases of each status, and how many open ones are overdue."""
+
+    per_status: dict[CaseStatus, int]
+    overdue: int
+
+
+@dataclass(frozen=True)
 class QueuePage:
     """One page of the queue and the cursors to its neighbours (None at either end)."""
 
@@ -141,24 +160,21 @@ class CaseRepository:
             prev_cursor = QueueCursor.of(rows[0]) if rows and after is not None else None
         return QueuePage(rows, next_cursor, prev_cursor)
 
-    async def status_counts(self, scope: CaseScope, wanted: QueueFilter) -> dict[CaseStatus, int]:
-        """How many cases of each status match the filter (ignoring its status part)."""
+    async def counts(self, scope: CaseScope, wanted: QueueFilter, now: datetime) -> QueueCounts:
+        """Cases matching the filter (ignoring its status part) per status, and how many are
+        overdue at ``now`` — one query."""
+        overdue = sql_case((and_(Case.due_at < now, Case.status.in_(OPEN_STATUSES)), 1), else_=0)
         query = (
-            select(Case.status, func.count())
+            select(Case.status, func.count(), func.sum(overdue))
             .where(*self._conditions(scope, wanted, with_status=False))
             .group_by(Case.status)
         )
-        counts = {status: 0 for status in CaseStatus}
-        for status, count in (await self.session.execute(query)).all():
-            counts[CaseStatus(status)] = int(count)
-        return counts
-
-    async def overdue_count(self, scope: CaseScope, wanted: QueueFilter) -> int:
-        """How many open cases matching the filter are past their due time."""
-        assert wanted.overdue_at is not None
-        query = select(func.count()).select_from(Case)
-        query = query.where(*self._conditions(scope, wanted, with_status=False))
-        return int(await self.session.scalar(query) or 0)
+        per_status = {status: 0 for status in CaseStatus}
+        overdue_total = 0
+        for status, count, late in (await self.session.execute(query)).all():
+            per_status[CaseStatus(status)] = int(count)
+            overdue_total += int(late or 0)
+        return QueueCounts(per_status, overdue_total)
 
     def _conditions(
         self, scope: CaseScope, wanted: QueueFilter, *, with_status: bool

@@ -211,9 +211,7 @@ async def panel(
     root = web.Application()
     root.add_subapp(
         "/admin",
-        create_admin_app(
-            database, panel_config, hasher=hasher, explainer=Explainer(), clock=clock
-        ),
+        create_admin_app(database, panel_config, hasher=hasher, explainer=Explainer(), clock=clock),
     )
     server = TestServer(root, host="127.0.0.1")
     await server.start_server()

@@ -256,16 +256,12 @@ async def test_audit_log_lists_and_filters_staff_actions(panel: Panel) -> None:
     case = await panel.add_case()
     admin = await panel.as_role(StaffRole.ADMIN)
     page = await (await admin.get(f"/admin/cases/{case.id}")).text()
-    await admin.post(
-        f"/admin/cases/{case.id}/note", data={"csrf": csrf_of(page), "note": "looked"}
-    )
+    await admin.post(f"/admin/cases/{case.id}/note", data={"csrf": csrf_of(page), "note": "looked"})
     html = await (await admin.get("/admin/audit")).text()
     assert "case.note" in html and "login" in html
     only_notes = await (await admin.get("/admin/audit?action=case.note")).text()
     assert "<td>case.note</td>" in only_notes and "<td>login</td>" not in only_notes
-    by_target = await (
-        await admin.get(f"/admin/audit?target_type=case&target={case.id}")
-    ).text()
+    by_target = await (await admin.get(f"/admin/audit?target_type=case&target={case.id}")).text()
     assert f"/admin/cases/{case.id}" in by_target
     nothing = await (await admin.get("/admin/audit?actor=nobody")).text()
     assert "<td>case.note</td>" not in nothing and "<td>login</td>" not in nothing

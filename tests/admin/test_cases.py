@@ -21,7 +21,9 @@ from storage.models import (
 from storage.uow import UnitOfWork
 from tests.admin.conftest import Panel, csrf_of
 
-PERSONAL = "ИИН 870101300123, звоните +7 701 123 45 67, почта aigul@mail.kz, карта 4400 4300 1234 5678"
+PERSONAL = (
+    "ИИН 870101300123, звоните +7 701 123 45 67, почта aigul@mail.kz, карта 4400 4300 1234 5678"
+)
 
 
 async def _page(client, case_id: int, suffix: str = "") -> str:
@@ -30,7 +32,9 @@ async def _page(client, case_id: int, suffix: str = "") -> str:
     return await response.text()
 
 
-async def _post(client, case_id: int, action: str, data: dict[str, str], version: int | None = None):
+async def _post(
+    client, case_id: int, action: str, data: dict[str, str], version: int | None = None
+):
     html = await _page(client, case_id)
     form = {**data, "csrf": csrf_of(html)}
     if version is not None:

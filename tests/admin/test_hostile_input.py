@@ -104,8 +104,9 @@ async def test_script_in_an_imported_office_name_renders_as_text(panel: Panel) -
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
 
 
-@pytest.mark.parametrize("name", ["tag", "office", "region", "service", "channel", "language",
-                                  "status", "mine"])
+@pytest.mark.parametrize(
+    "name", ["tag", "office", "region", "service", "channel", "language", "status", "mine"]
+)
 async def test_sql_metacharacters_in_choice_filters_are_refused(panel: Panel, name: str) -> None:
     await panel.add_case()
     client = await panel.as_role(StaffRole.ADMIN)
@@ -118,7 +119,7 @@ async def test_sql_metacharacters_in_choice_filters_are_refused(panel: Panel, na
 
 async def test_sql_metacharacters_in_search_are_plain_characters(panel: Panel) -> None:
     plain = await panel.add_case(text="обычная жалоба")
-    odd = await panel.add_case(text="скидка 100% и 50_50, путь C:\\temp, it's \"quoted\"")
+    odd = await panel.add_case(text='скидка 100% и 50_50, путь C:\\temp, it\'s "quoted"')
     client = await panel.as_role(StaffRole.ADMIN)
 
     async def found(query: str) -> set[int]:

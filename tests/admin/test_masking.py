@@ -24,8 +24,10 @@ from admin.masking import contains_personal_data, mask_personal_data
         ("карта 4400 4300 1234 5678", "карта [card]"),
         ("карта 4400-4300-1234-5678!", "карта [card]!"),
         ("4400430012345678", "[card]"),
-        ("IIN 870101300123 phone +7-777-000-11-22 mail x@y.kz",
-         "IIN [IIN] phone [phone] mail [e-mail]"),
+        (
+            "IIN 870101300123 phone +7-777-000-11-22 mail x@y.kz",
+            "IIN [IIN] phone [phone] mail [e-mail]",
+        ),
     ],
 )
 def test_personal_data_is_masked(text: str, masked: str) -> None:

@@ -21,7 +21,9 @@ def case_ids(html: str) -> list[int]:
 async def test_worst_and_oldest_first(panel: Panel) -> None:
     now = panel.clock.now
     delay_old = await panel.add_case(labels=("delay",), opened_at=now - timedelta(days=3))
-    corruption_new = await panel.add_case(labels=("corruption",), opened_at=now - timedelta(hours=1))
+    corruption_new = await panel.add_case(
+        labels=("corruption",), opened_at=now - timedelta(hours=1)
+    )
     corruption_old = await panel.add_case(labels=("corruption",), opened_at=now - timedelta(days=2))
     hidden = await panel.add_case(labels=("hidden_service",), opened_at=now - timedelta(days=5))
     low = await panel.add_case(labels=(), rating=1, opened_at=now - timedelta(days=9))
@@ -161,7 +163,9 @@ async def test_queue_paging_in_the_repository(panel: Panel) -> None:
     ids = []
     for index in range(11):
         labels = ("corruption",) if index % 4 == 0 else ("rudeness",)
-        ids.append((await panel.add_case(labels=labels, opened_at=now - timedelta(minutes=index))).id)
+        ids.append(
+            (await panel.add_case(labels=labels, opened_at=now - timedelta(minutes=index))).id
+        )
     async with UnitOfWork(panel.database.sessions) as uow:
         everything = await uow.cases.queue(CaseScope(), QueueFilter(), limit=100)
         order = [case.id for case in everything.cases]
@@ -174,7 +178,9 @@ async def test_queue_paging_in_the_repository(panel: Panel) -> None:
             forward += [case.id for case in page.cases]
             if page.next_cursor is None:
                 break
-            page = await uow.cases.queue(CaseScope(), QueueFilter(), after=page.next_cursor, limit=4)
+            page = await uow.cases.queue(
+                CaseScope(), QueueFilter(), after=page.next_cursor, limit=4
+            )
         assert forward == order
         assert [len(p.cases) for p in pages] == [4, 4, 3]
         back = await uow.cases.queue(

@@ -20,7 +20,10 @@ async def test_existing_cases_get_their_filter_columns_and_effective_tags(
     await upgrade(db, "0001")
     async with db.engine.begin() as conn:
         await conn.execute(
-            text("INSERT INTO regions (code, name_kk, name_ru, name_en) VALUES ('astana','a','a','a')")
+            text(
+                "INSERT INTO regions (code, name_kk, name_ru, name_en)"
+                " VALUES ('astana', 'a', 'a', 'a')"
+            )
         )
         await conn.execute(
             text(
