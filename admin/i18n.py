@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -75,4 +74,5 @@ class Formatter:
         """A short local date and time, or an empty string."""
         if value is None:
             return ""
-        return format_datetime(value, "yyyy-MM-dd HH:mm", tzinfo=self.zone, locale=self.language)
+        # Numeric and the same in every language; strftime is far cheaper than Babel here.
+        return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")

@@ -101,17 +101,17 @@ GENERATE = [
     # for half of the others (hash joins, not a lookup per row).
     """
     CREATE TEMP TABLE bench_pick AS
-    SELECT g, c.text, c.language, c.labels
+    SELECT g AS fid, c.text, c.language, c.labels
     FROM generate_series(5, :rows, 5) AS g
     JOIN complaint_ix c ON c.k = (g / 5) % (SELECT count(*) FROM complaint_ix)
     WHERE (g / 5) % 10 <> 0
     UNION ALL
-    SELECT g, p.text, p.language, p.labels
+    SELECT g AS fid, p.text, p.language, p.labels
     FROM generate_series(1, :rows) AS g
     JOIN praise_ix p ON p.k = g % (SELECT count(*) FROM praise_ix)
     WHERE g % 5 <> 0 AND g % 10 < 5
     """,
-    "CREATE INDEX ON bench_pick (g)",
+    "CREATE INDEX ON bench_pick (fid)",
     "ANALYZE bench_pick",
     # The trigram index is built once after the load instead of row by row.
     "DROP INDEX IF EXISTS ix_feedback_text_trgm",
@@ -119,8 +119,8 @@ GENERATE = [
     INSERT INTO feedback (id, ref, channel, language, month, office_id, service_id, rating,
         crit_politeness, crit_waiting, crit_information, crit_result, crit_no_extra_payment,
         text, has_text, is_direct_report, consent_contact, created_at, updated_at)
-    SELECT g,
-        'PK-' || upper(lpad(to_hex(g), 8, '0')),
+    SELECT base.g,
+        'PK-' || upper(lpad(to_hex(base.g), 8, '0')),
         (ARRAY['telegram','telegram','web'])[1 + g % 3],
         coalesce(t.language, (ARRAY['ru','ru','kk','kk','en'])[1 + g % 5]),
         to_char(created AT TIME ZONE 'Asia/Almaty', 'YYYY-MM'),
@@ -135,9 +135,9 @@ GENERATE = [
                now() - make_interval(secs => (:rows - g) * 31.5) AS created
         FROM generate_series(1, :rows) AS g
     ) AS base
-    JOIN office_ix o ON o.i = (g * 7) % (SELECT count(*) FROM office_ix)
-    JOIN service_ix s ON s.i = (g * 13) % (SELECT count(*) FROM service_ix)
-    LEFT JOIN bench_pick t ON t.g = base.g
+    JOIN office_ix o ON o.i = (base.g * 7) % (SELECT count(*) FROM office_ix)
+    JOIN service_ix s ON s.i = (base.g * 13) % (SELECT count(*) FROM service_ix)
+    LEFT JOIN bench_pick t ON t.fid = base.g
     """,
     "SELECT setval(pg_get_serial_sequence('feedback', 'id'), :rows)",
     # Every text has its model tags (six rows with probabilities), as the intake stores them.

@@ -16,10 +16,10 @@ from admin.keys import CLOCK, CONFIG, DATABASE
 from admin.masking import contains_personal_data, mask_personal_data
 from admin.params import bad_request, check_query_size, choice, day, single
 from admin.policy import CASE_ROLES, can_see_raw_text, case_scope
-from admin.rendering import render
+from admin.rendering import render, request_language
 from admin.views.labels import CHANNEL_LABELS, STATUS_LABELS, TAG_LABELS, priority_label
 from storage.intake import SEVERITY
-from storage.models import CaseStatus, Channel, Language
+from storage.models import CaseStatus, Channel, Language, Office, Region, Service
 from storage.repositories.cases import OPEN_STATUSES, QueueCursor, QueueFilter
 from storage.repositories.feedback import normalise_reference
 from storage.uow import UnitOfWork
@@ -81,9 +81,9 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     opened_from = day(query, "from", zone)
     opened_to = day(query, "to", zone)
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
-        regions = await uow.reference.regions()
-        offices = await uow.reference.offices(active_only=False)
-        services = await uow.reference.services(active_only=False)
+        regions = await uow.reference.pick_list(Region)
+        offices = await uow.reference.pick_list(Office)
+        services = await uow.reference.pick_list(Service)
         office_code = choice(query, "office", [office.code for office in offices])
         service_code = choice(query, "service", [service.code for service in services])
         wanted = QueueFilter(
@@ -105,26 +105,20 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         )
         counts = await uow.cases.counts(scope, wanted, now)
         names = await uow.cases.staff_names(
-            {case.assignee_id for case in page.cases if case.assignee_id}
+            {row.assignee_id for row in page.rows if row.assignee_id}
         )
     filters = {name: single(query, name, MAX_SEARCH_LENGTH) for name in FILTER_NAMES}
     filters["status"] = status
+    language = request_language(request)
     rows = [
         {
-            "case": case,
-            "ref": case.feedback.ref,
-            "snippet": _snippet(case.feedback.text),
-            "rating": case.feedback.rating,
-            "office": case.feedback.office,
-            "service": case.feedback.service,
-            "tags": [tag for tag in case.labels.split(",") if tag],
-            "assignee": names.get(case.assignee_id or 0),
-            "overdue": case.status in OPEN_STATUSES
-            and case.due_at is not None
-            and case.due_at < now,
-            "priority": priority_label(case.priority),
+            "row": row,
+            "snippet": _snippet(row.text),
+            "assignee": names.get(row.assignee_id or 0),
+            "overdue": row.status in OPEN_STATUSES and row.due_at is not None and row.due_at < now,
+            "priority": priority_label(row.priority),
         }
-        for case in page.cases
+        for row in page.rows
     ]
     return await render(
         request,
@@ -140,9 +134,9 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
             if page.prev_cursor
             else None,
             "first_url": _url(filters) if (after or before) else None,
-            "regions": regions,
-            "offices": offices,
-            "services": services,
+            "region_options": [(r.code, r.name(language)) for r in regions],
+            "office_options": [(o.code, f"{o.code} — {o.name(language)}") for o in offices],
+            "service_options": [(s.code, s.name(language)) for s in services],
             "tags": SEVERITY,
             "tag_labels": TAG_LABELS,
             "status_labels": STATUS_LABELS,

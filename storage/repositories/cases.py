@@ -37,6 +37,7 @@ from storage.models import (
     Channel,
     Feedback,
     Language,
+    Office,
     OutboxMessage,
     Respondent,
     StaffUser,
@@ -95,9 +96,26 @@ class QueueCursor:
     id: int
 
     @classmethod
-    def of(cls, case: Case) -> QueueCursor:
-        """The position of ``case``."""
-        return cls(case.priority, case.opened_at, case.id)
+    def of(cls, row: QueueRow) -> QueueCursor:
+        """The position of a row of the queue."""
+        return cls(row.priority, row.opened_at, row.id)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One line of the queue: the case and what the list shows of its feedback."""
+
+    id: int
+    priority: int
+    status: CaseStatus
+    opened_at: datetime
+    due_at: datetime | None
+    assignee_id: int | None
+    labels: tuple[str, ...]
+    ref: str
+    rating: int | None
+    text: str | None
+    office_code: str | None
 
 
 @dataclass(frozen=True)
@@ -112,7 +130,7 @@ class QueueCounts:
 class QueuePage:
     """One page of the queue and the cursors to its neighbours (None at either end)."""
 
-    cases: Sequence[Case]
+    rows: Sequence[QueueRow]
     next_cursor: QueueCursor | None
     prev_cursor: QueueCursor | None
 
@@ -132,30 +150,61 @@ class CaseRepository:
         before: QueueCursor | None = None,
         limit: int = 50,
     ) -> QueuePage:
-        """A page of cases in queue order (severity, then age), after or before a cursor."""
+        """A page of the queue in order (severity, then age), after or before a cursor.
+
+        The page's cases are picked from ``cases`` alone (on its indexes), then joined to their
+        feedback and office for display: plain rows, no ORM objects, as a list page needs.
+        """
         order = (Case.priority, Case.opened_at, Case.id)
-        query = select(Case).where(*self._conditions(scope, wanted, with_status=True))
-        query = query.options(
-            selectinload(Case.feedback).selectinload(Feedback.office),
-            selectinload(Case.feedback).selectinload(Feedback.service),
-        )
+        picked = select(
+            Case.id,
+            Case.feedback_id,
+            Case.priority,
+            Case.status,
+            Case.opened_at,
+            Case.due_at,
+            Case.assignee_id,
+            Case.labels,
+        ).where(*self._conditions(scope, wanted, with_status=True))
         backwards = before is not None and after is None
         if backwards:
             assert before is not None
-            query = query.where(tuple_(*order) < _cursor_tuple(before))
-            query = query.order_by(*(column.desc() for column in order))
+            picked = picked.where(tuple_(*order) < _cursor_tuple(before))
+            picked = picked.order_by(*(column.desc() for column in order))
         else:
             if after is not None:
-                query = query.where(tuple_(*order) > _cursor_tuple(after))
-            query = query.order_by(*order)
-        rows = list((await self.session.scalars(query.limit(limit + 1))).all())
+                picked = picked.where(tuple_(*order) > _cursor_tuple(after))
+            picked = picked.order_by(*order)
+        page = picked.limit(limit + 1).subquery("page")
+        query = (
+            select(page, Feedback.ref, Feedback.rating, Feedback.text, Office.code)
+            .join(Feedback, Feedback.id == page.c.feedback_id)
+            .outerjoin(Office, Office.id == Feedback.office_id)
+            .order_by(page.c.priority, page.c.opened_at, page.c.id)
+        )
+        rows = [
+            QueueRow(
+                id=row.id,
+                priority=row.priority,
+                status=CaseStatus(row.status),
+                opened_at=row.opened_at,
+                due_at=row.due_at,
+                assignee_id=row.assignee_id,
+                labels=tuple(tag for tag in row.labels.split(",") if tag),
+                ref=row.ref,
+                rating=row.rating,
+                text=row.text,
+                office_code=row.code,
+            )
+            for row in await self.session.execute(query)
+        ]
         more = len(rows) > limit
-        rows = rows[:limit]
         if backwards:
-            rows.reverse()
+            rows = rows[-limit:] if more else rows
             next_cursor = QueueCursor.of(rows[-1]) if rows else None
             prev_cursor = QueueCursor.of(rows[0]) if rows and more else None
         else:
+            rows = rows[:limit]
             next_cursor = QueueCursor.of(rows[-1]) if rows and more else None
             prev_cursor = QueueCursor.of(rows[0]) if rows and after is not None else None
         return QueuePage(rows, next_cursor, prev_cursor)

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Office, Region, Service, ServiceCategory
+
+
+@dataclass(frozen=True)
+class PickItem:
+    """One entry of a pick list: a region, office or service by code, with its names."""
+
+    code: str
+    id: int | None
+    name_kk: str
+    name_ru: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        """The name in ``language`` (kk, ru or en)."""
+        return str(getattr(self, f"name_{language}", self.name_ru))
 
 
 class ReferenceRepository:
@@ -19,6 +35,21 @@ class ReferenceRepository:
     async def regions(self) -> Sequence[Region]:
         """All regions, ordered by code."""
         return (await self.session.scalars(select(Region).order_by(Region.code))).all()
+
+    async def pick_list(self, model: type[Region | Office | Service]) -> list[PickItem]:
+        """Code, id and names of every region, office or service, ordered by code.
+
+        Plain rows for filter lists, cheaper than loading every object on each page view.
+        """
+        id_column = getattr(model, "id", None)
+        query = select(
+            model.code,
+            id_column if id_column is not None else literal(None),
+            model.name_kk,
+            model.name_ru,
+            model.name_en,
+        ).order_by(model.code)
+        return [PickItem(*row) for row in await self.session.execute(query)]
 
     async def region(self, code: str) -> Region | None:
         """One region by code."""

@@ -139,30 +139,30 @@ async def test_sql_metacharacters_in_search_are_plain_characters(panel: Panel) -
     assert audit.status == 200
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "q=" + "x" * 201,
-        "q=" + "я" * 1000,
-        "tag=" + "a" * 5000,
-        "after=1.2.3.4",
-        "after=abc",
-        "before=1.2",
-        "after=-1.2.3",
-        "from=2026-13-45",
-        "from=31.12.2026",
-        "to=0001-01-01",
-        "tag=delay&tag=rudeness",
-        "q=%00",
-        "mine=yes",
-        "status=open&status=all",
-    ],
-)
-async def test_malformed_queue_queries_are_a_400(panel: Panel, query: str) -> None:
+MALFORMED_QUERIES = [
+    "q=" + "x" * 201,
+    "q=" + "я" * 1000,
+    "tag=" + "a" * 5000,
+    "after=1.2.3.4",
+    "after=abc",
+    "before=1.2",
+    "after=-1.2.3",
+    "from=2026-13-45",
+    "from=31.12.2026",
+    "to=0001-01-01",
+    "tag=delay&tag=rudeness",
+    "q=%00",
+    "mine=yes",
+    "status=open&status=all",
+]
+
+
+async def test_malformed_queue_queries_are_a_400(panel: Panel) -> None:
     client = await panel.as_role(StaffRole.ADMIN)
-    response = await client.get("/admin/queue?" + query)
-    assert response.status == 400, query
-    assert "The request was not understood." in await response.text()
+    for query in MALFORMED_QUERIES:
+        response = await client.get("/admin/queue?" + query)
+        assert response.status == 400, query
+        assert "The request was not understood." in await response.text()
 
 
 async def test_random_garbage_never_breaks_any_page(panel: Panel) -> None:

@@ -168,25 +168,25 @@ async def test_queue_paging_in_the_repository(panel: Panel) -> None:
         )
     async with UnitOfWork(panel.database.sessions) as uow:
         everything = await uow.cases.queue(CaseScope(), QueueFilter(), limit=100)
-        order = [case.id for case in everything.cases]
+        order = [row.id for row in everything.rows]
         assert sorted(order) == sorted(ids)
         forward: list[int] = []
         pages = []
         page = await uow.cases.queue(CaseScope(), QueueFilter(), limit=4)
         while True:
             pages.append(page)
-            forward += [case.id for case in page.cases]
+            forward += [row.id for row in page.rows]
             if page.next_cursor is None:
                 break
             page = await uow.cases.queue(
                 CaseScope(), QueueFilter(), after=page.next_cursor, limit=4
             )
         assert forward == order
-        assert [len(p.cases) for p in pages] == [4, 4, 3]
+        assert [len(p.rows) for p in pages] == [4, 4, 3]
         back = await uow.cases.queue(
             CaseScope(), QueueFilter(), before=pages[2].prev_cursor, limit=4
         )
-        assert [case.id for case in back.cases] == order[4:8]
+        assert [row.id for row in back.rows] == order[4:8]
         assert back.prev_cursor is not None
         first = await uow.cases.queue(CaseScope(), QueueFilter(), before=back.prev_cursor, limit=4)
-        assert [case.id for case in first.cases] == order[:4] and first.prev_cursor is None
+        assert [row.id for row in first.rows] == order[:4] and first.prev_cursor is None
