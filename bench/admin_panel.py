@@ -431,12 +431,18 @@ async def main() -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             await wait_ready(base)
+            load_before = os.getloadavg()[0]
             results = await measure(base, url, args.rounds)
+            load_after = os.getloadavg()[0]
         finally:
             server.terminate()
             server.wait(timeout=30)
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"rows": args.rows, "results": results}, indent=2))
+    load = {"before": round(load_before, 2), "after": round(load_after, 2)}
+    RESULTS.write_text(
+        json.dumps({"rows": args.rows, "load_average_1min": load, "results": results}, indent=2)
+    )
+    print(f"\nload average (1 min) before/after the measurement: {load} on {os.cpu_count()} CPUs")
     print("\n| page | requests | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|")
     for name, figures in results.items():
         print(

@@ -111,7 +111,7 @@ async def _case_context(
             corrections.setdefault(tag.tag, []).append(tag)
     respondent = await uow.cases.respondent(feedback.respondent_id)
     messages = await uow.cases.outbox_messages(case.id)
-    colleagues = await uow.staff.with_roles(CASE_ROLES)
+    colleagues = await uow.staff.case_candidates(case.region_code)
     people = {user.id: user.display_name or user.login for user in colleagues}
     people |= await uow.cases.staff_names(
         {e.actor_id for e in case.events if e.actor_id}

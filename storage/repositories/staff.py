@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LoginThrottle, StaffRegion, StaffRole, StaffUser
@@ -30,15 +30,22 @@ class StaffRepository:
         """Every staff account, ordered by login."""
         return (await self.session.scalars(select(StaffUser).order_by(StaffUser.login))).all()
 
-    async def with_roles(self, roles: Sequence[StaffRole]) -> Sequence[StaffUser]:
-        """Active staff accounts with one of ``roles``, ordered by login."""
-        return (
-            await self.session.scalars(
-                select(StaffUser)
-                .where(StaffUser.role.in_(roles), StaffUser.active.is_(True))
-                .order_by(StaffUser.login)
+    async def case_candidates(self, region_code: str | None) -> Sequence[StaffUser]:
+        """Active staff who might work on a case of ``region_code``: administrators, the
+        anti-corruption unit and that region's reviewers (the caller applies the finer rules)."""
+        of_region = select(StaffRegion.staff_id).where(StaffRegion.region_code == region_code)
+        query = (
+            select(StaffUser)
+            .where(
+                StaffUser.active.is_(True),
+                or_(
+                    StaffUser.role.in_((StaffRole.ADMIN, StaffRole.ANTICORRUPTION)),
+                    and_(StaffUser.role == StaffRole.REVIEWER, StaffUser.id.in_(of_region)),
+                ),
             )
-        ).all()
+            .order_by(StaffUser.login)
+        )
+        return (await self.session.scalars(query)).all()
 
     def set_regions(self, user: StaffUser, region_codes: Sequence[str]) -> None:
         """Replace the regions of ``user``."""
