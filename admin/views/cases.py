@@ -43,6 +43,7 @@ from storage.repositories.feedback import effective_tags
 from storage.uow import UnitOfWork
 
 Form = MultiDictProxy[Any]
+SAFE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 CONFLICT_MESSAGE = N_(
     "Someone else changed this case while you were looking at it. Nothing was saved; here is "
     "the case as it is now. Check it and try again."
@@ -339,13 +340,14 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     path = _stored_file(uploads, item.location)
     if item.erased_at is not None or path is None:
         raise web.HTTPNotFound(text=N_("This photo is not stored on this server."))
+    inline = item.content_type in SAFE_IMAGE_TYPES
     return web.FileResponse(
         path,
         headers={
-            "Content-Type": item.content_type
-            if item.content_type.startswith("image/")
-            else "application/octet-stream",
-            "Content-Disposition": "inline",
+            # Only plain raster images are shown in the browser; anything else (an SVG could
+            # carry script) is downloaded as opaque bytes.
+            "Content-Type": item.content_type if inline else "application/octet-stream",
+            "Content-Disposition": "inline" if inline else "attachment",
         },
     )
 

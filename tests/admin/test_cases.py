@@ -300,3 +300,35 @@ async def test_database_version_check_catches_a_race_after_loading(panel: Panel)
             await two.commit()
     stored = await _case(panel, case.id)
     assert stored.status == CaseStatus.RESOLVED and stored.resolution == "done"
+
+
+async def test_attachments_open_for_the_raw_roles_only_as_safe_images(
+    panel: Panel, panel_config
+) -> None:
+    from storage.models import Attachment
+
+    case = await panel.add_case(labels=("corruption",))
+    panel_config.uploads_dir.mkdir(parents=True, exist_ok=True)
+    (panel_config.uploads_dir / "a.jpg").write_bytes(b"\xff\xd8\xff jpeg bytes")
+    (panel_config.uploads_dir / "b.svg").write_bytes(b"<svg><script>alert(1)</script></svg>")
+    async with UnitOfWork(panel.database.sessions) as uow:
+        items = [
+            Attachment(feedback_id=case.feedback_id, location="a.jpg", content_type="image/jpeg"),
+            Attachment(
+                feedback_id=case.feedback_id, location="b.svg", content_type="image/svg+xml"
+            ),
+            Attachment(feedback_id=case.feedback_id, location="../../etc/passwd"),
+            Attachment(feedback_id=case.feedback_id, location="AgACAgIAAxkBAAIC"),  # Telegram id
+        ]
+        uow.session.add_all(items)
+        await uow.commit()
+    client = await panel.as_role(StaffRole.ANTICORRUPTION)
+    jpeg = await client.get(f"/admin/attachments/{items[0].id}")
+    assert jpeg.status == 200 and jpeg.headers["Content-Type"] == "image/jpeg"
+    assert jpeg.headers["Content-Disposition"] == "inline"
+    svg = await client.get(f"/admin/attachments/{items[1].id}")
+    assert svg.headers["Content-Type"] == "application/octet-stream"
+    assert svg.headers["Content-Disposition"] == "attachment"
+    assert (await client.get(f"/admin/attachments/{items[2].id}")).status == 404
+    assert (await client.get(f"/admin/attachments/{items[3].id}")).status == 404
+    assert len(await _audit(panel, "attachment.view")) == 4
