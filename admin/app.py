@@ -80,7 +80,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     _page(router, "/login", "login", get=auth.login_page, post=auth.login)
     _page(router, "/logout", "logout", post=auth.logout)
     _page(router, "/password", "password", get=auth.password_page, post=auth.change_password)
-    _page(router, "/language", "language", post=auth.choose_language)
+    _page(router, "/language", "language", post=auth.switch_language)
     _page(router, "/queue", "queue", get=queue.queue_page)
     _page(router, case, "case", get=cases.case_page)
     _page(router, case + "/original", "case_original", get=cases.case_original)

@@ -86,10 +86,12 @@ async def end_session(request: web.Request) -> None:
 @web.middleware
 async def login_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Put the logged-in staff member on the request, or send the browser to the login page."""
+    route = request.match_info.route.name
+    if route == "static":
+        return await handler(request)
     session = await get_session(request)
     csrf_token(session)
     staff = await _session_staff(request, session)
-    route = request.match_info.route.name
     if staff is None:
         if route in PUBLIC_ROUTES or request.match_info.http_exception is not None:
             return await handler(request)

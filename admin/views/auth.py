@@ -175,7 +175,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(location=_home(request))
 
 
-async def choose_language(request: web.Request) -> web.StreamResponse:
+async def switch_language(request: web.Request) -> web.StreamResponse:
     """Switch the panel language (remembered on the account when logged in)."""
     form = await request.post()
     language = choice(form, "lang", LANGUAGES)
