@@ -18,9 +18,10 @@ from argon2 import PasswordHasher
 
 from admin.access import Handler
 from admin.config import PanelConfig
+from admin.counts_cache import CountsCache
 from admin.explain import TagExplainer
 from admin.i18n import Catalogs
-from admin.keys import CATALOGS, CLOCK, CONFIG, DATABASE, EXPLAINER, HASHER, Extension
+from admin.keys import CATALOGS, CLOCK, CONFIG, COUNTS, DATABASE, EXPLAINER, HASHER, Extension
 from admin.passwords import make_hasher
 from admin.protection import csrf_protect, security_headers
 from admin.rendering import error_pages, language_middleware, setup_templates
@@ -62,6 +63,7 @@ def create_admin_app(
     app[CATALOGS] = Catalogs()
     app[EXPLAINER] = explainer
     app[CLOCK] = clock
+    app[COUNTS] = CountsCache(config.counts_ttl, clock)
     setup_templates(app)
     _add_routes(app.router)
     for extend in extensions:

@@ -26,6 +26,7 @@ class PanelConfig:
     timezone: str = "Asia/Almaty"
     uploads_dir: Path = Path("var/uploads")
     page_size: int = 50
+    counts_ttl: timedelta = timedelta(seconds=15)
 
     @property
     def secure_cookies(self) -> bool:

@@ -10,6 +10,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 
 from admin.config import PanelConfig
+from admin.counts_cache import CountsCache
 from admin.explain import TagExplainer
 from admin.i18n import Catalogs
 from storage.database import Database
@@ -18,6 +19,7 @@ DATABASE = web.AppKey("admin.database", Database)
 CONFIG = web.AppKey("admin.config", PanelConfig)
 HASHER = web.AppKey("admin.hasher", PasswordHasher)
 CATALOGS = web.AppKey("admin.catalogs", Catalogs)
+COUNTS = web.AppKey("admin.counts", CountsCache)
 EXPLAINER: web.AppKey[TagExplainer | None] = web.AppKey("admin.explainer")
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("admin.clock")
 

@@ -14,7 +14,7 @@ from admin import casework
 from admin.access import current_staff, require_roles
 from admin.casework import Actor, CaseActionError, CaseChanged
 from admin.i18n import N_
-from admin.keys import CLOCK, CONFIG, DATABASE, EXPLAINER
+from admin.keys import CLOCK, CONFIG, COUNTS, DATABASE, EXPLAINER
 from admin.masking import mask_personal_data
 from admin.params import choice, integer, path_id, text_field
 from admin.policy import (
@@ -225,6 +225,7 @@ async def _act(
                 casework.ensure_version(case, version)
             message = await action(uow, actor, case, form)
             await uow.commit()
+            request.app[COUNTS].clear()
         except (CaseChanged, StaleDataError):
             failure = (409, CONFLICT_MESSAGE)
         except CaseActionError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -12,7 +13,7 @@ from aiohttp import web
 
 from admin.access import current_staff, require_roles
 from admin.i18n import N_
-from admin.keys import CLOCK, CONFIG, DATABASE
+from admin.keys import CLOCK, CONFIG, COUNTS, DATABASE
 from admin.masking import contains_personal_data, mask_personal_data
 from admin.params import bad_request, check_query_size, choice, day, single
 from admin.policy import CASE_ROLES, can_see_raw_text, case_scope
@@ -103,7 +104,11 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         page = await uow.cases.queue(
             scope, wanted, after=after, before=before, limit=config.page_size
         )
-        counts = await uow.cases.counts(scope, wanted, now)
+        # Counts ignore the status part of the filter: every status tab shares them.
+        every_status = replace(wanted, statuses=(), overdue_at=None)
+        counts = await request.app[COUNTS].get(
+            (scope, every_status), lambda: uow.cases.counts(scope, every_status, now)
+        )
         names = await uow.cases.staff_names(
             {row.assignee_id for row in page.rows if row.assignee_id}
         )

@@ -190,3 +190,21 @@ async def test_queue_paging_in_the_repository(panel: Panel) -> None:
         assert back.prev_cursor is not None
         first = await uow.cases.queue(CaseScope(), QueueFilter(), before=back.prev_cursor, limit=4)
         assert [row.id for row in first.rows] == order[:4] and first.prev_cursor is None
+
+
+async def test_counts_follow_the_staff_members_own_change_at_once(panel: Panel) -> None:
+    from tests.admin.conftest import csrf_of
+
+    case = await panel.add_case()
+    client = await panel.as_role(StaffRole.ADMIN)
+    html = await (await client.get("/admin/queue")).text()
+    assert 'status=new">New <span class="count">1</span>' in html
+    response = await client.post(
+        f"/admin/cases/{case.id}/status",
+        data={"csrf": csrf_of(html), "version": "1", "status": "in_review"},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    html = await (await client.get("/admin/queue")).text()
+    assert 'status=new">New <span class="count">0</span>' in html
+    assert 'status=in_review">In review <span class="count">1</span>' in html
