@@ -10,15 +10,13 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import segno
-from reportlab.lib.colors import HexColor, black
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 FONT_NAME = "DejaVuSans"
@@ -72,6 +70,12 @@ def qr_svg(url: str, scale: int = 10) -> bytes:
 
 def poster_pdf(code: str, names: Mapping[str, str], links: PosterLinks) -> bytes:
     """An A4 poster: the headline and the office name in Kazakh, Russian and English, the QRs."""
+    # Imported here: reportlab would add a fifth of a second to every start of the CLI.
+    from reportlab.lib.colors import HexColor, black
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
+
     _register_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
@@ -111,6 +115,8 @@ def poster_pdf(code: str, names: Mapping[str, str], links: PosterLinks) -> bytes
 
 
 def _draw_qr(canvas: Canvas, url: str, left: float, bottom: float, size: float) -> None:
+    from reportlab.lib.colors import black
+
     qr = segno.make(url, error="m")
     matrix = [list(row) for row in qr.matrix_iter(border=2)]
     cell = size / len(matrix)
@@ -129,6 +135,9 @@ def _fit(text: str, limit: int) -> str:
 
 
 def _register_fonts() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
     if FONT_NAME in pdfmetrics.getRegisteredFontNames():
         return
     for directory in FONT_DIRS:

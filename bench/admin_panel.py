@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -400,12 +401,23 @@ async def measure(base: str, url: str, rounds: int) -> dict[str, dict[str, float
     async def filtered_queue() -> float:
         return (await timed(admin, filtered_url()))[0]
 
+    def unseen_filter_url() -> str:
+        # A start date no request used before: the counts cannot come from the cache.
+        day = date(2025, 1, 1) + timedelta(days=len(results.get("__seen", [])))
+        results.setdefault("__seen", []).append(0.0)
+        return filtered_url().replace("from=2026-02-01&", "") + f"&from={day.isoformat()}"
+
+    async def unseen_filtered_queue() -> float:
+        return (await timed(admin, unseen_filter_url()))[0]
+
     await run("queue page (first page, admin)", first_page)
     await run("queue page (deep pages, up to 60)", deep_page)
     await run("queue page (reviewer, 2 regions)", reviewer_queue)
     await run("queue page (anti-corruption)", anticorruption_queue)
     await run("case page", case_page)
     await run("filtered queue (mixed filters)", filtered_queue)
+    await run("filtered queue (each filter new, counts computed)", unseen_filtered_queue)
+    results.pop("__seen", None)
     for session in (admin, reviewer, anticorruption):
         await session.close()
     return {name: summary(samples) for name, samples in results.items()}
