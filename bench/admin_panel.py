@@ -115,11 +115,11 @@ GENERATE = [
     "CREATE INDEX ON bench_pick (fid)",
     "ANALYZE bench_pick",
     # The trigram index is built once after the load instead of row by row.
-    "DROP INDEX IF EXISTS ix_feedback_text_trgm",
+    "DROP INDEX IF EXISTS ix_feedback_case_text_trgm",
     """
     INSERT INTO feedback (id, ref, channel, language, month, office_id, service_id, rating,
         crit_politeness, crit_waiting, crit_information, crit_result, crit_no_extra_payment,
-        text, has_text, is_direct_report, consent_contact, created_at, updated_at)
+        text, has_text, is_direct_report, consent_contact, has_case, created_at, updated_at)
     SELECT base.g,
         'PK-' || upper(lpad(to_hex(base.g), 8, '0')),
         (ARRAY['telegram','telegram','web'])[1 + g % 3],
@@ -129,7 +129,7 @@ GENERATE = [
         CASE WHEN flagged THEN 1 + (g / 5) % 2 ELSE 3 + g % 3 END,
         CASE WHEN g % 7 = 0 THEN NULL ELSE (g % 4 <> 0) END,
         (g % 3 <> 0), (g % 5 <> 1), NULL, (g % 11 <> 0),
-        t.text, t.text IS NOT NULL, flagged AND g % 97 = 0, g % 13 = 0,
+        t.text, t.text IS NOT NULL, flagged AND g % 97 = 0, g % 13 = 0, flagged,
         created, created
     FROM (
         SELECT g, g % 5 = 0 AS flagged,
@@ -200,7 +200,8 @@ GENERATE = [
         opened_at + interval '5 hours'
     FROM cases WHERE status <> 'new'
     """,
-    "CREATE INDEX ix_feedback_text_trgm ON feedback USING gin (text gin_trgm_ops)",
+    "CREATE INDEX ix_feedback_case_text_trgm ON feedback USING gin (text gin_trgm_ops)"
+    " WHERE has_case",
     "ANALYZE",
 ]
 
@@ -372,23 +373,35 @@ async def measure(base: str, url: str, rounds: int) -> dict[str, dict[str, float
     async def case_page() -> float:
         return (await timed(admin, f"{base}/admin/cases/{rng.choice(case_ids)}"))[0]
 
-    def filtered_url() -> str:
+    kinds = [
+        "tag",
+        "office",
+        "service",
+        "region",
+        "channel+language",
+        "period",
+        "search",
+        "combined",
+    ]
+    by_kind: dict[str, list[float]] = {kind: [] for kind in kinds}
+
+    def filtered_url(*, unseen: bool = False) -> tuple[str, str]:
         params: dict[str, str] = {"status": rng.choice(statuses)}
-        choice = rng.randrange(8)
-        if choice == 0:
+        kind = rng.choice(kinds)
+        if kind == "tag":
             params["tag"] = rng.choice(TAGS)
-        elif choice == 1:
+        elif kind == "office":
             params["office"] = rng.choice(offices)
-        elif choice == 2:
+        elif kind == "service":
             params["service"] = rng.choice(services)
-        elif choice == 3:
+        elif kind == "region":
             params["region"] = rng.choice(["astana", "almaty", "shymkent", "abai", "mangystau"])
-        elif choice == 4:
+        elif kind == "channel+language":
             params["channel"] = rng.choice(["telegram", "web", "import"])
             params["language"] = rng.choice(["kk", "ru", "en"])
-        elif choice == 5:
+        elif kind == "period":
             params["from"], params["to"] = "2026-02-01", "2026-02-28"
-        elif choice == 6:
+        elif kind == "search":
             params["q"] = rng.choice(words)
         else:
             params |= {
@@ -396,19 +409,24 @@ async def measure(base: str, url: str, rounds: int) -> dict[str, dict[str, float
                 "office": rng.choice(offices),
                 "q": rng.choice(words),
             }
-        return f"{base}/admin/queue?" + "&".join(f"{k}={v}" for k, v in params.items())
+        if unseen:
+            # A start date no request used before: the counts cannot come from the cache.
+            unseen_days.append(0)
+            start = date(2025, 1, 1) + timedelta(days=len(unseen_days))
+            params["from"] = start.isoformat()
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return kind, f"{base}/admin/queue?{query}"
+
+    unseen_days: list[int] = []
 
     async def filtered_queue() -> float:
-        return (await timed(admin, filtered_url()))[0]
-
-    def unseen_filter_url() -> str:
-        # A start date no request used before: the counts cannot come from the cache.
-        day = date(2025, 1, 1) + timedelta(days=len(results.get("__seen", [])))
-        results.setdefault("__seen", []).append(0.0)
-        return filtered_url().replace("from=2026-02-01&", "") + f"&from={day.isoformat()}"
+        return (await timed(admin, filtered_url()[1]))[0]
 
     async def unseen_filtered_queue() -> float:
-        return (await timed(admin, unseen_filter_url()))[0]
+        kind, url = filtered_url(unseen=True)
+        elapsed = (await timed(admin, url))[0]
+        by_kind[kind].append(elapsed)
+        return elapsed
 
     await run("queue page (first page, admin)", first_page)
     await run("queue page (deep pages, up to 60)", deep_page)
@@ -417,7 +435,9 @@ async def measure(base: str, url: str, rounds: int) -> dict[str, dict[str, float
     await run("case page", case_page)
     await run("filtered queue (mixed filters)", filtered_queue)
     await run("filtered queue (each filter new, counts computed)", unseen_filtered_queue)
-    results.pop("__seen", None)
+    for kind, samples in by_kind.items():
+        if len(samples) >= 5:
+            results[f"  … of which {kind}"] = samples
     for session in (admin, reviewer, anticorruption):
         await session.close()
     return {name: summary(samples) for name, samples in results.items()}

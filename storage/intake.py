@@ -164,6 +164,7 @@ def build_feedback(
         for a in draft.attachments
     ]
     priority = triage(labels, draft.rating, draft.is_direct_report)
+    feedback.has_case = priority is not None
     if priority is not None:
         feedback.case = Case(
             status=CaseStatus.NEW,

@@ -244,14 +244,16 @@ class Feedback(TimestampMixin, Base):
         Index("ix_feedback_month_office", "month", "office_id"),
         Index("ix_feedback_updated_at", "updated_at"),
         Index("ix_feedback_created_at", "created_at"),
-        # Staff search the text by substring; on PostgreSQL a trigram index answers that. SQLite
-        # installations are small enough to scan, so there the index is declared empty
-        # (WHERE 0): the same schema on both dialects, and no cost on SQLite.
+        # Staff search the text of queued feedback by substring; on PostgreSQL a trigram index
+        # over those rows only answers that. SQLite installations are small enough to scan, so
+        # there the index is declared empty (WHERE 0): the same schema on both dialects, and no
+        # cost on SQLite.
         Index(
-            "ix_feedback_text_trgm",
+            "ix_feedback_case_text_trgm",
             "text",
             postgresql_using="gin",
             postgresql_ops={"text": "gin_trgm_ops"},
+            postgresql_where=sql_text("has_case"),
             sqlite_where=sql_text("0"),
         ),
     )
@@ -275,6 +277,8 @@ class Feedback(TimestampMixin, Base):
     has_text: Mapped[bool] = mapped_column(Boolean, default=False)
     text_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     is_direct_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True when a case was opened for this feedback (it is in the review queue).
+    has_case: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     respondent_id: Mapped[int | None] = mapped_column(
         ForeignKey("respondents.id", ondelete="SET NULL"), nullable=True, index=True

@@ -268,12 +268,12 @@ class CaseRepository:
     def _text_matches(self, needle: str) -> Select[tuple[int]]:
         pattern = f"%{_escape_like(needle)}%"
         if self.session.bind.dialect.name == "postgresql":
-            # ILIKE is answered by the trigram index ix_feedback_text_trgm.
+            # Answered by the trigram index ix_feedback_case_text_trgm (queued feedback only).
             condition = Feedback.text.ilike(pattern, escape="\\")
         else:
             # SQLite's lower() is replaced by a Unicode-aware one in storage.database.
             condition = func.lower(Feedback.text).like(pattern.lower(), escape="\\")
-        return select(Feedback.id).where(condition)
+        return select(Feedback.id).where(Feedback.has_case == true(), condition)
 
     async def get(self, case_id: int) -> Case | None:
         """One case with its feedback (tags, attachments, office, service) and history."""

@@ -49,6 +49,13 @@ async def test_existing_cases_get_their_filter_columns_and_effective_tags(
             ),
             {"now": NOW},
         )
+        await conn.execute(
+            text(
+                "INSERT INTO case_events (case_id, kind, body, created_at)"
+                " VALUES (1, 'note', 'kept', :now)"
+            ),
+            {"now": NOW},
+        )
         tags = [
             ("rudeness", "model", True, NOW),
             ("delay", "model", True, NOW),
@@ -66,12 +73,18 @@ async def test_existing_cases_get_their_filter_columns_and_effective_tags(
             )
     await upgrade(db, "0003")
     async with db.engine.connect() as conn:
+        for table, count in (("cases", 1), ("case_events", 1), ("tags", 5)):
+            assert (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == count
         row = (
             await conn.execute(
                 text("SELECT office_id, channel, language, labels FROM cases WHERE id = 1")
             )
         ).one()
+        has_case = (await conn.execute(text("SELECT has_case FROM feedback"))).scalar()
     assert tuple(row) == (7, "web", "kk", ",corruption,rudeness,")
+    assert has_case
     await downgrade(db, "0001")
     async with db.engine.connect() as conn:
-        assert (await conn.execute(text("SELECT count(*) FROM cases"))).scalar() == 1
+        # Rebuilding tables (SQLite) loses nothing that refers to them.
+        for table, count in (("cases", 1), ("case_events", 1), ("tags", 5), ("feedback", 1)):
+            assert (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == count

@@ -6,8 +6,9 @@ Create Date: 2026-11-23 03:05:31
 
 Cases get copies of the feedback's office, service, channel, language and effective tags so
 every queue filter reads the cases table alone; existing cases are filled in from their
-feedback. PostgreSQL gets the pg_trgm extension and a trigram index for searching the text
-(the extension is left installed on downgrade: other objects may use it).
+feedback. Feedback gets ``has_case``; PostgreSQL gets the pg_trgm extension and a trigram
+index over the text of feedback with a case, for searching the queue (the extension is left
+installed on downgrade: other objects may use it).
 """
 
 from collections.abc import Sequence
@@ -88,14 +89,20 @@ def upgrade() -> None:
 
     _backfill_cases()
 
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("has_case", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    op.execute("UPDATE feedback SET has_case = true WHERE id IN (SELECT feedback_id FROM cases)")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     with op.batch_alter_table("feedback", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_feedback_text_trgm",
+            "ix_feedback_case_text_trgm",
             ["text"],
             postgresql_using="gin",
             postgresql_ops={"text": "gin_trgm_ops"},
+            postgresql_where=sa.text("has_case"),
             sqlite_where=sa.text("0"),
         )
 
@@ -136,7 +143,8 @@ def downgrade() -> None:
         batch_op.drop_column("session_epoch")
 
     with op.batch_alter_table("feedback", schema=None) as batch_op:
-        batch_op.drop_index("ix_feedback_text_trgm")
+        batch_op.drop_index("ix_feedback_case_text_trgm")
+        batch_op.drop_column("has_case")
 
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_cases_service_id_services"), type_="foreignkey")
