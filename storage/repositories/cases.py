@@ -268,11 +268,19 @@ class CaseRepository:
     def _text_matches(self, needle: str) -> Select[tuple[int]]:
         pattern = f"%{_escape_like(needle)}%"
         if self.session.bind.dialect.name == "postgresql":
-            # Answered by the trigram index ix_feedback_case_text_trgm (queued feedback only).
-            condition = Feedback.text.ilike(pattern, escape="\\")
-        else:
-            # SQLite's lower() is replaced by a Unicode-aware one in storage.database.
-            condition = func.lower(Feedback.text).like(pattern.lower(), escape="\\")
+            # The matches are collected first, through the trigram index over queued feedback
+            # (ix_feedback_case_text_trgm): the planner cannot estimate a substring's
+            # frequency, and when it guesses "common" it walks the queue testing every text,
+            # which for a rare word reads the whole queue.
+            matches = (
+                select(Feedback.id)
+                .where(Feedback.has_case == true(), Feedback.text.ilike(pattern, escape="\\"))
+                .cte("text_matches")
+                .prefix_with("MATERIALIZED")
+            )
+            return select(matches.c.id)
+        # SQLite's lower() is replaced by a Unicode-aware one in storage.database.
+        condition = func.lower(Feedback.text).like(pattern.lower(), escape="\\")
         return select(Feedback.id).where(Feedback.has_case == true(), condition)
 
     async def get(self, case_id: int) -> Case | None:
