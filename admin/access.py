@@ -13,9 +13,10 @@ from functools import wraps
 
 from aiohttp import web
 
+from admin.i18n import N_
 from storage.models import StaffRole, StaffUser
 
-STAFF_KEY = "pikir.staff"
+STAFF_KEY = web.RequestKey("pikir.staff", StaffUser)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -36,7 +37,7 @@ def require_roles(*roles: StaffRole) -> Callable[[Handler], Handler]:
         async def guarded(request: web.Request) -> web.StreamResponse:
             staff = current_staff(request)
             if staff.role not in allowed:
-                raise web.HTTPForbidden(text="This page is not available for your role.")
+                raise web.HTTPForbidden(text=N_("This page is not available for your role."))
             return await handler(request)
 
         return guarded

@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete
 
 from admin.app import create_admin_app
+from admin.config import PanelConfig
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.service import export_aggregates, import_historic, refresh
 from admin.jobs import register_jobs
@@ -68,8 +69,10 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------- application wiring
 
 
-def build_app(settings: Settings) -> web.Application:
+def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.Application:
     """The whole service as one aiohttp application: health, web chat, admin, scheduler."""
+    if secret_key is None:
+        secret_key = ensure_secret_key(settings.data_dir, _secret(settings))
     database = Database(
         settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
     )
@@ -80,7 +83,6 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     app.router.add_get("/healthz", healthz)
-    secret_key = ensure_secret_key(settings.data_dir, _secret(settings))
     service = conversation_service(settings, database, secret_key)
     chat = build_chat_runtime(service, database.sessions, chat_options(settings, secret_key))
     senders: dict[str, Sender] = {"web": web_sender(chat, database.sessions)}
@@ -94,7 +96,7 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_outbox_ctx)
     app[WEB_CHAT] = chat
     app.add_subapp("/chat", create_chat_app(chat))
-    admin_app = create_admin_app(database)
+    admin_app = create_admin_app(database, panel_config(settings, secret_key))
     setup_reports(
         admin_app,
         ReportDeps(
@@ -105,6 +107,25 @@ def build_app(settings: Settings) -> web.Application:
     )
     app.add_subapp("/admin", admin_app)
     return app
+
+
+def panel_config(settings: Settings, secret_key: bytes) -> PanelConfig:
+    """What the staff panel needs from the settings."""
+    security = settings.security
+    return PanelConfig(
+        secret_key=secret_key,
+        public_url=settings.http.public_url,
+        bot_username=settings.telegram.bot_username,
+        session_idle=timedelta(minutes=security.session_idle_minutes),
+        session_absolute=timedelta(hours=security.session_absolute_hours),
+        login_max_failures=security.login_max_failures,
+        login_max_failures_per_ip=security.login_max_failures_per_ip,
+        login_lockout=timedelta(minutes=security.login_lockout_minutes),
+        sla_hours=settings.sla.model_dump(),
+        timezone=settings.reports.timezone,
+        # Attachment locations are relative to the data directory (see WEB_UPLOADS).
+        uploads_dir=settings.data_dir,
+    )
 
 
 def chat_options(settings: Settings, secret_key: bytes) -> ChatOptions:
@@ -368,8 +389,7 @@ def cli() -> None:
 def serve() -> None:
     """Run the service: web chat, admin panel, bot and scheduled jobs in one process."""
     settings = _settings()
-    ensure_secret_key(settings.data_dir, _secret(settings))
-    app = build_app(settings)
+    app = build_app(settings, secret_key=ensure_secret_key(settings.data_dir, _secret(settings)))
     log.info("serve.start", host=settings.http.host, port=settings.http.port)
     try:
         web.run_app(

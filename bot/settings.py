@@ -106,6 +106,8 @@ class SecuritySettings(BaseModel):
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1, le=72)
     login_max_failures: int = Field(default=5, ge=1, le=100)
+    # Looser than per account: the staff of a whole office may share one address.
+    login_max_failures_per_ip: int = Field(default=20, ge=1, le=1000)
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
 

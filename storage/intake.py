@@ -101,6 +101,11 @@ def triage(labels: frozenset[str] | set[str], rating: int | None, direct: bool) 
     return None
 
 
+def labels_column(labels: frozenset[str] | set[str]) -> str:
+    """Tags as stored in ``Case.labels``: ``",corruption,delay,"`` (sorted), or ``""``."""
+    return "," + ",".join(sorted(labels)) + "," if labels else ""
+
+
 def due_time(
     opened_at: datetime, priority: int, sla_hours: Mapping[str, int] = DEFAULT_SLA_HOURS
 ) -> datetime:
@@ -159,11 +164,17 @@ def build_feedback(
         for a in draft.attachments
     ]
     priority = triage(labels, draft.rating, draft.is_direct_report)
+    feedback.has_case = priority is not None
     if priority is not None:
         feedback.case = Case(
             status=CaseStatus.NEW,
             priority=priority,
             region_code=draft.region_code,
+            office_id=draft.office_id,
+            service_id=draft.service_id,
+            channel=draft.channel,
+            language=draft.language,
+            labels=labels_column(labels),
             opened_at=created,
             due_at=due_time(created, priority, sla_hours),
         )

@@ -45,5 +45,19 @@ async def _run(database: Database, action: object) -> None:
         config.attributes["connection"] = connection
         action(config)  # type: ignore[operator]
 
-    async with database.engine.begin() as conn:
-        await conn.run_sync(run)
+    async with database.engine.connect() as conn:
+        sqlite = database.dialect == "sqlite"
+        if sqlite:
+            # Batch migrations copy a table and drop the old one; with foreign keys enforced,
+            # the drop would cascade into the rows that refer to it (Alembic's advice for
+            # SQLite: switch enforcement off meanwhile; the pragma only works outside a
+            # transaction).
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+        try:
+            async with conn.begin():
+                await conn.run_sync(run)
+        finally:
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()

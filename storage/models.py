@@ -27,6 +27,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    text as sql_text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime, utcnow
@@ -251,6 +254,18 @@ class Feedback(TimestampMixin, Base):
         Index("ix_feedback_month_id", "month", "id"),
         Index("ix_feedback_updated_at", "updated_at"),
         Index("ix_feedback_created_at", "created_at"),
+        # Staff search the text of queued feedback by substring; on PostgreSQL a trigram index
+        # over those rows only answers that. SQLite installations are small enough to scan, so
+        # there the index is declared empty (WHERE 0): the same schema on both dialects, and no
+        # cost on SQLite.
+        Index(
+            "ix_feedback_case_text_trgm",
+            "text",
+            postgresql_using="gin",
+            postgresql_ops={"text": "gin_trgm_ops"},
+            postgresql_where=sql_text("has_case"),
+            sqlite_where=sql_text("0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
@@ -272,6 +287,8 @@ class Feedback(TimestampMixin, Base):
     has_text: Mapped[bool] = mapped_column(Boolean, default=False)
     text_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     is_direct_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True when a case was opened for this feedback (it is in the review queue).
+    has_case: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     respondent_id: Mapped[int | None] = mapped_column(
         ForeignKey("respondents.id", ondelete="SET NULL"), nullable=True, index=True
@@ -338,8 +355,10 @@ class Case(TimestampMixin, Base):
     """A flagged feedback in the review queue.
 
     ``priority`` is the severity rank (0 = corruption, 1 = hidden service, …) so that the queue
-    orders by (priority, opened_at) on an index. ``region_code`` is copied from the office so a
-    reviewer's region filter needs no join.
+    orders by (priority, opened_at) on an index. ``region_code``, ``office_id``, ``service_id``,
+    ``channel`` and ``language`` are copied from the feedback, and ``labels`` holds its effective
+    tags as ``",corruption,delay,"``, so every queue filter reads this table alone: with a
+    million feedback rows a join per filtered page would be too slow.
     """
 
     __tablename__ = "cases"
@@ -349,6 +368,18 @@ class Case(TimestampMixin, Base):
         Index("ix_cases_due", "status", "due_at"),
         # Incremental aggregate refresh finds cases that moved since its last run.
         Index("ix_cases_updated_at", "updated_at"),
+        Index("ix_cases_order", "priority", "opened_at", "id"),
+        # The default view ("open": new and in review) in queue order, without a sort.
+        Index(
+            "ix_cases_open_queue",
+            "priority",
+            "opened_at",
+            "id",
+            sqlite_where=sql_text("status IN ('new', 'in_review')"),
+            postgresql_where=sql_text("status IN ('new', 'in_review')"),
+        ),
+        Index("ix_cases_office", "office_id", "priority", "opened_at"),
+        Index("ix_cases_service", "service_id", "priority", "opened_at"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
@@ -358,6 +389,11 @@ class Case(TimestampMixin, Base):
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"))
     priority: Mapped[int] = mapped_column(SmallInteger)
     region_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"), nullable=True)
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "channel"), nullable=True)
+    language: Mapped[Language | None] = mapped_column(_enum(Language, "language"), nullable=True)
+    labels: Mapped[str] = mapped_column(String(200), default="")
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id"), nullable=True, index=True
     )
@@ -460,6 +496,9 @@ class StaffUser(TimestampMixin, Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Raised when the password, role or access changes, or at logout: sessions issued under
+    # an older epoch are no longer accepted.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     telegram_chat_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     subscribed_reports: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -480,6 +519,21 @@ class StaffRegion(Base):
         ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
     )
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+
+
+class LoginThrottle(Base):
+    """Failed logins counted per client address and per unknown login, for the lockout.
+
+    ``key`` is ``ip:<address>`` or ``login:<sha256 of the login>``: what people type into the
+    login field is never stored in clear. Known accounts count on :class:`StaffUser` itself.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AuditEntry(Base):

@@ -127,11 +127,18 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-async def import_offices(uow: UnitOfWork, data: bytes) -> ImportReport:
-    """Insert or update offices from CSV bytes (columns of ``offices.csv``)."""
+async def import_offices(
+    uow: UnitOfWork, data: bytes, *, update_existing: bool = True
+) -> ImportReport:
+    """Insert or update offices from CSV bytes (columns of ``offices.csv``).
+
+    With ``update_existing=False`` offices already known are left as they are.
+    """
     report = ImportReport()
     rows = read_csv_rows(data, OfficeRow.model_fields)
     known_regions = {r.code for r in await uow.reference.regions()}
+    # One query for all known offices instead of one per line (imports run at every start).
+    existing = {o.code.upper(): o for o in await uow.reference.offices(active_only=False)}
     seen: set[str] = set()
     for line, raw in rows:
         try:
@@ -146,19 +153,28 @@ async def import_offices(uow: UnitOfWork, data: bytes) -> ImportReport:
             report.errors.append(f"line {line}: office {row.code} appears twice")
             continue
         seen.add(row.code.upper())
+        current = existing.get(row.code.upper())
+        if current is not None and not update_existing:
+            continue
         fields = row.model_dump(exclude={"code", "region"}) | {"region_code": row.region}
-        if await uow.reference.upsert_office(row.code.upper(), fields):
+        if uow.reference.put_office(current, row.code.upper(), fields):
             report.added += 1
         else:
             report.updated += 1
     return report
 
 
-async def import_services(uow: UnitOfWork, data: bytes) -> ImportReport:
-    """Insert or update services from CSV bytes (columns of ``services.csv``)."""
+async def import_services(
+    uow: UnitOfWork, data: bytes, *, update_existing: bool = True
+) -> ImportReport:
+    """Insert or update services from CSV bytes (columns of ``services.csv``).
+
+    With ``update_existing=False`` services already known are left as they are.
+    """
     report = ImportReport()
     rows = read_csv_rows(data, ServiceRow.model_fields)
     known = {c.code for c in await uow.reference.categories()}
+    existing = {s.code: s for s in await uow.reference.services(active_only=False)}
     seen: set[str] = set()
     for line, raw in rows:
         try:
@@ -173,8 +189,11 @@ async def import_services(uow: UnitOfWork, data: bytes) -> ImportReport:
             report.errors.append(f"line {line}: service {row.code} appears twice")
             continue
         seen.add(row.code)
+        current = existing.get(row.code)
+        if current is not None and not update_existing:
+            continue
         fields = row.model_dump(exclude={"code", "category"}) | {"category_code": row.category}
-        if await uow.reference.upsert_service(row.code, fields):
+        if uow.reference.put_service(current, row.code, fields):
             report.added += 1
         else:
             report.updated += 1
@@ -185,6 +204,8 @@ async def load_reference_data(uow: UnitOfWork, directory: Path = REFERENCE_DIR) 
     """Load the shipped regions, categories, offices and services; safe to run on every start.
 
     The shipped files must be clean: any rejected row raises, because it is a bug in the repo.
+    Offices and services already in the database are not touched: administrators edit them in
+    the panel, and a restart must not undo that.
     """
     for path, model in (
         (directory / "regions.csv", RegionRow),
@@ -203,7 +224,7 @@ async def load_reference_data(uow: UnitOfWork, directory: Path = REFERENCE_DIR) 
         (directory / "offices.csv", import_offices),
         (directory / "services.csv", import_services),
     ):
-        report = await importer(uow, path.read_bytes())
+        report = await importer(uow, path.read_bytes(), update_existing=False)
         if report.errors:
             raise CsvFormatError(f"{path.name}: " + "; ".join(report.errors[:5]))
         total.added += report.added

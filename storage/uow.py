@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.aggregates import AggregateRepository
 from storage.repositories.audit import AuditRepository
+from storage.repositories.cases import CaseRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.feedback import FeedbackRepository
 from storage.repositories.jobs import JobRunRepository
@@ -33,6 +34,7 @@ class UnitOfWork:
         self.session = self._sessions()
         self.reference = ReferenceRepository(self.session)
         self.feedback = FeedbackRepository(self.session)
+        self.cases = CaseRepository(self.session)
         self.conversations = ConversationRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.staff = StaffRepository(self.session)

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Office, Region, Service, ServiceCategory
+
+
+@dataclass(frozen=True)
+class PickItem:
+    """One entry of a pick list: a region, office or service by code, with its names."""
+
+    code: str
+    id: int | None
+    name_kk: str
+    name_ru: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        """The name in ``language`` (kk, ru or en)."""
+        return str(getattr(self, f"name_{language}", self.name_ru))
 
 
 class ReferenceRepository:
@@ -19,6 +35,21 @@ class ReferenceRepository:
     async def regions(self) -> Sequence[Region]:
         """All regions, ordered by code."""
         return (await self.session.scalars(select(Region).order_by(Region.code))).all()
+
+    async def pick_list(self, model: type[Region | Office | Service]) -> list[PickItem]:
+        """Code, id and names of every region, office or service, ordered by code.
+
+        Plain rows for filter lists, cheaper than loading every object on each page view.
+        """
+        id_column = getattr(model, "id", None)
+        query = select(
+            model.code,
+            id_column if id_column is not None else literal(None),
+            model.name_kk,
+            model.name_ru,
+            model.name_en,
+        ).order_by(model.code)
+        return [PickItem(*row) for row in await self.session.execute(query)]
 
     async def region(self, code: str) -> Region | None:
         """One region by code."""
@@ -110,25 +141,33 @@ class ReferenceRepository:
 
     async def upsert_office(self, code: str, fields: dict[str, object]) -> bool:
         """Insert or update an office by code; True if it was new."""
-        office = await self.office_by_code(code)
+        return self.put_office(await self.office_by_code(code), code, fields)
+
+    def put_office(self, office: Office | None, code: str, fields: dict[str, object]) -> bool:
+        """Update ``office`` (already loaded), or add a new one when it is None; True if new."""
         if office is None:
             self.session.add(Office(code=code, **fields))
             return True
-        for key, value in fields.items():
-            if getattr(office, key) != value:
-                setattr(office, key, value)
+        _update(office, fields)
         return False
 
     async def upsert_service(self, code: str, fields: dict[str, object]) -> bool:
         """Insert or update a service by code; True if it was new."""
-        service = await self.service_by_code(code)
+        return self.put_service(await self.service_by_code(code), code, fields)
+
+    def put_service(self, service: Service | None, code: str, fields: dict[str, object]) -> bool:
+        """Update ``service`` (already loaded), or add a new one when it is None; True if new."""
         if service is None:
             self.session.add(Service(code=code, **fields))
             return True
-        for key, value in fields.items():
-            if getattr(service, key) != value:
-                setattr(service, key, value)
+        _update(service, fields)
         return False
+
+
+def _update(row: object, fields: dict[str, object]) -> None:
+    for key, value in fields.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
 
 
 def _escape_like(value: str) -> str:

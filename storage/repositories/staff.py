@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import StaffRegion, StaffRole, StaffUser
+from storage.models import LoginThrottle, StaffRegion, StaffRole, StaffUser
 
 
 class StaffRepository:
@@ -36,6 +38,43 @@ class StaffRepository:
             .order_by(StaffUser.id)
         )
         return list((await self.session.scalars(query)).all())
+
+    async def all(self) -> Sequence[StaffUser]:
+        """Every staff account, ordered by login."""
+        return (await self.session.scalars(select(StaffUser).order_by(StaffUser.login))).all()
+
+    async def case_candidates(self, region_code: str | None) -> Sequence[StaffUser]:
+        """Active staff who might work on a case of ``region_code``: administrators, the
+        anti-corruption unit and that region's reviewers (the caller applies the finer rules)."""
+        of_region = select(StaffRegion.staff_id).where(StaffRegion.region_code == region_code)
+        query = (
+            select(StaffUser)
+            .where(
+                StaffUser.active.is_(True),
+                or_(
+                    StaffUser.role.in_((StaffRole.ADMIN, StaffRole.ANTICORRUPTION)),
+                    and_(StaffUser.role == StaffRole.REVIEWER, StaffUser.id.in_(of_region)),
+                ),
+            )
+            .order_by(StaffUser.login)
+        )
+        return (await self.session.scalars(query)).all()
+
+    def set_regions(self, user: StaffUser, region_codes: Sequence[str]) -> None:
+        """Replace the regions of ``user``."""
+        user.regions = [StaffRegion(region_code=code) for code in region_codes]
+
+    async def throttle(self, key: str) -> LoginThrottle | None:
+        """The failed-login counter under ``key``, if there is one."""
+        return await self.session.get(LoginThrottle, key)
+
+    async def throttle_counter(self, key: str) -> LoginThrottle:
+        """The failed-login counter under ``key``, added to the session if it is new."""
+        row = await self.throttle(key)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0)
+            self.session.add(row)
+        return row
 
     async def count(self) -> int:
         """How many staff accounts exist."""

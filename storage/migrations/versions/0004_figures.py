@@ -1,7 +1,7 @@
 """figures: aggregate watermark, roll-up columns for response time, refresh indexes
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-23 03:10:00
 """
 
@@ -14,7 +14,7 @@ import storage.types
 
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,39 @@
+"""What the staff panel needs to know about its installation, handed in by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from storage.intake import DEFAULT_SLA_HOURS
+
+
+@dataclass(frozen=True)
+class PanelConfig:
+    """Settings of the staff panel; the composition root builds it from ``Settings``."""
+
+    secret_key: bytes
+    public_url: str = "http://127.0.0.1:8080"
+    bot_username: str | None = None
+    session_idle: timedelta = timedelta(minutes=30)
+    session_absolute: timedelta = timedelta(hours=12)
+    login_max_failures: int = 5
+    login_max_failures_per_ip: int = 20
+    login_lockout: timedelta = timedelta(minutes=15)
+    sla_hours: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
+    timezone: str = "Asia/Almaty"
+    uploads_dir: Path = Path("var/uploads")
+    page_size: int = 50
+    counts_ttl: timedelta = timedelta(seconds=15)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Send the session cookie over HTTPS only when the panel is served over HTTPS."""
+        return self.public_url.startswith("https://")
+
+    @property
+    def web_chat_url(self) -> str:
+        """The citizens' web chat, without an office."""
+        return self.public_url.rstrip("/") + "/chat"

@@ -1,0 +1,26 @@
+"""Typed keys of what the staff panel keeps on its application."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from argon2 import PasswordHasher
+
+from admin.config import PanelConfig
+from admin.counts_cache import CountsCache
+from admin.explain import TagExplainer
+from admin.i18n import Catalogs
+from storage.database import Database
+
+DATABASE = web.AppKey("admin.database", Database)
+CONFIG = web.AppKey("admin.config", PanelConfig)
+HASHER = web.AppKey("admin.hasher", PasswordHasher)
+CATALOGS = web.AppKey("admin.catalogs", Catalogs)
+COUNTS = web.AppKey("admin.counts", CountsCache)
+EXPLAINER: web.AppKey[TagExplainer | None] = web.AppKey("admin.explainer")
+CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("admin.clock")
+
+Extension = Callable[[web.Application], Any]

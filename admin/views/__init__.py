@@ -1,0 +1,1 @@
+"""Request handlers of the staff panel, one module per area."""
