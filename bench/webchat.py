@@ -245,7 +245,8 @@ async def main() -> None:
             "PIKIR_WEBCHAT__NEW_CHATS_BURST": "1000000",
             "PIKIR_WEBCHAT__MAX_SOCKETS_PER_IP": "100000",
         }
-        serve = subprocess.Popen(
+        # Popen only starts the server; it does not wait, so the loop is not blocked.
+        serve = subprocess.Popen(  # noqa: ASYNC220
             [sys.executable, "-m", "bot.main", "serve"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
