@@ -81,7 +81,7 @@ def panel_config(settings: Settings, secret_key: bytes) -> PanelConfig:
         login_lockout=timedelta(minutes=security.login_lockout_minutes),
         sla_hours=settings.sla.model_dump(),
         timezone=settings.reports.timezone,
-        uploads_dir=settings.data_dir / "uploads",
+        data_dir=settings.data_dir,
     )
 
 

@@ -322,7 +322,7 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     """A stored photo of a case (it may show personal data: audited, like the original text)."""
     staff = current_staff(request)
     attachment_id = path_id(request)
-    uploads = request.app[CONFIG].uploads_dir.resolve()
+    config = request.app[CONFIG]
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
         found = await uow.cases.attachment(attachment_id)
         if found is None:
@@ -338,7 +338,7 @@ async def attachment(request: web.Request) -> web.StreamResponse:
             ip=client_ip(request),
         )
         await uow.commit()
-    path = _stored_file(uploads, item.location)
+    path = _stored_file(config.data_dir.resolve(), config.uploads_dir.resolve(), item.location)
     if item.erased_at is not None or path is None:
         raise web.HTTPNotFound(text=N_("This photo is not stored on this server."))
     inline = item.content_type in SAFE_IMAGE_TYPES
@@ -353,10 +353,11 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _stored_file(uploads: Path, location: str | None) -> Path | None:
+def _stored_file(data_dir: Path, uploads: Path, location: str | None) -> Path | None:
+    # A Telegram file id, a path outside the uploads or a missing file: nothing to serve.
     if not location:
         return None
-    candidate = (uploads / location).resolve()
+    candidate = (data_dir / location).resolve()
     if not candidate.is_relative_to(uploads) or not candidate.is_file():
         return None
     return candidate
