@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import structlog
 from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.orm.exc import StaleDataError
@@ -44,6 +46,7 @@ from storage.uow import UnitOfWork
 
 Form = MultiDictProxy[Any]
 SAFE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+log = structlog.get_logger("pikir.admin")
 CONFLICT_MESSAGE = N_(
     "Someone else changed this case while you were looking at it. Nothing was saved; here is "
     "the case as it is now. Check it and try again."
@@ -140,7 +143,7 @@ async def _case_context(
             }
             for tag in SEVERITY
         ],
-        "explanations": _explanations(request, raw_text, original),
+        "explanations": await _explanations(request, raw_text, original),
         "events": [
             (event, _changes(event.details, people, translator(request))) for event in case.events
         ],
@@ -193,13 +196,15 @@ def _word(key: str, value: Any, people: Mapping[int, str], _: Translate) -> str:
     return str(value)
 
 
-def _explanations(request: web.Request, text: str, original: bool) -> dict[str, list[str]]:
+async def _explanations(request: web.Request, text: str, original: bool) -> dict[str, list[str]]:
     explainer = request.app[EXPLAINER]
     if explainer is None or not text:
         return {}
     try:
-        raw = explainer.explain(text, top=3)
+        # The model's work is CPU-bound: off the event loop, so other staff are not kept waiting.
+        raw = await asyncio.to_thread(explainer.explain, text, 3)
     except Exception:  # an explanation is a help, never a reason for the page to fail
+        log.warning("admin.explain_failed", exc_info=True)
         return {}
     shown = (lambda word: word) if original else mask_personal_data
     return {tag: [shown(word) for word, _weight in words] for tag, words in raw.items()}
