@@ -1,9 +1,10 @@
 """The staff panel sub-app mounted at ``/admin``: wiring of middlewares, templates and routes.
 
 Middlewares, outermost first: security headers; the encrypted session; the login gate (puts the
-staff member on the request or redirects to the login page); the page language; error pages;
-the CSRF check. Role and region checks are in the handlers (``admin.access.require_roles``,
-``admin.policy``).
+staff member on the request or redirects to the login page); the page language; what every
+page's template knows; error pages; the CSRF check. They also cover addresses under ``/admin``
+that match no route, and routes added later (``admin.reports.setup_reports``). Role and region
+checks are in the handlers (``admin.access.require_roles``, ``admin.policy``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from admin.i18n import Catalogs
 from admin.keys import CATALOGS, CLOCK, CONFIG, COUNTS, DATABASE, EXPLAINER, HASHER, Extension
 from admin.passwords import make_hasher
 from admin.protection import csrf_protect, security_headers
-from admin.rendering import error_pages, language_middleware, setup_templates
+from admin.rendering import error_pages, language_middleware, page_context, setup_templates
 from admin.sessions import cookie_storage, login_gate
 from admin.views import audit, auth, cases, offices, queue, users
 from storage.database import Database
@@ -53,6 +54,7 @@ def create_admin_app(
             session_middleware(cookie_storage(config)),
             login_gate,
             language_middleware,
+            page_context,
             error_pages,
             csrf_protect,
         ]
@@ -68,8 +70,6 @@ def create_admin_app(
     _add_routes(app.router)
     for extend in extensions:
         extend(app)
-    # Last, so that any other address under /admin gets the panel's 404 page and headers.
-    app.router.add_route("*", "/{tail:.*}", _not_found, name="not_found")
     return app
 
 
@@ -127,7 +127,3 @@ def _page(
         resource.add_route("GET", get)
     if post is not None:
         resource.add_route("POST", post)
-
-
-async def _not_found(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPNotFound

@@ -24,7 +24,9 @@ class PanelConfig:
     login_lockout: timedelta = timedelta(minutes=15)
     sla_hours: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
     timezone: str = "Asia/Almaty"
-    uploads_dir: Path = Path("var/uploads")
+    # Stored photos are named relative to the data directory ("uploads/web/…"); only files
+    # under its uploads/ are ever served.
+    data_dir: Path = Path("var")
     page_size: int = 50
     counts_ttl: timedelta = timedelta(seconds=15)
 
@@ -32,6 +34,11 @@ class PanelConfig:
     def secure_cookies(self) -> bool:
         """Send the session cookie over HTTPS only when the panel is served over HTTPS."""
         return self.public_url.startswith("https://")
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where stored photos may be."""
+        return self.data_dir / "uploads"
 
     @property
     def web_chat_url(self) -> str:

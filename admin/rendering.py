@@ -93,22 +93,23 @@ async def flash(request: web.Request, message: str, kind: str = "info") -> None:
     session["flash"] = [*session.get("flash", [])[-4:], [kind, message]]
 
 
-async def render(
-    request: web.Request,
-    template: str,
-    context: Mapping[str, Any] | None = None,
-    *,
-    status: int = 200,
-) -> web.Response:
-    """Render ``template`` with what every page needs plus ``context``."""
+@web.middleware
+async def page_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """What every page of the panel knows (staff, language, navigation, CSRF token, …).
+
+    Put where aiohttp-jinja2 merges it into every template's context, so pages added by other
+    parts of the panel (the reports) get the same header as the panel's own.
+    """
     session = await get_session(request)
     staff: StaffUser | None = request.get(STAFF_KEY)
     language = request_language(request)
     translations = request.app[CATALOGS].get(language)
-    base: dict[str, Any] = {
+    request[aiohttp_jinja2.REQUEST_CONTEXT_KEY] = {
         "_": translations.gettext,
+        "gettext": translations.gettext,
         "ngettext": translations.ngettext,
         "lang": language,
+        "language": language,
         "languages": LANGUAGE_NAMES,
         "staff": staff,
         "csrf_token": csrf_token(session),
@@ -117,14 +118,24 @@ async def render(
             for url, label, roles in NAVIGATION
             if staff is not None and staff.role in roles
         ],
-        "flashes": session.pop("flash", []),
+        # Called while the page renders: a handler that redirects leaves them for the next page.
+        "flashes": lambda: session.pop("flash", []),
         "fmt": Formatter(language, request.app[CONFIG].timezone),
         "current_path": request.path_qs,
         "current_url": request.path,
     }
-    return aiohttp_jinja2.render_template(
-        template, request, {**base, **(context or {})}, status=status
-    )
+    return await handler(request)
+
+
+async def render(
+    request: web.Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> web.Response:
+    """Render ``template`` with ``context`` (plus what :func:`page_context` provides)."""
+    return aiohttp_jinja2.render_template(template, request, context or {}, status=status)
 
 
 @web.middleware

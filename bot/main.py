@@ -123,8 +123,7 @@ def panel_config(settings: Settings, secret_key: bytes) -> PanelConfig:
         login_lockout=timedelta(minutes=security.login_lockout_minutes),
         sla_hours=settings.sla.model_dump(),
         timezone=settings.reports.timezone,
-        # Attachment locations are relative to the data directory (see WEB_UPLOADS).
-        uploads_dir=settings.data_dir,
+        data_dir=settings.data_dir,
     )
 
 

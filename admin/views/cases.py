@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import structlog
 from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.orm.exc import StaleDataError
@@ -44,6 +46,7 @@ from storage.uow import UnitOfWork
 
 Form = MultiDictProxy[Any]
 SAFE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+log = structlog.get_logger("pikir.admin")
 CONFLICT_MESSAGE = N_(
     "Someone else changed this case while you were looking at it. Nothing was saved; here is "
     "the case as it is now. Check it and try again."
@@ -140,7 +143,7 @@ async def _case_context(
             }
             for tag in SEVERITY
         ],
-        "explanations": _explanations(request, raw_text, original),
+        "explanations": await _explanations(request, raw_text, original),
         "events": [
             (event, _changes(event.details, people, translator(request))) for event in case.events
         ],
@@ -193,13 +196,15 @@ def _word(key: str, value: Any, people: Mapping[int, str], _: Translate) -> str:
     return str(value)
 
 
-def _explanations(request: web.Request, text: str, original: bool) -> dict[str, list[str]]:
+async def _explanations(request: web.Request, text: str, original: bool) -> dict[str, list[str]]:
     explainer = request.app[EXPLAINER]
     if explainer is None or not text:
         return {}
     try:
-        raw = explainer.explain(text, top=3)
+        # The model's work is CPU-bound: off the event loop, so other staff are not kept waiting.
+        raw = await asyncio.to_thread(explainer.explain, text, 3)
     except Exception:  # an explanation is a help, never a reason for the page to fail
+        log.warning("admin.explain_failed", exc_info=True)
         return {}
     shown = (lambda word: word) if original else mask_personal_data
     return {tag: [shown(word) for word, _weight in words] for tag, words in raw.items()}
@@ -322,7 +327,7 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     """A stored photo of a case (it may show personal data: audited, like the original text)."""
     staff = current_staff(request)
     attachment_id = path_id(request)
-    uploads = request.app[CONFIG].uploads_dir.resolve()
+    config = request.app[CONFIG]
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
         found = await uow.cases.attachment(attachment_id)
         if found is None:
@@ -338,7 +343,7 @@ async def attachment(request: web.Request) -> web.StreamResponse:
             ip=client_ip(request),
         )
         await uow.commit()
-    path = _stored_file(uploads, item.location)
+    path = _stored_file(config.data_dir.resolve(), config.uploads_dir.resolve(), item.location)
     if item.erased_at is not None or path is None:
         raise web.HTTPNotFound(text=N_("This photo is not stored on this server."))
     inline = item.content_type in SAFE_IMAGE_TYPES
@@ -353,10 +358,11 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _stored_file(uploads: Path, location: str | None) -> Path | None:
+def _stored_file(data_dir: Path, uploads: Path, location: str | None) -> Path | None:
+    # A Telegram file id, a path outside the uploads or a missing file: nothing to serve.
     if not location:
         return None
-    candidate = (uploads / location).resolve()
+    candidate = (data_dir / location).resolve()
     if not candidate.is_relative_to(uploads) or not candidate.is_file():
         return None
     return candidate

@@ -198,7 +198,7 @@ def panel_config(tmp_path) -> PanelConfig:
         login_max_failures=5,
         login_max_failures_per_ip=12,
         login_lockout=timedelta(minutes=15),
-        uploads_dir=tmp_path / "uploads",
+        data_dir=tmp_path,
         page_size=5,
     )
 

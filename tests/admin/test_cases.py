@@ -308,17 +308,26 @@ async def test_attachments_open_for_the_raw_roles_only_as_safe_images(
     from storage.models import Attachment
 
     case = await panel.add_case(labels=("corruption",))
-    panel_config.uploads_dir.mkdir(parents=True, exist_ok=True)
-    (panel_config.uploads_dir / "a.jpg").write_bytes(b"\xff\xd8\xff jpeg bytes")
-    (panel_config.uploads_dir / "b.svg").write_bytes(b"<svg><script>alert(1)</script></svg>")
+    web_uploads = panel_config.uploads_dir / "web"  # where the web chat stores photos
+    web_uploads.mkdir(parents=True, exist_ok=True)
+    (web_uploads / "a.jpg").write_bytes(b"\xff\xd8\xff jpeg bytes")
+    (web_uploads / "b.svg").write_bytes(b"<svg><script>alert(1)</script></svg>")
+    (panel_config.data_dir / "secret_key").write_text("not for the browser")
     async with UnitOfWork(panel.database.sessions) as uow:
         items = [
-            Attachment(feedback_id=case.feedback_id, location="a.jpg", content_type="image/jpeg"),
             Attachment(
-                feedback_id=case.feedback_id, location="b.svg", content_type="image/svg+xml"
+                feedback_id=case.feedback_id,
+                location="uploads/web/a.jpg",
+                content_type="image/jpeg",
             ),
-            Attachment(feedback_id=case.feedback_id, location="../../etc/passwd"),
+            Attachment(
+                feedback_id=case.feedback_id,
+                location="uploads/web/b.svg",
+                content_type="image/svg+xml",
+            ),
+            Attachment(feedback_id=case.feedback_id, location="uploads/../secret_key"),
             Attachment(feedback_id=case.feedback_id, location="AgACAgIAAxkBAAIC"),  # Telegram id
+            Attachment(feedback_id=case.feedback_id, location="/etc/passwd"),
         ]
         uow.session.add_all(items)
         await uow.commit()
@@ -331,4 +340,5 @@ async def test_attachments_open_for_the_raw_roles_only_as_safe_images(
     assert svg.headers["Content-Disposition"] == "attachment"
     assert (await client.get(f"/admin/attachments/{items[2].id}")).status == 404
     assert (await client.get(f"/admin/attachments/{items[3].id}")).status == 404
-    assert len(await _audit(panel, "attachment.view")) == 4
+    assert (await client.get(f"/admin/attachments/{items[4].id}")).status == 404
+    assert len(await _audit(panel, "attachment.view")) == 5

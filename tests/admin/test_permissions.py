@@ -51,7 +51,7 @@ async def world(panel: Panel, panel_config) -> World:
     panel_config.uploads_dir.mkdir(parents=True, exist_ok=True)
     (panel_config.uploads_dir / "photo.jpg").write_bytes(b"\xff\xd8\xff fake jpeg")
     async with UnitOfWork(panel.database.sessions) as uow:
-        item = Attachment(feedback_id=foreign.feedback_id, location="photo.jpg", size=13)
+        item = Attachment(feedback_id=foreign.feedback_id, location="uploads/photo.jpg", size=13)
         uow.session.add(item)
         office = await uow.reference.office_by_code("AST-01")
         services = await uow.reference.services()
