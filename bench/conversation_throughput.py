@@ -27,7 +27,7 @@ from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
 from bot.telegram.runtime import build_dispatcher
 from storage.database import Database
-from storage.models import Channel, Conversation, ProcessedUpdate
+from storage.models import Channel, Conversation
 from storage.uow import UnitOfWork
 
 _ids = itertools.count(1)
@@ -42,7 +42,10 @@ class NullApi(BaseSession):
         self.calls = 0
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
     ) -> Any:
         self.calls += 1
         chat_id = getattr(method, "chat_id", None)
@@ -87,7 +90,10 @@ def press_update(chat: int, data: str) -> Update:
         message_id=next(_ids), date=datetime.now(UTC), chat=Chat(id=chat, type="private")
     )
     query = CallbackQuery(
-        id=str(next(_ids)), from_user=_user(chat), chat_instance=str(chat), message=message,
+        id=str(next(_ids)),
+        from_user=_user(chat),
+        chat_instance=str(chat),
+        message=message,
         data=data,
     )
     return Update(update_id=next(_ids), callback_query=query)
@@ -128,8 +134,13 @@ def bare_dispatcher(database: Database) -> Dispatcher:
             conv = await uow.conversations.get_for_update(Channel.TELEGRAM, f"bare-{chat}")
             if conv is None:
                 uow.conversations.add(
-                    Conversation(channel=Channel.TELEGRAM, chat_key=f"bare-{chat}", step="x",
-                                 data={}, version=1)
+                    Conversation(
+                        channel=Channel.TELEGRAM,
+                        chat_key=f"bare-{chat}",
+                        step="x",
+                        data={},
+                        version=1,
+                    )
                 )
             else:
                 conv.version += 1

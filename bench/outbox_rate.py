@@ -42,67 +42,67 @@ def _call(base: str, path: str, body: dict[str, object] | None = None) -> object
         return json.loads(response.read())["result"]
 
 
-async def run(messages: int, chats: int, rate: float, backend: str) -> None:
-    port = _free_port()
-    emulator = subprocess.Popen(
-        ["node", str(EMULATOR), str(port)], stdout=subprocess.PIPE, text=True
-    )
-    assert emulator.stdout is not None and "ready" in emulator.stdout.readline()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _call(base, "/_test/limits", {"global_per_second": 30, "per_chat_interval": 1})
-        async with throwaway_database(backend) as database:
-            async with UnitOfWork(database.sessions) as uow:
-                for index in range(messages):
-                    uow.outbox.enqueue(
-                        channel=Channel.TELEGRAM,
-                        address=str(1000 + index % chats),
-                        kind="reply",
-                        text=f"Answer number {index}",
-                    )
-                await uow.commit()
-            bot = create_bot("123456:BENCH", base)
-            worker = OutboxWorker(
-                database.sessions, {"telegram": TelegramSender(bot)}, RateLimiter(rate, 1.0)
-            )
-            started = time.perf_counter()
-            task = asyncio.create_task(worker.run())
-            while True:
-                await asyncio.sleep(0.2)
-                async with UnitOfWork(database.sessions) as uow:
-                    rows = (
-                        await uow.session.scalars(
-                            OutboxMessage.__table__.select()
-                            .with_only_columns(OutboxMessage.status)
-                            .where(OutboxMessage.status != OutboxStatus.SENT)
-                        )
-                    ).all()
-                if not rows:
-                    break
-            elapsed = time.perf_counter() - started
-            task.cancel()
-            await bot.session.close()
-        stats = _call(base, "/_test/stats")
-        assert isinstance(stats, dict)
-        print(
-            f"{backend:10s} {messages} messages to {chats} chats in {elapsed:5.1f}s: "
-            f"{messages / elapsed:5.1f} msg/s (limit {rate:.0f}/s), "
-            f"429 answers: {stats['rejected429']}",
-            flush=True,
+async def run(base: str, messages: int, chats: int, rate: float, backend: str) -> None:
+    _call(base, "/_test/limits", {"global_per_second": 30, "per_chat_interval": 1})
+    async with throwaway_database(backend) as database:
+        async with UnitOfWork(database.sessions) as uow:
+            for index in range(messages):
+                uow.outbox.enqueue(
+                    channel=Channel.TELEGRAM,
+                    address=str(1000 + index % chats),
+                    kind="reply",
+                    text=f"Answer number {index}",
+                )
+            await uow.commit()
+        bot = create_bot("123456:BENCH", base)
+        worker = OutboxWorker(
+            database.sessions, {"telegram": TelegramSender(bot)}, RateLimiter(rate, 1.0)
         )
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
+        started = time.perf_counter()
+        task = asyncio.create_task(worker.run())
+        while True:
+            await asyncio.sleep(0.2)
+            async with UnitOfWork(database.sessions) as uow:
+                rows = (
+                    await uow.session.scalars(
+                        OutboxMessage.__table__.select()
+                        .with_only_columns(OutboxMessage.status)
+                        .where(OutboxMessage.status != OutboxStatus.SENT)
+                    )
+                ).all()
+            if not rows:
+                break
+        elapsed = time.perf_counter() - started
+        task.cancel()
+        await bot.session.close()
+    stats = _call(base, "/_test/stats")
+    assert isinstance(stats, dict)
+    print(
+        f"{backend:10s} {messages} messages to {chats} chats in {elapsed:5.1f}s: "
+        f"{messages / elapsed:5.1f} msg/s (limit {rate:.0f}/s), "
+        f"429 answers: {stats['rejected429']}",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=600)
     parser.add_argument("--chats", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=29.0)
+    parser.add_argument("--rate", type=float, default=30.0)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
     args = parser.parse_args()
-    asyncio.run(run(args.messages, args.chats, args.rate, args.backend))
+    port = _free_port()
+    emulator = subprocess.Popen(
+        ["node", str(EMULATOR), str(port)], stdout=subprocess.PIPE, text=True
+    )
+    assert emulator.stdout is not None and "ready" in emulator.stdout.readline()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(run(base, args.messages, args.chats, args.rate, args.backend))
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
 
 
 if __name__ == "__main__":

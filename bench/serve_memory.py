@@ -78,8 +78,10 @@ def main() -> None:
                     time.sleep(0.2)
             idle = _rss_mb(serve.pid)
             for chat in range(args.chats):
-                _call(base + "/_test/send", {"token": TOKEN, "chat_id": 10_000 + chat,
-                                             "text": "/start AST-01"})
+                _call(
+                    base + "/_test/send",
+                    {"token": TOKEN, "chat_id": 10_000 + chat, "text": "/start AST-01"},
+                )
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 answered = sum(

@@ -18,7 +18,6 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 import structlog
-from aiogram import Bot
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete
@@ -33,9 +32,6 @@ from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
 from bot.settings import Settings, SettingsError, load_settings
 from bot.tagging import ClassifierTagger
-from bot.telegram.client import create_bot
-from bot.telegram.runtime import add_webhook, build_dispatcher, polling_context
-from bot.telegram.sender import TelegramSender
 from bot.web.app import build_runtime as build_chat_runtime
 from bot.web.app import create_chat_app, web_sender
 from bot.web.config import ChatOptions
@@ -53,7 +49,6 @@ log = structlog.get_logger("pikir")
 DATABASE = web.AppKey("database", Database)
 SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
-TELEGRAM_BOT = web.AppKey("telegram_bot", Bot)
 OUTBOX = web.AppKey("outbox", OutboxWorker)
 WEB_CHAT = web.AppKey("web_chat", ChatRuntime)
 # Where web chat photos are stored, relative to the data directory (retention erases them).
@@ -145,14 +140,18 @@ def conversation_service(
 
 def _wire_telegram(
     app: web.Application, settings: Settings, service: ConversationService
-) -> TelegramSender:
+) -> Sender:
     """The bot (polling or webhook); returns the outbox's sender for the Telegram channel."""
+    # Imported here: aiogram takes a while to import, and the other commands never need it.
+    from bot.telegram.client import create_bot
+    from bot.telegram.runtime import add_webhook, build_dispatcher, polling_context
+    from bot.telegram.sender import TelegramSender
+
     telegram = settings.telegram
     assert telegram.token is not None
     bot = create_bot(telegram.token.get_secret_value(), telegram.api_url)
     guard = FloodGuard(telegram.flood_per_second, telegram.flood_burst)
     dispatcher = build_dispatcher(service, guard)
-    app[TELEGRAM_BOT] = bot
     if telegram.mode == "webhook":
         assert telegram.webhook_url is not None and telegram.webhook_secret is not None
         add_webhook(

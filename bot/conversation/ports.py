@@ -16,21 +16,26 @@ class StateConflict(Exception):
     """Another process saved the same conversation in between; the event is handled again."""
 
 
-@dataclass
-class StoredState:
-    """A conversation as stored: ``version`` increases by one on every save."""
-
-    step: str
-    data: dict[str, Any]
-    version: int
-
-
 @dataclass(frozen=True)
 class RespondentInfo:
     """The pseudonymous citizen behind a chat."""
 
     id: int
     language: str | None
+
+
+@dataclass
+class StoredState:
+    """A conversation as stored: ``version`` increases by one on every save.
+
+    ``respondent`` is the citizen the conversation is linked to, when the store can tell it
+    along with the state (it saves looking them up by their channel id on every event).
+    """
+
+    step: str
+    data: dict[str, Any]
+    version: int
+    respondent: RespondentInfo | None = None
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,10 @@ class ConversationService:
                 channel, incoming.update_key
             ):
                 return Outcome(duplicate=True)
-            respondent = await unit.respondent(channel, incoming.user_key)
             stored = await unit.load_state(channel, chat)
+            respondent = (stored.respondent if stored else None) or await unit.respondent(
+                channel, incoming.user_key
+            )
             turn = Turn(
                 unit=unit,
                 incoming=incoming,

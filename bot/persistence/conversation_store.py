@@ -83,11 +83,22 @@ class SqlConversationUnit:
         return await self._uow.conversations.claim_update(Channel(channel), update_key[:64])
 
     async def load_state(self, channel: str, chat_key: str) -> StoredState | None:
-        conversation = await self._uow.conversations.get_for_update(Channel(channel), chat_key)
-        self._conversation = conversation
-        if conversation is None:
+        found = await self._uow.conversations.get_for_update_with_language(
+            Channel(channel), chat_key
+        )
+        if found is None:
+            self._conversation = None
             return None
-        return StoredState(conversation.step, dict(conversation.data or {}), conversation.version)
+        conversation, language = found
+        self._conversation = conversation
+        respondent = (
+            RespondentInfo(conversation.respondent_id, language.value if language else None)
+            if conversation.respondent_id is not None
+            else None
+        )
+        return StoredState(
+            conversation.step, dict(conversation.data or {}), conversation.version, respondent
+        )
 
     async def save_state(
         self, channel: str, chat_key: str, state: StoredState, respondent_id: int | None

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Channel, Conversation, ProcessedUpdate, Respondent
+from storage.models import Channel, Conversation, Language, ProcessedUpdate, Respondent
 from storage.types import utcnow
 
 
@@ -35,6 +35,20 @@ class ConversationRepository:
             .where(Conversation.channel == channel, Conversation.chat_key == chat_key)
             .with_for_update()
         )
+
+    async def get_for_update_with_language(
+        self, channel: Channel, chat_key: str
+    ) -> tuple[Conversation, Language | None] | None:
+        """:meth:`get_for_update` plus the linked respondent's language, in one query."""
+        row = (
+            await self.session.execute(
+                select(Conversation, Respondent.language)
+                .outerjoin(Respondent, Conversation.respondent_id == Respondent.id)
+                .where(Conversation.channel == channel, Conversation.chat_key == chat_key)
+                .with_for_update(of=Conversation)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
 
     def add(self, conversation: Conversation) -> None:
         """Start tracking a new conversation."""

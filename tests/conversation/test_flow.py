@@ -350,3 +350,33 @@ async def test_photo_outside_the_text_steps_and_too_big(
     assert t("photo.too_big") in texts(outcome)
     outcome = await citizen.photo(caption="He asked for money")
     assert citizen.last.text == t("consent.ask")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_every_command_answers_in_the_citizens_language(
+    service: ConversationService, translator: Translator, lang: str
+) -> None:
+    t = lambda key, **kw: translator.text(lang, key, **kw)  # noqa: E731
+    citizen = Citizen(service, chat=f"cmd-{lang}")
+    await citizen.send(Start("AST-01"))
+    await citizen.press(t(f"language.name.{lang}"))
+    assert t("help.text") in texts(await citizen.say("/help"))
+    assert t("status.usage") in texts(await citizen.say("/status"))
+    assert t("command.unknown") in texts(await citizen.say("/nonsense"))
+    assert t("back.none") in texts(await citizen.say("/back"))
+    assert citizen.last.text.endswith(t("category.ask"))  # the question follows each answer
+    outcome = await citizen.say("/corruption")
+    assert t("corruption.intro") in texts(outcome)
+    assert citizen.last.text == t("text.ask_direct", limit=2000)  # the office is kept
+    await citizen.say("/language")
+    assert citizen.last.text == t("language.ask")
+    await citizen.press(t(f"language.name.{lang}"))
+    assert t("language.saved") in texts(citizen.outcomes[-1])
+    await citizen.say("/erase")
+    assert citizen.last.text == t("erase.ask")
+    await citizen.press(t("button.erase_no"))
+    assert citizen.last.text == t("text.ask_direct", limit=2000)  # back where we were
+    assert texts(await citizen.say("/cancel")) == t("cancel.done")
+    await citizen.say("/erase")
+    await citizen.press(t("button.erase_yes"))
+    assert texts(citizen.outcomes[-1]) == t("erase.done")
