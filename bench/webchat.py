@@ -11,7 +11,7 @@ from sending the answer to receiving the next question. Two runs:
 
 Every finished conversation is checked against the database (one web feedback each).
 
-    uv run python -m bench.webchat [--browsers 500] [--think 3.0] [--ramp 30]
+    uv run python -m bench.webchat [--browsers 500] [--think 5.0] [--ramp 60]
 
 Needs the local PostgreSQL (``PIKIR_BENCH_POSTGRES_URL``); creates and drops its own database.
 """
@@ -27,7 +27,6 @@ import resource
 import secrets
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,8 @@ from sqlalchemy.engine import make_url
 from bench._common import DEFAULT_PG, _admin
 
 ROOT = Path(__file__).resolve().parent.parent
+# What runs the server (``-m bot.main serve``, i.e. ``pikir serve``); another script may wrap it.
+SERVE = os.environ.get("PIKIR_BENCH_SERVE", "-m bot.main serve").split()
 OFFICES = ["AST-01", "AST-02", "ALA-01", "SHY-01"]
 COMMENTS = [
     "Очередь была долгая, почти час",
@@ -58,6 +59,7 @@ class Run:
     name: str
     browsers: int
     latencies: list[float] = field(default_factory=list)
+    by_step: dict[str, list[float]] = field(default_factory=dict)
     completed: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -81,8 +83,18 @@ class Run:
             "step_ms_p99": round(cuts[98] * 1000, 1),
             "step_ms_max": round(max(self.latencies, default=0) * 1000, 1),
             "server_cpu_seconds": round(self.server_cpu, 1),
+            "server_cpu_ms_per_step": round(
+                self.server_cpu / max(1, len(self.latencies)) * 1000, 2
+            ),
             "client_cpu_seconds": round(self.client_cpu, 1),
+            "p95_ms_by_step": {
+                step: round(_p95(values) * 1000, 1) for step, values in self.by_step.items()
+            },
         }
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[94] if len(values) > 1 else values[0]
 
 
 class Browser:
@@ -100,7 +112,7 @@ class Browser:
         if self.think > 0:
             await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.think)
 
-    async def answer(self, frame: dict[str, Any]) -> dict[str, Any]:
+    async def answer(self, frame: dict[str, Any], step: str) -> dict[str, Any]:
         """Send a frame; wait for the next question; record the step's latency."""
         assert self.socket is not None
         started = time.perf_counter()
@@ -114,14 +126,16 @@ class Browser:
                 raise RuntimeError(f"error frame: {reply}")
             if reply["type"] == "messages" and any(m["from"] == "bot" for m in reply["messages"]):
                 break
-        self.run.latencies.append(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        self.run.latencies.append(elapsed)
+        self.run.by_step.setdefault(step, []).append(elapsed)
         self.question = [m for m in reply["messages"] if m["from"] == "bot"][-1]
         return reply
 
-    async def press(self, index: int) -> dict[str, Any]:
+    async def press(self, index: int, step: str) -> dict[str, Any]:
         await self.pause()
         buttons = [b["data"] for row in self.question["buttons"] for b in row]
-        return await self.answer({"type": "press", "data": buttons[index]})
+        return await self.answer({"type": "press", "data": buttons[index]}, step)
 
     async def live(self) -> None:
         """The whole feedback, from the QR code to the receipt."""
@@ -132,17 +146,17 @@ class Browser:
                 page.raise_for_status()
                 await page.read()
             self.socket = await session.ws_connect(f"{self.base}/chat/ws", origin=self.base)
-            await self.answer({"type": "open", "office": office, "lang": None})
-            await self.press(self.rng.randrange(3))  # kk / ru / en
-            await self.press(0)  # first category
-            await self.press(0)  # first service
-            await self.press(self.rng.choice([2, 3, 4]))  # rating 3-5
+            await self.answer({"type": "open", "office": office, "lang": None}, "open")
+            await self.press(self.rng.randrange(3), "language")  # kk / ru / en
+            await self.press(0, "category")  # the first one
+            await self.press(0, "service")  # the first one
+            await self.press(self.rng.choice([2, 3, 4]), "rating")  # 3-5
             for _ in range(5):
-                await self.press(self.rng.randrange(3))  # yes / no / skip
+                await self.press(self.rng.randrange(3), "criterion")  # yes / no / skip
             await self.pause()
-            await self.answer({"type": "text", "text": self.rng.choice(COMMENTS)})
-            await self.press(0)  # no photo
-            receipt = await self.press(self.rng.randrange(2))  # consent yes / no
+            await self.answer({"type": "text", "text": self.rng.choice(COMMENTS)}, "text")
+            await self.press(0, "photo")  # no photo
+            receipt = await self.press(self.rng.randrange(2), "consent")  # yes / no
             if "PK-" not in receipt["messages"][-1]["text"]:
                 raise RuntimeError(f"no receipt: {receipt}")
             await self.socket.close()
@@ -187,10 +201,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _wait_healthy(base: str, serve: subprocess.Popen[bytes]) -> None:
+async def _wait_healthy(base: str, serve: asyncio.subprocess.Process) -> None:
     async with aiohttp.ClientSession() as session:
         for _ in range(300):
-            if serve.poll() is not None:
+            if serve.returncode is not None:
                 raise RuntimeError("pikir serve exited during start")
             try:
                 async with session.get(f"{base}/healthz") as response:
@@ -205,8 +219,11 @@ async def _wait_healthy(base: str, serve: subprocess.Popen[bytes]) -> None:
 async def _web_feedback(url: str) -> int:
     parsed = make_url(url)
     conn = await asyncpg.connect(
-        host=parsed.host, port=parsed.port or 5432, user=parsed.username,
-        password=parsed.password, database=parsed.database,
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
     )
     try:
         return int(await conn.fetchval("SELECT count(*) FROM feedback WHERE channel = 'web'"))
@@ -217,12 +234,14 @@ async def _web_feedback(url: str) -> int:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--browsers", type=int, default=500)
-    parser.add_argument("--think", type=float, default=3.0, help="mean seconds before a tap")
-    parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which they arrive")
+    parser.add_argument("--think", type=float, default=5.0, help="mean seconds before a tap")
+    parser.add_argument("--ramp", type=float, default=60.0, help="seconds over which they arrive")
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--skip-flat-out", action="store_true")
     args = parser.parse_args()
 
+    # Other work on the machine slows every step; the load average says how busy it was.
+    load_before = [round(x, 2) for x in os.getloadavg()]
     base_url = os.environ.get("PIKIR_BENCH_POSTGRES_URL", DEFAULT_PG)
     name = f"pikir_bench_web_{secrets.token_hex(3)}"
     await _admin(base_url, f'CREATE DATABASE "{name}"')
@@ -245,32 +264,40 @@ async def main() -> None:
             "PIKIR_WEBCHAT__NEW_CHATS_BURST": "1000000",
             "PIKIR_WEBCHAT__MAX_SOCKETS_PER_IP": "100000",
         }
-        # Popen only starts the server; it does not wait, so the loop is not blocked.
-        serve = subprocess.Popen(  # noqa: ASYNC220
-            [sys.executable, "-m", "bot.main", "serve"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        try:
-            await _wait_healthy(base, serve)
-            runs.append(
-                await run_browsers(
-                    base, "paced", args.browsers, args.think, args.ramp, serve.pid, args.seed
-                )
+        log_path = Path(tmp) / "serve.log"
+        with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the server
+            serve = await asyncio.create_subprocess_exec(
+                sys.executable,
+                *SERVE,
+                env=env,
+                cwd=ROOT,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=log,
             )
-            if not args.skip_flat_out:
+            try:
+                await _wait_healthy(base, serve)
                 runs.append(
                     await run_browsers(
-                        base, "flat-out", args.browsers, 0.0, 0.0, serve.pid, args.seed + 1
+                        base, "paced", args.browsers, args.think, args.ramp, serve.pid, args.seed
                     )
                 )
-            stored = await _web_feedback(url)
-        finally:
-            serve.terminate()
-            _out, err = serve.communicate(timeout=30)
-            await _admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                if not args.skip_flat_out:
+                    runs.append(
+                        await run_browsers(
+                            base, "flat-out", args.browsers, 0.0, 0.0, serve.pid, args.seed + 1
+                        )
+                    )
+                stored = await _web_feedback(url)
+            finally:
+                serve.terminate()
+                await serve.wait()
+                await _admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        errors = log_path.read_text(errors="replace").count("Traceback")
     results = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": f"{os.cpu_count()} CPU",
+        "load_average_before": load_before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "runs": [run.summary() for run in runs],
         "web_feedback_rows": stored,
         "completed_total": sum(run.completed for run in runs),
@@ -284,8 +311,8 @@ async def main() -> None:
     if stored != results["completed_total"]:
         print(f"MISMATCH: {stored} web feedback rows for {results['completed_total']} receipts")
         sys.exit(1)
-    if err and b"Traceback" in err:
-        print(err.decode(errors="replace")[-3000:], file=sys.stderr)
+    if errors:
+        print(f"the server logged {errors} traceback(s)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""The web chat on a real database behind a real aiohttp server, driven like a browser would.
+"""The web chat on a real database behind aiohttp's test server, driven like a browser would.
 
 Each test server mounts the chat sub-app at ``/chat`` exactly as the composition root does; a
-:class:`Browser` is one browser (its own cookie jar) talking HTTP and WebSocket to it.
+:class:`Browser` is one browser — an aiohttp test client with its own cookie jar — talking HTTP
+and WebSocket to it over loopback.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 from bot.conversation import ConversationService, TagResult, Translator
@@ -55,27 +57,32 @@ def chat_service(database: Database, translator: Translator) -> ConversationServ
 
 @dataclasses.dataclass
 class ChatServer:
-    """A running web chat: its address, its parts, and a way to open more browsers."""
+    """A running web chat (aiohttp's TestServer): its parts, and browsers as test clients."""
 
-    url: URL
+    test_server: TestServer
     runtime: ChatRuntime
     database: Database
     options: ChatOptions
     translator: Translator
-    sessions: list[aiohttp.ClientSession]
+    clients: list[TestClient[web.Request, web.Application]]
+
+    @property
+    def url(self) -> URL:
+        return self.test_server.make_url("")
 
     @property
     def origin(self) -> str:
         return f"{self.url.scheme}://{self.url.host}:{self.url.port}"
 
     def browser(self, accept_language: str = "en") -> Browser:
-        """A new browser with an empty cookie jar."""
-        session = aiohttp.ClientSession(
+        """A new browser: an aiohttp test client with its own, empty cookie jar."""
+        client: TestClient[web.Request, web.Application] = TestClient(
+            self.test_server,
             cookie_jar=aiohttp.CookieJar(unsafe=True),
             headers={"Accept-Language": accept_language},
         )
-        self.sessions.append(session)
-        return Browser(session, self.url, self.origin)
+        self.clients.append(client)
+        return Browser(client.session, self.url, self.origin)
 
     def t(self, language: str, message_id: str, **params: object) -> str:
         return self.translator.text(language, message_id, **params)
@@ -89,7 +96,6 @@ async def start_chat(
     database: Database, translator: Translator, tmp_path: Path
 ) -> AsyncIterator[StartChat]:
     """Start a chat server on the test database; keyword arguments override its options."""
-    runners: list[web.AppRunner] = []
     servers: list[ChatServer] = []
 
     async def start(**overrides: Any) -> ChatServer:
@@ -103,24 +109,17 @@ async def start_chat(
         runtime = build_runtime(chat_service(database, translator), database.sessions, options)
         root = web.Application()
         root.add_subapp("/chat", create_chat_app(runtime))
-        runner = web.AppRunner(root)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        port = runner.addresses[0][1]
-        server = ChatServer(
-            URL(f"http://127.0.0.1:{port}"), runtime, database, options, translator, []
-        )
+        test_server = TestServer(root, host="127.0.0.1")
+        await test_server.start_server()
+        server = ChatServer(test_server, runtime, database, options, translator, [])
         servers.append(server)
         return server
 
     yield start
     for server in servers:
-        for session in server.sessions:
-            await session.close()
-    for runner in runners:
-        await runner.cleanup()
+        for client in server.clients:
+            await client.session.close()
+        await server.test_server.close()
 
 
 class Browser:
