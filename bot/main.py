@@ -83,7 +83,13 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     app.router.add_get("/healthz", healthz)
-    service = conversation_service(settings, database, secret_key)
+    # One model in memory, shared by the conversation (tagging) and the panel (explanations).
+    tagger = (
+        ClassifierTagger.load(settings.classifier.artifacts_dir)
+        if settings.classifier.enabled
+        else None
+    )
+    service = conversation_service(settings, database, secret_key, tagger)
     chat = build_chat_runtime(service, database.sessions, chat_options(settings, secret_key))
     senders: dict[str, Sender] = {"web": web_sender(chat, database.sessions)}
     if settings.telegram.token is not None:
@@ -96,7 +102,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     app.cleanup_ctx.append(_outbox_ctx)
     app[WEB_CHAT] = chat
     app.add_subapp("/chat", create_chat_app(chat))
-    admin_app = create_admin_app(database, panel_config(settings, secret_key))
+    admin_app = create_admin_app(database, panel_config(settings, secret_key), explainer=tagger)
     setup_reports(
         admin_app,
         ReportDeps(
@@ -152,19 +158,17 @@ def chat_options(settings: Settings, secret_key: bytes) -> ChatOptions:
 
 
 def conversation_service(
-    settings: Settings, database: Database, secret_key: bytes
+    settings: Settings,
+    database: Database,
+    secret_key: bytes,
+    tagger: ClassifierTagger | None,
 ) -> ConversationService:
-    """The citizen's conversation core on the database, with the classifier if it loads."""
+    """The citizen's conversation core on the database, with the classifier if it loaded."""
     store = StoreConfig(
         secret_key=secret_key,
         staff_chat_id=settings.telegram.staff_chat_id,
         timezone=settings.reports.timezone,
         sla_hours=settings.sla.model_dump(),
-    )
-    tagger = (
-        ClassifierTagger.load(settings.classifier.artifacts_dir)
-        if settings.classifier.enabled
-        else None
     )
     return ConversationService(
         SqlUnits(database.sessions, store),

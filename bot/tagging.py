@@ -30,6 +30,10 @@ class ClassifierTagger:
             log.warning("classifier.unavailable", error=f"{type(exc).__name__}: {exc}")
             return None
 
+    def explain(self, text: str, top: int = 3) -> dict[str, list[tuple[str, float]]]:
+        """The words behind each predicted tag (for the staff panel's case page)."""
+        return dict(self._tagger.explain(text, top=top))
+
     def tag(self, text: str) -> TagResult | None:
         """The model's labels and per-tag probabilities for one text."""
         [prediction] = self._tagger.predict([text])

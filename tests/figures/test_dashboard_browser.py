@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from storage.database import Database
-from tests.figures.test_report_pages import make_app, seed
+from tests.figures.test_report_pages import PASSWORD, make_app, seed
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -33,10 +33,16 @@ async def test_dashboard_in_chromium(
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             context = await browser.new_context(
-                extra_http_headers={"X-Test-Staff": "admin"},
-                viewport={"width": 1280, "height": 900},
+                viewport={"width": 1280, "height": 900}, locale="en-US"
             )
             page = await context.new_page()
+            # Through the panel's real login form, as the M&E officer would.
+            await page.goto(f"http://127.0.0.1:{server.port}/admin/login")
+            await page.fill("input[name=login]", "admin")
+            await page.fill("input[name=password]", PASSWORD)
+            async with page.expect_navigation():
+                await page.locator("form:has(input[name=password]) button[type=submit]").click()
+            assert "/login" not in page.url, await page.content()
             response = await page.goto(url)
             assert response is not None and response.status == 200
             assert await page.title() == "Satisfaction figures 2026-09 · Pikir"

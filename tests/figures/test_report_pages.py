@@ -12,9 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from argon2 import PasswordHasher
 
-from admin.access import STAFF_KEY
 from admin.app import create_admin_app
+from admin.config import PanelConfig
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.service import refresh
 from admin.reports import ReportDeps, setup_reports
@@ -24,30 +26,16 @@ from storage.models import StaffRole
 from storage.uow import UnitOfWork
 from tests.figures.factory import insert_specs, random_spec
 
+PASSWORD = "a long enough password"
+# Real argon2id with cheap parameters: the login test hashes and verifies for real.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 CONFIG = FiguresConfig(min_cell=10, indicators=default_indicators(ethics_targets={2026: 0.78}))
-
-
-def staff_from_header(database: Database):
-    """Test-only stand-in for the panel's session middleware: the staff member named in a header.
-
-    After the merge with the panel, these pages are tested through the real login as well.
-    """
-
-    @web.middleware
-    async def middleware(request: web.Request, handler):
-        login = request.headers.get("X-Test-Staff")
-        if login:
-            async with UnitOfWork(database.sessions) as uow:
-                request[STAFF_KEY] = await uow.staff.by_login(login)
-        return await handler(request)
-
-    return middleware
 
 
 async def make_app(database: Database, reports_dir: Path) -> web.Application:
     app = web.Application()
-    admin = create_admin_app(database)
-    admin.middlewares.append(staff_from_header(database))
+    config = PanelConfig(secret_key=b"k" * 32, data_dir=reports_dir.parent)
+    admin = create_admin_app(database, config, hasher=CHEAP_HASHER)
     setup_reports(admin, ReportDeps(database=database, figures=CONFIG, reports_dir=reports_dir))
     app.add_subapp("/admin", admin)
     return app
@@ -57,7 +45,7 @@ async def seed(database: Database) -> None:
     """Staff of every role and a month of feedback, one office with a scripted name."""
     async with UnitOfWork(database.sessions) as uow:
         for role in StaffRole:
-            uow.staff.add(login=role.value, password_hash="x", role=role)
+            uow.staff.add(login=role.value, password_hash=CHEAP_HASHER.hash(PASSWORD), role=role)
         office = (await uow.reference.offices())[0]
         office.name_ru = "<script>alert(1)</script> ЦОН"
         await uow.commit()
@@ -72,10 +60,66 @@ async def seed(database: Database) -> None:
     await refresh(database, everything=True)
 
 
+class BrowsersByRole:
+    """One logged-in browser per role, chosen by the ``X-Test-Staff`` header of a request.
+
+    Every request goes through the panel's real login and session; the header only says which
+    staff member's browser sends it (no header: a browser that never logged in).
+    """
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.browsers: dict[str, TestClient] = {}
+
+    async def browser(self, role: str) -> TestClient:
+        if role not in self.browsers:
+            browser = TestClient(self.server)
+            await browser.start_server()
+            if role:
+                await log_in(browser, role)
+            self.browsers[role] = browser
+        return self.browsers[role]
+
+    async def request(self, method: str, url: str, headers=None, **kwargs):
+        headers = dict(headers or {})
+        browser = await self.browser(headers.pop("X-Test-Staff", ""))
+        return await browser.request(method, url, headers=headers, **kwargs)
+
+    async def get(self, url: str, **kwargs):
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs):
+        return await self.request("POST", url, **kwargs)
+
+    async def close(self) -> None:
+        for browser in self.browsers.values():
+            await browser.close()
+
+
+async def log_in(browser: TestClient, login: str, password: str = PASSWORD) -> None:
+    """Log in through the panel's form (CSRF token included)."""
+    import re
+
+    page = await browser.get("/admin/login")
+    match = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+    assert match is not None
+    response = await browser.post(
+        "/admin/login",
+        data={"login": login, "password": password, "csrf": match.group(1)},
+        allow_redirects=False,
+    )
+    assert response.status == 303, await response.text()
+
+
 @pytest.fixture
-async def client(aiohttp_client, database: Database, tmp_path: Path):
+async def client(database: Database, tmp_path: Path):
     await seed(database)
-    return await aiohttp_client(await make_app(database, tmp_path / "reports"))
+    server = TestServer(await make_app(database, tmp_path / "reports"), host="127.0.0.1")
+    await server.start_server()
+    browsers = BrowsersByRole(server)
+    yield browsers
+    await browsers.close()
+    await server.close()
 
 
 def as_(role: str) -> dict[str, str]:
@@ -188,3 +232,17 @@ async def test_page_shows_new_figures_after_a_refresh(client, database: Database
     await refresh(database, month="2026-09")
     second = await (await client.get(url, headers=as_("analyst"))).text()
     assert '<span id="responses">241</span>' in second
+
+
+async def test_a_wrong_password_does_not_reach_the_reports(client) -> None:
+    browser = await client.browser("")
+    page = await browser.get("/admin/login")
+    assert page.status == 200
+    response = await browser.post(
+        "/admin/login",
+        data={"login": "analyst", "password": "wrong", "csrf": "x"},
+        allow_redirects=False,
+    )
+    assert response.status != 303
+    dashboard = await browser.get("/admin/reports?month=2026-09", allow_redirects=False)
+    assert dashboard.status == 303
