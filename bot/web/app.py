@@ -37,11 +37,7 @@ def build_runtime(
     hub = ChatHub()
     conversations = WebConversations(service, sessions, hub, history_limit=options.history_limit)
     relay = StaffRelay(
-        hub,
-        conversations.staff_replies_after,
-        conversations.last_id,
-        messages_frame,
-        interval=options.relay_interval,
+        hub, conversations.staff_replies_since, messages_frame, interval=options.relay_interval
     )
     return ChatRuntime(options, conversations, hub, relay, RateGuards(options))
 

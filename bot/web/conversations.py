@@ -167,17 +167,12 @@ class WebConversations:
             await uow.commit()
         return count
 
-    async def staff_replies_after(
-        self, after_id: int, chat_keys: Sequence[str]
+    async def staff_replies_since(
+        self, since: datetime, chat_keys: Sequence[str]
     ) -> Sequence[WebMessage]:
-        """Staff replies to these chats newer than ``after_id`` (for the live relay)."""
+        """Staff replies to these chats written after ``since`` (for the live relay)."""
         async with UnitOfWork(self._sessions) as uow:
-            return await uow.web_chat.staff_replies_after(after_id, chat_keys)
-
-    async def last_id(self) -> int:
-        """The newest history id (where the live relay starts)."""
-        async with UnitOfWork(self._sessions) as uow:
-            return await uow.web_chat.last_id()
+            return await uow.web_chat.staff_replies_since(since, chat_keys)
 
 
 def wire(message: WebMessage) -> dict[str, Any]:
