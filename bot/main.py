@@ -154,6 +154,7 @@ def chat_options(settings: Settings, secret_key: bytes) -> ChatOptions:
         allowed_origins=tuple(webchat.allowed_origins),
         embed_origins=tuple(webchat.embed_origins),
         trust_forwarded_for=webchat.trust_forwarded_for,
+        max_concurrent_events=settings.database.pool_size,
     )
 
 

@@ -35,13 +35,15 @@ def build_runtime(
 ) -> ChatRuntime:
     """The web chat's parts for one process (the composition root also takes its sender)."""
     hub = ChatHub()
-    conversations = WebConversations(service, sessions, hub, history_limit=options.history_limit)
-    relay = StaffRelay(
+    conversations = WebConversations(
+        service,
+        sessions,
         hub,
-        conversations.staff_replies_after,
-        conversations.last_id,
-        messages_frame,
-        interval=options.relay_interval,
+        history_limit=options.history_limit,
+        max_concurrent=options.max_concurrent_events,
+    )
+    relay = StaffRelay(
+        hub, conversations.staff_replies_since, messages_frame, interval=options.relay_interval
     )
     return ChatRuntime(options, conversations, hub, relay, RateGuards(options))
 

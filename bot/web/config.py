@@ -33,6 +33,8 @@ class ChatOptions:
     embed_origins: tuple[str, ...] = ()
     trust_forwarded_for: bool = False
     history_limit: int = 200
+    # Events handled at once; the rest wait their turn instead of for a database connection.
+    max_concurrent_events: int = 10
     relay_interval: float = 1.0
     heartbeat_seconds: float = 30.0
 

@@ -7,6 +7,7 @@ and publishes the new messages to the chat's open pages.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,12 +56,15 @@ class WebConversations:
         hub: ChatHub,
         *,
         history_limit: int = 200,
+        max_concurrent: int = 10,
     ) -> None:
         self._service = service
         self._sessions = sessions
         self._hub = hub
         self._history_limit = history_limit
         self._questions = LatestQuestions()
+        # Under a burst, events queue here in order rather than time out waiting for the pool.
+        self._slots = asyncio.Semaphore(max_concurrent)
 
     @property
     def max_text(self) -> int:
@@ -77,7 +81,7 @@ class WebConversations:
         A new browser starts one; so does an office's QR code when no feedback is in progress.
         A page reloaded in the middle of a feedback just shows where the citizen was.
         """
-        async with UnitOfWork(self._sessions) as uow:
+        async with self._slots, UnitOfWork(self._sessions) as uow:
             history = await uow.web_chat.history(chat_key, self._history_limit)
             conversation = await uow.conversations.get(Channel.WEB, chat_key)
         latest = next((m for m in reversed(history) if m.author is WebAuthor.BOT), None)
@@ -111,11 +115,32 @@ class WebConversations:
         button press it is the pressed button's label, found in the chat's latest question.
         The core commits the event before this records the history.
         """
-        outcome = await self._service.handle(
-            Incoming(CHANNEL, chat_key, chat_key, event, language_hint=hint)
-        )
-        if outcome.duplicate:
-            return outcome
+        async with self._slots:
+            outcome = await self._service.handle(
+                Incoming(CHANNEL, chat_key, chat_key, event, language_hint=hint)
+            )
+            if outcome.duplicate:
+                return outcome
+            rows, ids = await self._record(chat_key, event, outcome, shown)
+        for row in reversed(rows):
+            if row["author"] is WebAuthor.BOT:
+                self._questions.put(chat_key, row["buttons"])
+                break
+        frame: Frame = {
+            "type": "messages",
+            "lang": outcome.language,
+            "reset": outcome.erased,
+            "messages": [_wire_row(row, id_) for row, id_ in zip(rows, ids, strict=True)],
+        }
+        if outcome.notice:
+            frame["notice"] = outcome.notice
+        await self._hub.publish(chat_key, frame)
+        return outcome
+
+    async def _record(
+        self, chat_key: str, event: Event, outcome: Outcome, shown: str | None
+    ) -> tuple[list[dict[str, Any]], list[int]]:
+        """Add the citizen's bubble and the replies to the chat's history; rows and their ids."""
         language = Language(outcome.language) if outcome.language else None
         async with UnitOfWork(self._sessions) as uow:
             if not outcome.erased:  # an erasure must be durable; the rest is a copy
@@ -133,20 +158,7 @@ class WebConversations:
             rows.extend(_bot_row(chat_key, reply, language) for reply in outcome.replies)
             ids = await uow.web_chat.add_all(rows)
             await uow.commit()
-        for row in reversed(rows):
-            if row["author"] is WebAuthor.BOT:
-                self._questions.put(chat_key, row["buttons"])
-                break
-        frame: Frame = {
-            "type": "messages",
-            "lang": outcome.language,
-            "reset": outcome.erased,
-            "messages": [_wire_row(row, id_) for row, id_ in zip(rows, ids, strict=True)],
-        }
-        if outcome.notice:
-            frame["notice"] = outcome.notice
-        await self._hub.publish(chat_key, frame)
-        return outcome
+        return rows, ids
 
     async def start(self, chat_key: str, office: str | None, hint: str | None) -> Outcome:
         """Open the conversation (from an office's QR code when ``office`` is given)."""
@@ -167,17 +179,12 @@ class WebConversations:
             await uow.commit()
         return count
 
-    async def staff_replies_after(
-        self, after_id: int, chat_keys: Sequence[str]
+    async def staff_replies_since(
+        self, since: datetime, chat_keys: Sequence[str]
     ) -> Sequence[WebMessage]:
-        """Staff replies to these chats newer than ``after_id`` (for the live relay)."""
+        """Staff replies to these chats written after ``since`` (for the live relay)."""
         async with UnitOfWork(self._sessions) as uow:
-            return await uow.web_chat.staff_replies_after(after_id, chat_keys)
-
-    async def last_id(self) -> int:
-        """The newest history id (where the live relay starts)."""
-        async with UnitOfWork(self._sessions) as uow:
-            return await uow.web_chat.last_id()
+            return await uow.web_chat.staff_replies_since(since, chat_keys)
 
 
 def wire(message: WebMessage) -> dict[str, Any]:

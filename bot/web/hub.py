@@ -1,7 +1,7 @@
 """The open chat pages of this process, and the relay that brings staff replies to them live.
 
 A staff reply is written to the chat's history by whichever process's outbox worker delivered
-it; every process polls the history for new staff replies to the chats it has open (one small
+it; every process polls the history for recent staff replies to the chats it has open (one small
 query a second, only while pages are open), so a page gets the reply whichever process serves
 it. A page that is closed sees the reply in its history on the next visit. A page may get a
 reply both in its history and from the relay; it shows each message id once.
@@ -13,12 +13,14 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from aiohttp import web
 
 from storage.models import WebMessage
+from storage.types import utcnow
 
 log = structlog.get_logger("pikir.web")
 
@@ -61,28 +63,33 @@ class ChatHub:
         return delivered
 
 
-LoadReplies = Callable[[int, Sequence[str]], Awaitable[Sequence[WebMessage]]]
-LastId = Callable[[], Awaitable[int]]
+LoadReplies = Callable[[datetime, Sequence[str]], Awaitable[Sequence[WebMessage]]]
 ToFrame = Callable[[Sequence[WebMessage]], Frame]
 
 
 class StaffRelay:
-    """Polls the history for staff replies to the chats open here and pushes them."""
+    """Polls the history for recent staff replies to the chats open here and pushes new ones.
+
+    It looks back over a time window instead of following ids: on PostgreSQL a reply may
+    commit after one with a higher id, and a watermark would skip it.
+    """
 
     def __init__(
         self,
         hub: ChatHub,
-        load_after: LoadReplies,
-        last_id: LastId,
+        load_since: LoadReplies,
         to_frame: ToFrame,
         interval: float = 1.0,
+        window: timedelta = timedelta(seconds=60),
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._hub = hub
-        self._load_after = load_after
-        self._last_id = last_id
+        self._load_since = load_since
         self._to_frame = to_frame
         self._interval = interval
-        self._seen = 0
+        self._window = window
+        self._clock = clock
+        self._pushed: dict[int, datetime] = {}
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -91,7 +98,6 @@ class StaffRelay:
 
     async def run(self) -> None:
         """Relay until cancelled; a failed round is logged and tried again."""
-        self._seen = await self._last_id()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval)
@@ -104,15 +110,20 @@ class StaffRelay:
                 log.exception("web.relay_failed")
 
     async def relay_once(self) -> int:
-        """Push the staff replies written since the last look; how many."""
+        """Push the staff replies of the window not pushed yet; how many."""
         chats = self._hub.open_chats()
         if not chats:
             return 0
-        replies = await self._load_after(self._seen, chats)
+        now = self._clock()
+        since = now - self._window
+        replies = await self._load_since(since, chats)
         by_chat: defaultdict[str, list[WebMessage]] = defaultdict(list)
         for reply in replies:
-            by_chat[reply.chat_key].append(reply)
-            self._seen = max(self._seen, reply.id)
+            if reply.id not in self._pushed:
+                self._pushed[reply.id] = now
+                by_chat[reply.chat_key].append(reply)
+        for old in [i for i, at in self._pushed.items() if at < since]:
+            del self._pushed[old]
         for chat_key, messages in by_chat.items():
             await self._hub.publish(chat_key, self._to_frame(messages))
-        return len(replies)
+        return sum(len(messages) for messages in by_chat.values())

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,23 +91,19 @@ class WebChatRepository:
             return False
         return True
 
-    async def last_id(self) -> int:
-        """The highest message id so far (0 when there is none)."""
-        return int(await self.session.scalar(select(func.max(WebMessage.id))) or 0)
-
-    async def staff_replies_after(
-        self, after_id: int, chat_keys: Collection[str], limit: int = 500
+    async def staff_replies_since(
+        self, since: datetime, chat_keys: Collection[str], limit: int = 500
     ) -> Sequence[WebMessage]:
-        """Staff replies newer than ``after_id`` (for the given chats), oldest first."""
+        """Staff replies to these chats written after ``since``, oldest first."""
         if not chat_keys:
             return []
         return (
             await self.session.scalars(
                 select(WebMessage)
                 .where(
-                    WebMessage.id > after_id,
-                    WebMessage.author == WebAuthor.STAFF,
                     WebMessage.chat_key.in_(list(chat_keys)),
+                    WebMessage.author == WebAuthor.STAFF,
+                    WebMessage.created_at > since,
                 )
                 .order_by(WebMessage.id)
                 .limit(limit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,11 +12,14 @@ from aiohttp.test_utils import make_mocked_request
 
 from bot.web.chrome import language_from_accept
 from bot.web.config import ChatOptions
+from bot.web.conversations import messages_frame
 from bot.web.frames import OpenFrame, PressFrame, TextFrame, parse_frame, printable
 from bot.web.guards import TokenBuckets, client_address, origin_allowed
+from bot.web.hub import ChatHub, StaffRelay
 from bot.web.identity import chat_key, new_token, set_token_cookie
 from bot.web.page import office_param
 from bot.web.uploads import sniff_image, strip_jpeg_metadata
+from storage.models import WebAuthor, WebMessage
 from tests.webchat.images import GPS_MARKER, jpeg_with_exif, png
 
 
@@ -133,3 +138,43 @@ def test_address_buckets_limit_without_muting() -> None:
     for index in range(50):
         buckets.take(f"192.0.2.{index}")
     assert len(buckets._buckets) <= 5
+
+
+async def test_the_relay_pushes_late_commits_once_and_only_to_their_chat() -> None:
+    class Page:
+        closed = False
+
+        def __init__(self) -> None:
+            self.frames: list[dict[str, object]] = []
+
+        async def send_json(self, frame: dict[str, object]) -> None:
+            self.frames.append(frame)
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    stored: list[WebMessage] = []
+
+    async def load_since(since: datetime, chats: Sequence[str]) -> list[WebMessage]:
+        return [m for m in stored if m.chat_key in chats and m.created_at > since]
+
+    def reply(id_: int, chat: str, seconds_ago: int) -> WebMessage:
+        return WebMessage(
+            id=id_,
+            chat_key=chat,
+            author=WebAuthor.STAFF,
+            text=f"reply {id_}",
+            created_at=now - timedelta(seconds=seconds_ago),
+        )
+
+    hub = ChatHub()
+    first, second = Page(), Page()
+    hub.join("a", first)  # type: ignore[arg-type]
+    hub.join("b", second)  # type: ignore[arg-type]
+    relay = StaffRelay(hub, load_since, messages_frame, clock=lambda: now)
+    stored.append(reply(11, "a", 1))
+    assert await relay.relay_once() == 1
+    stored.append(reply(10, "a", 2))  # a lower id that committed later
+    stored.append(reply(12, "gone", 1))  # a chat not open here
+    assert await relay.relay_once() == 1
+    assert await relay.relay_once() == 0
+    assert [[m["id"] for m in f["messages"]] for f in first.frames] == [[11], [10]]  # type: ignore[attr-defined]
+    assert second.frames == []
