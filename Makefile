@@ -20,6 +20,13 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	UV_PYTHON=$(PYTHON) $(UV) sync --frozen --quiet
 	touch $@
 
+# The Telegram Bot API emulator and axe-core for the end-to-end tests (needs Node.js and npm;
+# .ci/run installs them from Debian's packages, as it does Chromium).
+E2E_MODULES := tests/e2e/node_modules/.installed
+$(E2E_MODULES): tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(VENV)/.installed
 
 run: install
@@ -28,7 +35,7 @@ run: install
 demo: install
 	$(VENV)/bin/pikir demo
 
-test: install
+test: install $(E2E_MODULES)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 check: install
