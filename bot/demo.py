@@ -6,22 +6,20 @@ histories are drawn so that offices differ in quality and older cases are mostly
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.persistence.conversation_store import as_tag_scores
+from bot.tagging import ClassifierTagger
+from classifier.data import load_messages
 from storage.database import Database
 from storage.intake import FeedbackDraft, TagScores, build_feedback
 from storage.models import CRITERIA, Case, CaseStatus, Channel, Language, Office, Service
 from storage.types import utcnow
 from storage.uow import UnitOfWork
-
-MESSAGES_DIR = Path(__file__).resolve().parent.parent / "classifier" / "data" / "messages"
-Classify = Callable[[Sequence[str]], Sequence[TagScores]]
 
 
 @dataclass(frozen=True)
@@ -33,36 +31,13 @@ class DemoText:
     labels: frozenset[str]
 
 
-def load_demo_texts(directory: Path = MESSAGES_DIR) -> list[DemoText]:
+def load_demo_texts() -> list[DemoText]:
     """The labelled messages of the classifier's data set, as demo texts."""
-    texts: list[DemoText] = []
-    for path in sorted(directory.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            item = json.loads(line)
-            lang = {"kk-ru": "kk"}.get(item["lang"], item["lang"])
-            texts.append(DemoText(item["text"], Language(lang), frozenset(item["labels"])))
-    return texts
-
-
-def _labels_as_scores(
-    texts: Sequence[str], by_text: Mapping[str, frozenset[str]]
-) -> list[TagScores]:
-    tags = (
-        "corruption",
-        "hidden_service",
-        "rudeness",
-        "paperwork_error",
-        "misinformation",
-        "delay",
-    )
-    out = []
-    for text in texts:
-        labels = by_text.get(text, frozenset())
-        scores = {t: (0.9 if t in labels else 0.05) for t in tags}
-        out.append(TagScores(scores=scores, labels=labels, model_version="demo-labels"))
-    return out
+    # Mixed Kazakh-Russian messages are offered to citizens who chose Kazakh.
+    return [
+        DemoText(m.text, Language("kk" if m.lang == "kk-ru" else m.lang), frozenset(m.labels))
+        for m in load_messages()
+    ]
 
 
 async def generate_demo(
@@ -73,17 +48,20 @@ async def generate_demo(
     seed: int = 2017,
     timezone: str = "Asia/Almaty",
     sla_hours: Mapping[str, int] | None = None,
-    classify: Classify | None = None,
+    tagger: ClassifierTagger | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Insert ``months × per_month`` feedback rows ending now; returns how many were added."""
+    """Insert ``months × per_month`` feedback rows ending now; returns how many were added.
+
+    Texts are tagged by ``tagger`` (the service's own classifier) exactly as a citizen's
+    complaint would be; without one the demo rows carry no tags.
+    """
     rng = random.Random(seed)
     now = now or utcnow()
     texts = load_demo_texts()
     by_lang: dict[Language, list[DemoText]] = {}
     for item in texts:
         by_lang.setdefault(item.language, []).append(item)
-    by_text = {t.text: t.labels for t in texts}
     async with UnitOfWork(database.sessions) as uow:
         offices = list(await uow.reference.offices())
         services = list(await uow.reference.services())
@@ -98,9 +76,7 @@ async def generate_demo(
             drafts.append(
                 _draft(rng, office, services, quality[office.id], by_lang, month_start, month_end)
             )
-        with_text = [text for _, text in drafts if text]
-        scores = (classify or (lambda t: _labels_as_scores(t, by_text)))(with_text)
-        score_of = dict(zip(with_text, scores, strict=True))
+        score_of = _tag(tagger, [text for _, text in drafts if text])
         async with UnitOfWork(database.sessions) as uow:
             for draft, text in drafts:
                 feedback = build_feedback(
@@ -115,6 +91,15 @@ async def generate_demo(
             await uow.commit()
         total += len(drafts)
     return total
+
+
+def _tag(tagger: ClassifierTagger | None, texts: Sequence[str]) -> dict[str, TagScores]:
+    if tagger is None or not texts:
+        return {}
+    return {
+        text: as_tag_scores(result)
+        for text, result in zip(texts, tagger.tag_many(texts), strict=True)
+    }
 
 
 def _month_start(now: datetime, back: int, timezone: str) -> datetime:

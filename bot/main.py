@@ -84,11 +84,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     app.cleanup_ctx.append(_scheduler_ctx)
     app.router.add_get("/healthz", healthz)
     # One model in memory, shared by the conversation (tagging) and the panel (explanations).
-    tagger = (
-        ClassifierTagger.load(settings.classifier.artifacts_dir)
-        if settings.classifier.enabled
-        else None
-    )
+    tagger = load_tagger(settings)
     service = conversation_service(settings, database, secret_key, tagger)
     chat = build_chat_runtime(service, database.sessions, chat_options(settings, secret_key))
     senders: dict[str, Sender] = {"web": web_sender(chat, database.sessions)}
@@ -156,6 +152,13 @@ def chat_options(settings: Settings, secret_key: bytes) -> ChatOptions:
         trust_forwarded_for=webchat.trust_forwarded_for,
         max_concurrent_events=settings.database.pool_size,
     )
+
+
+def load_tagger(settings: Settings) -> ClassifierTagger | None:
+    """The complaint classifier, unless it is switched off or cannot be loaded."""
+    if not settings.classifier.enabled:
+        return None
+    return ClassifierTagger.load(settings.classifier.artifacts_dir)
 
 
 def conversation_service(
@@ -438,6 +441,7 @@ def demo(months: int, per_month: int, seed: int) -> None:
             seed=seed,
             timezone=settings.reports.timezone,
             sla_hours=settings.sla.model_dump(),
+            tagger=load_tagger(settings),
         )
         click.echo(f"added {count} demo feedback rows over {months} months")
 

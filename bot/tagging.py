@@ -2,31 +2,37 @@
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import structlog
 
 from bot.conversation import TagResult
 
+if TYPE_CHECKING:
+    from classifier.tagger import Tagger
+
 log = structlog.get_logger("pikir.tagging")
 
 
 class ClassifierTagger:
-    """Wraps ``classifier.tagger.Tagger`` (``predict(texts) -> [Prediction]``, ``version``)."""
+    """Wraps ``classifier.tagger.Tagger`` for the conversation and the staff panel."""
 
-    def __init__(self, tagger: Any) -> None:
+    def __init__(self, tagger: Tagger) -> None:
         self._tagger = tagger
 
     @classmethod
     def load(cls, artifacts_dir: Path | None) -> ClassifierTagger | None:
         """The shipped (or configured) model; None, logged, when it cannot be loaded."""
+        # Imported here, not at the top: scikit-learn takes seconds and tens of megabytes
+        # to import, which a service with the classifier switched off and every CLI
+        # command should not pay.
+        from classifier.tagger import Tagger
+
         try:
-            # Imported by name: the classifier package is built separately and may be absent.
-            module = importlib.import_module("classifier.tagger")
-            return cls(module.Tagger.load(artifacts_dir))
-        except Exception as exc:
+            return cls(Tagger.load(artifacts_dir))
+        except Exception as exc:  # a missing or unreadable artifact must not stop the service
             log.warning("classifier.unavailable", error=f"{type(exc).__name__}: {exc}")
             return None
 
@@ -36,9 +42,17 @@ class ClassifierTagger:
 
     def tag(self, text: str) -> TagResult | None:
         """The model's labels and per-tag probabilities for one text."""
-        [prediction] = self._tagger.predict([text])
-        return TagResult(
-            scores={name: float(score) for name, score in prediction.scores.items()},
-            labels=frozenset(prediction.labels),
-            model_version=str(self._tagger.version),
-        )
+        [result] = self.tag_many([text])
+        return result
+
+    def tag_many(self, texts: Sequence[str]) -> list[TagResult]:
+        """Like :meth:`tag` for many texts in one batch (the model is much faster that way)."""
+        version = str(self._tagger.version)
+        return [
+            TagResult(
+                scores={name: float(score) for name, score in prediction.scores.items()},
+                labels=frozenset(prediction.labels),
+                model_version=version,
+            )
+            for prediction in self._tagger.predict(texts)
+        ]

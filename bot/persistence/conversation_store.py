@@ -20,6 +20,7 @@ from bot.conversation.ports import (
     StateConflict,
     StoredState,
     Submission,
+    TagResult,
 )
 from bot.persistence.reference_cache import Named, ReferenceCache, Snapshot
 from storage.intake import (
@@ -180,11 +181,7 @@ class SqlConversationUnit:
                 AttachmentDraft(p.file_ref, p.content_type, p.size) for p in submission.photos
             ],
         )
-        scores = (
-            TagScores(dict(tags.scores), frozenset(tags.labels), tags.model_version)
-            if tags is not None
-            else None
-        )
+        scores = as_tag_scores(tags) if tags is not None else None
         feedback = build_feedback(
             draft, scores, timezone=self._config.timezone, sla_hours=self._config.sla_hours
         )
@@ -237,3 +234,8 @@ def _office_info(office: Named | None, language: str) -> OfficeInfo | None:
     if office is None:
         return None
     return OfficeInfo(int(office.key), office.code, office.group, office.name(language))
+
+
+def as_tag_scores(result: TagResult) -> TagScores:
+    """The core's tagger answer in the form storage records it."""
+    return TagScores(dict(result.scores), frozenset(result.labels), result.model_version)
