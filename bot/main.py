@@ -43,8 +43,6 @@ from bot.web.app import create_chat_app, web_sender
 from bot.web.config import ChatOptions
 from bot.web.guards import origin_of
 from bot.web.runtime import ChatRuntime
-from classifier.retrain import retrain_candidate
-from classifier.tags import LabelledText
 from storage.database import Database, DatabaseUnavailable
 from storage.feedback_export import write_feedback
 from storage.models import ProcessedUpdate, StaffRole
@@ -303,6 +301,11 @@ def classifier_retrainer(settings: Settings) -> Retrainer:
     artifacts = settings.classifier.artifacts_dir
 
     def run(extra: Sequence[CorrectedExample], now: datetime) -> str:
+        # Imported when the job runs: scikit-learn and skops take seconds to import, which
+        # every CLI command would otherwise pay.
+        from classifier.retrain import retrain_candidate
+        from classifier.tags import LabelledText
+
         examples = [LabelledText(e.id, e.lang, e.text, tuple(e.labels)) for e in extra]
         decision = retrain_candidate(examples, artifacts_root=artifacts, now=now)
         verdict = "promoted" if decision.promoted else "kept current"
@@ -387,7 +390,25 @@ def with_database(
 # --------------------------------------------------------------------------- commands
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _PikirGroup(click.Group):
+    """``pikir``'s commands, with ``pikir classifier …`` loaded only when it is asked for.
+
+    The classifier's commands import scikit-learn and skops, which take seconds; the other
+    commands (``serve`` with the classifier switched off, ``staff add``, …) need not wait.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "classifier"])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "classifier":
+            from classifier.cli import classifier_group
+
+            return classifier_group
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_PikirGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Pikir: citizens' feedback on public service centres."""
 

@@ -53,10 +53,26 @@ def test_help_on_every_command(tmp_path: Path) -> None:
         ["staff", "add", "--help"],
         ["import", "--help"],
         ["export", "feedback", "--help"],
+        ["aggregate", "--help"],
+        ["classifier", "--help"],
+        ["classifier", "evaluate", "--help"],
     ):
         result = run(args, "sqlite+aiosqlite:///unused.db", tmp_path)
         assert result.returncode == 0, result.stderr
         assert "Usage:" in result.stdout
+
+
+def test_classifier_predict_through_pikir(tmp_path: Path) -> None:
+    lines = [
+        {"id": "a", "text": "Сотрудник нагрубил и накричал на меня"},
+        {"id": "b", "text": ""},
+    ]
+    stdin = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    result = run(["classifier", "predict"], "sqlite+aiosqlite:///unused.db", tmp_path, stdin)
+    assert result.returncode == 0, result.stderr
+    rude, empty = (json.loads(line) for line in result.stdout.splitlines())
+    assert rude["id"] == "a" and rude["labels"] == ["rudeness"]
+    assert empty == {"id": "b", "labels": [], "scores": {}}
 
 
 def test_staff_add_reads_password_from_stdin(cli_url: str, tmp_path: Path) -> None:
