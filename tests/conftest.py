@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
@@ -24,6 +25,7 @@ from storage.migrate import upgrade
 from storage.models import Base
 from storage.reference_data import load_reference_data
 from storage.uow import UnitOfWork
+from tests.browser import launch_chromium
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -174,3 +176,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep(
             "!", f"PostgreSQL half SKIPPED: {len(skipped)} test(s) ran on SQLite only", red=True
         )
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's headless Chromium, for the real-browser tests."""
+    async with launch_chromium() as browser:
+        yield browser

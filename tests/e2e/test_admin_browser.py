@@ -1,13 +1,17 @@
 """The staff panel in a real browser: headless Chromium (Debian's) driven by Playwright.
 
-The whole service (``bot.main.build_app``) runs on a loopback port against the test database.
-A reviewer logs in, opens the top case, corrects a tag and replies; the reply lands in the outbox
-with its delivery status on the case page. Screenshots of the queue and the case page are left
-in ``test-artifacts/``.
+The whole service (``bot.main.build_app``: web chat, classifier, outbox worker, panel) runs on
+a loopback port against the test database. A citizen on a phone leaves a rude-guard complaint
+in the web chat; a reviewer logs in, finds it at the top of the queue, corrects a tag and
+replies; the service's own outbox worker delivers the reply into the citizen's still open chat,
+and the case page then shows it delivered. Screenshots of the queue, the case page and the
+citizen's chat are left in ``test-artifacts/``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
 import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,9 +19,10 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
+from bot.conversation import Translator
 from bot.main import build_app
 from bot.settings import Settings
 from storage.database import Database
@@ -34,19 +39,12 @@ from storage.models import (
 )
 from storage.types import utcnow
 from storage.uow import UnitOfWork
+from tests.browser import Citizen, last_question, phone_page
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "reviewer password 2026"
+COMPLAINT = "Охранник нагрубил и накричал на меня, мой номер 87011234567"
 TAGS = ("corruption", "hidden_service", "rudeness", "paperwork_error", "misinformation", "delay")
 
 
@@ -74,16 +72,8 @@ async def service(database: Database, database_url: str, tmp_path: Path) -> Asyn
     await runner.cleanup()
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
-
-
 async def _prepare(database: Database) -> None:
-    """A reviewer of Astana and three cases there; the rudeness one is the oldest."""
+    """A reviewer of Astana and two older, less severe cases there (from Telegram)."""
     from argon2 import PasswordHasher
 
     async with UnitOfWork(database.sessions) as uow:
@@ -102,7 +92,6 @@ async def _prepare(database: Database) -> None:
         uow.conversations.add_respondent(respondent)
         await uow.feedback.flush()
         texts = [
-            ("Охранник накричал на меня, мой номер 87011234567", ("rudeness",), 30),
             ("Очень долго ждала, 3 часа", ("delay",), 20),
             ("Неправильно вписали фамилию", ("paperwork_error",), 10),
         ]
@@ -129,11 +118,56 @@ async def _prepare(database: Database) -> None:
         await uow.commit()
 
 
-async def test_reviewer_works_the_top_case_in_a_browser(
-    database: Database, service: str, browser: Browser, artifacts_dir: Path
+async def _delivered_reply(database: Database) -> OutboxMessage:
+    """The only outbox row, once the worker has marked it sent (it does so right after sending)."""
+    async with asyncio.timeout(10):
+        while True:
+            async with UnitOfWork(database.sessions) as uow:
+                [message] = list(await uow.session.scalars(select(OutboxMessage)))
+            if message.status == OutboxStatus.SENT:
+                return message
+            await asyncio.sleep(0.1)
+
+
+async def citizen_complains(page: Page, service: str) -> str:
+    """The web chat from the office's QR code, in Russian, to a receipt; returns the reference."""
+    translator = Translator.load()
+    citizen = Citizen(page, lambda key, **params: translator.text("ru", key, **params))
+    t = citizen.t
+    await page.goto(f"{service}/chat?office=AST-01")
+    await citizen.expect_question(t("language.ask"))
+    await citizen.choose(t("language.name.ru"))
+    await citizen.expect_question(t("category.ask"))
+    await citizen.choose()
+    await citizen.expect_question(t("service.ask"))
+    await citizen.choose()
+    await citizen.expect_question(t("rating.ask"))
+    await citizen.choose("1")
+    for index in range(5):
+        await expect(last_question(page)).to_contain_text(f"({index + 1}/5)")
+        await citizen.choose(t("button.skip"))
+    await citizen.expect_question(t("text.ask_low", limit=2000))
+    await citizen.type(COMPLAINT)
+    await citizen.expect_question(t("photo.ask"))
+    await citizen.choose(t("button.skip_photo"))
+    await citizen.expect_question(t("consent.ask"))
+    await citizen.choose(t("button.consent_yes"))
+    receipt = last_question(page)
+    await expect(receipt).to_contain_text(re.compile(r"PK-[0-9A-Z]{4,}"))
+    match = re.search(r"PK-[0-9A-Z]{4,}", await receipt.inner_text())
+    assert match is not None
+    return match.group(0)
+
+
+async def test_reviewer_answers_a_web_citizen_and_the_answer_reaches_them(
+    database: Database, service: str, chromium: Browser, artifacts_dir: Path
 ) -> None:
     await _prepare(database)
-    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+    citizen_page, citizen_errors = await phone_page(chromium, "ru")
+    ref = await citizen_complains(citizen_page, service)
+
+    context = await chromium.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+    page = await context.new_page()
     console_errors: list[str] = []
     page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
 
@@ -146,8 +180,10 @@ async def test_reviewer_works_the_top_case_in_a_browser(
     assert await page.locator("h1").inner_text() == "Очередь обращений"
     rows = page.locator("table.queue tbody tr")
     assert await rows.count() == 3
+    # The classifier tagged the citizen's complaint; rudeness outranks the older two.
     first_row = await rows.nth(0).inner_text()
-    assert "Грубость" in first_row and "[phone]" in first_row and "87011234567" not in first_row
+    assert ref in first_row and "Грубость" in first_row
+    assert "[phone]" in first_row and "87011234567" not in first_row
     # The stylesheet loaded under the CSP (no inline styles or scripts anywhere).
     background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(246, 248, 250)"
@@ -163,25 +199,26 @@ async def test_reviewer_works_the_top_case_in_a_browser(
     await page.fill("textarea[name=reply]", reply)
     await page.click("button >> text=Отправить ответ")
     await page.wait_for_selector("text=Ответ поставлен в очередь на отправку гражданину.")
-    history = page.locator("ol.history")
-    assert reply in await history.inner_text()
-    assert "ожидает отправки" in await history.inner_text()
+    assert reply in await page.locator("ol.history").inner_text()
+
+    # The service's outbox worker delivers it into the citizen's open chat, unprompted.
+    staff = citizen_page.locator(".msg.staff")
+    await expect(staff).to_contain_text(reply)
+    await expect(staff).to_contain_text(ref)
+    await citizen_page.screenshot(path=str(artifacts_dir / "admin-reply-in-webchat.png"))
+    assert citizen_errors == []
+
+    # … records the delivery, and the case page says so.
+    message = await _delivered_reply(database)
+    assert message.channel == Channel.WEB and message.text == reply
+    await page.reload()
+    history = await page.locator("ol.history").inner_text()
+    assert "доставлено" in history and "не доставлено" not in history
     await page.screenshot(path=str(artifacts_dir / "admin-case.png"), full_page=True)
 
     async with UnitOfWork(database.sessions) as uow:
-        [message] = list(await uow.session.scalars(select(OutboxMessage)))
         [label] = list(await uow.session.scalars(select(Tag).where(Tag.source == TagSource.STAFF)))
-    assert message.address == "100500" and message.channel == Channel.TELEGRAM
-    assert message.text == reply and message.status == OutboxStatus.PENDING
     assert label.tag == "paperwork_error" and label.present and label.author_id is not None
-
-    # The outbox worker (another part of the service) reports the delivery; the page shows it.
-    async with UnitOfWork(database.sessions) as uow:
-        row = await uow.session.get(OutboxMessage, message.id)
-        assert row is not None
-        row.status, row.attempts, row.sent_at = OutboxStatus.SENT, 1, utcnow()
-        await uow.commit()
-    await page.reload()
-    assert "доставлено" in await page.locator("ol.history").inner_text()
     assert not [e for e in console_errors if "Content Security Policy" in e], console_errors
-    await page.close()
+    await context.close()
+    await citizen_page.context.close()

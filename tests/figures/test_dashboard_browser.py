@@ -5,69 +5,51 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import Browser
 
 from storage.database import Database
 from tests.figures.test_report_pages import PASSWORD, make_app, seed
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_dashboard_in_chromium(
-    aiohttp_server, database: Database, tmp_path: Path, artifacts_dir: Path
+    aiohttp_server, database: Database, tmp_path: Path, artifacts_dir: Path, chromium: Browser
 ) -> None:
     await seed(database)
     server = await aiohttp_server(await make_app(database, tmp_path), host="127.0.0.1")
     url = f"http://127.0.0.1:{server.port}/admin/reports?month=2026-09"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            context = await browser.new_context(
-                viewport={"width": 1280, "height": 900}, locale="en-US"
-            )
-            page = await context.new_page()
-            # Through the panel's real login form, as the M&E officer would.
-            await page.goto(f"http://127.0.0.1:{server.port}/admin/login")
-            await page.fill("input[name=login]", "admin")
-            await page.fill("input[name=password]", PASSWORD)
-            async with page.expect_navigation():
-                await page.locator("form:has(input[name=password]) button[type=submit]").click()
-            assert "/login" not in page.url, await page.content()
-            response = await page.goto(url)
-            assert response is not None and response.status == 200
-            assert await page.title() == "Satisfaction figures 2026-09 · Pikir"
-            responses = await page.locator("#responses").inner_text()
-            assert int(responses) == 240
-            charts = page.locator("figure[role=img] svg")
-            assert await charts.count() == 4
-            for index in range(4):
-                box = await charts.nth(index).bounding_box()
-                assert box is not None and box["width"] > 300 and box["height"] > 100
-            # Every chart has its numbers in a table for screen readers.
-            assert await page.locator("#trend-table tbody tr").count() == 12
-            assert await page.locator("#offices-table tbody tr").count() == 6
-            # Drill-down from the tag chart: its bars are links to the filtered case queue.
-            links = page.locator("figure svg a")
-            assert await links.count() > 0
-            href = await links.first.get_attribute("xlink:href") or await links.first.get_attribute(
-                "href"
-            )
-            assert href is not None and "/admin/cases?month=" in href
-            await page.screenshot(path=str(artifacts_dir / "reports-dashboard.png"), full_page=True)
-            # The month form reloads the page for another month.
-            await page.fill("input[name=month]", "2026-08")
-            await page.click("form.report-filter button")
-            await page.wait_for_url("**month=2026-08**")
-            assert int(await page.locator("#responses").inner_text()) == 60
-        finally:
-            await browser.close()
+    context = await chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = await context.new_page()
+    # Through the panel's real login form, as the M&E officer would.
+    await page.goto(f"http://127.0.0.1:{server.port}/admin/login")
+    await page.fill("input[name=login]", "admin")
+    await page.fill("input[name=password]", PASSWORD)
+    async with page.expect_navigation():
+        await page.locator("form:has(input[name=password]) button[type=submit]").click()
+    assert "/login" not in page.url, await page.content()
+    response = await page.goto(url)
+    assert response is not None and response.status == 200
+    assert await page.title() == "Satisfaction figures 2026-09 · Pikir"
+    responses = await page.locator("#responses").inner_text()
+    assert int(responses) == 240
+    charts = page.locator("figure[role=img] svg")
+    assert await charts.count() == 4
+    for index in range(4):
+        box = await charts.nth(index).bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 100
+    # Every chart has its numbers in a table for screen readers.
+    assert await page.locator("#trend-table tbody tr").count() == 12
+    assert await page.locator("#offices-table tbody tr").count() == 6
+    # Drill-down from the tag chart: its bars are links to the filtered case queue.
+    links = page.locator("figure svg a")
+    assert await links.count() > 0
+    href = await links.first.get_attribute("xlink:href") or await links.first.get_attribute("href")
+    assert href is not None and "/admin/cases?month=" in href
+    await page.screenshot(path=str(artifacts_dir / "reports-dashboard.png"), full_page=True)
+    # The month form reloads the page for another month.
+    await page.fill("input[name=month]", "2026-08")
+    await page.click("form.report-filter button")
+    await page.wait_for_url("**month=2026-08**")
+    assert int(await page.locator("#responses").inner_text()) == 60
+    await context.close()

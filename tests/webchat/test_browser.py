@@ -9,13 +9,11 @@ Screenshots of the finished conversations are left in ``test-artifacts/``.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -24,115 +22,14 @@ from bot.web.app import web_sender
 from bot.web.identity import chat_key
 from storage.models import Channel, Feedback
 from storage.uow import UnitOfWork
+from tests.browser import Citizen, last_question, phone_page
 from tests.webchat.conftest import SECRET, ChatServer, StartChat
 from tests.webchat.images import png
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("backend", ["postgresql"])]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AXE = Path(__file__).resolve().parents[1] / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
-PHONE = {"width": 390, "height": 844}
-ACCEPT = {"kk": "kk-KZ,kk;q=0.9", "ru": "ru-RU,ru;q=0.9", "en": "en-US,en;q=0.9"}
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>'
-
-
-@pytest.fixture
-def chromium_path() -> str:
-    """Debian's Chromium; missing, the test fails (CI installs it) instead of being skipped."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    return CHROMIUM
-
-
-@pytest.fixture
-async def chromium(chromium_path: str) -> AsyncIterator[Browser]:
-    """Headless Chromium from the Debian package (never a downloaded one)."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium_path, args=CHROMIUM_ARGS
-        )
-        yield browser
-        await browser.close()
-
-
-async def phone_page(chromium: Browser, language: str) -> tuple[Page, list[str]]:
-    """A phone-sized page whose browser prefers ``language``; console errors are collected."""
-    context = await chromium.new_context(
-        viewport=PHONE,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale=ACCEPT[language].split(",")[0],
-        extra_http_headers={"Accept-Language": ACCEPT[language]},
-    )
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda message: errors.append(message.text) if message.type == "error" else None,
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return page, errors
-
-
-def last_question(page: Page) -> Any:
-    return page.locator(".msg.bot").last.locator(".text")
-
-
-async def tab_to(page: Page, label: str, limit: int = 25) -> None:
-    """Press Tab until the focused element is the button called ``label``."""
-    for _ in range(limit):
-        focused = await page.evaluate("document.activeElement && document.activeElement.innerText")
-        if (focused or "").strip() == label:
-            return
-        await page.keyboard.press("Tab")
-    raise AssertionError(f"could not reach {label!r} with the keyboard")
-
-
-class Citizen:
-    """Answers the chat's questions either with taps or with the keyboard alone."""
-
-    def __init__(self, page: Page, server: ChatServer, language: str, keyboard: bool) -> None:
-        self.page = page
-        self.server = server
-        self.language = language
-        self.keyboard = keyboard
-
-    def t(self, key: str, **params: object) -> str:
-        return self.server.t(self.language, key, **params)
-
-    async def expect_question(self, text: str) -> None:
-        await expect(last_question(self.page)).to_have_text(text)
-
-    async def choose(self, label: str | None = None) -> None:
-        """Press the button ``label`` of the current question (its first button if None)."""
-        buttons = self.page.locator(".msg.bot .buttons button")
-        if self.keyboard:
-            target = label or (await buttons.first.inner_text()).strip()
-            await tab_to(self.page, target)
-            await self.page.keyboard.press("Enter")
-        elif label is None:
-            await buttons.first.click()
-        else:
-            await self.page.get_by_role("button", name=label, exact=True).click()
-
-    async def type(self, text: str) -> None:
-        box = self.page.get_by_label(self.t("web.input_label"))
-        if self.keyboard:
-            await expect(box).to_be_focused()  # the text question moved the focus here
-            await self.page.keyboard.insert_text(text)
-            await self.page.keyboard.press("Enter")
-        else:
-            await box.fill(text)
-            await self.page.get_by_role("button", name=self.t("web.send"), exact=True).click()
 
 
 async def check_accessibility(page: Page) -> None:
@@ -156,7 +53,7 @@ async def test_a_feedback_from_a_qr_code_on_a_phone(
 ) -> None:
     server = await start_chat()
     page, errors = await phone_page(chromium, language)
-    citizen = Citizen(page, server, language, keyboard)
+    citizen = Citizen(page, lambda key, **params: server.t(language, key, **params), keyboard)
     t = citizen.t
     await page.goto(str(server.url / "chat") + "?office=AST-01")
     assert await page.evaluate("document.documentElement.lang") == language
