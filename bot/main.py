@@ -32,6 +32,7 @@ from admin.passwords import PasswordPolicyError, hash_password, make_hasher
 from admin.reports import ReportDeps, setup_reports
 from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
 from bot.conversation import ConversationService, FloodGuard, Limits, Translator
+from bot.forwarded import forwarded_middleware
 from bot.logging_setup import configure_logging
 from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.persistence import SqlUnits
@@ -74,7 +75,11 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     database = Database(
         settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
     )
-    app = web.Application(client_max_size=6 * 1024 * 1024)
+    proxies = settings.http.trusted_proxies
+    app = web.Application(
+        client_max_size=6 * 1024 * 1024,
+        middlewares=[forwarded_middleware(proxies)] if proxies else [],
+    )
     app[SETTINGS] = settings
     app[DATABASE] = database
     app[SCHEDULER] = AsyncIOScheduler(timezone=settings.reports.timezone)

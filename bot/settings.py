@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +47,9 @@ class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:8080"
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, as JSON:
+    # '["127.0.0.1", "10.0.0.0/8"]'). Empty: the connection's address is the client's.
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list, max_length=64)
 
 
 class TelegramSettings(BaseModel):
