@@ -16,11 +16,18 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, cast
+from xml.etree import ElementTree
 
 import matplotlib
 import matplotlib.ticker
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+
+SVG_NS = "http://www.w3.org/2000/svg"
+# Serialised without prefixes, as the browser expects inline SVG (ElementTree's registry is
+# global; these are the standard prefixes, so registering them here changes nothing else).
+ElementTree.register_namespace("", SVG_NS)
+ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
 # One lock for all rendering: matplotlib's font and text caches are shared state.
 _RENDER_LOCK = threading.Lock()
@@ -76,8 +83,36 @@ class ChartCache:
 def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     FigureCanvasSVG(figure).print_svg(buffer)
-    text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    return without_inline_styles(buffer.getvalue())
+
+
+def without_inline_styles(svg: str) -> str:
+    """matplotlib's SVG with its CSS turned into SVG presentation attributes.
+
+    The panel's Content-Security-Policy refuses inline styles (``style`` attributes and
+    ``<style>`` elements) in the page the SVG is embedded in, which would leave every chart
+    black. Presentation attributes (``fill="#1f77b4"``) mean the same and are not styles.
+    """
+    root = ElementTree.fromstring(svg)  # noqa: S314 - matplotlib's own output, not input
+    for parent in root.iter():
+        for child in list(parent):
+            if child.tag == f"{{{SVG_NS}}}metadata":  # who made it and when: not for the page
+                parent.remove(child)
+            elif child.tag == f"{{{SVG_NS}}}style":
+                # matplotlib's sheet is one rule for every element: ``*{a: b; c: d}``.
+                rules = (child.text or "").partition("{")[2].rstrip().rstrip("}")
+                root.attrib.update(_declarations(rules))
+                parent.remove(child)
+    for element in root.iter():
+        style = element.attrib.pop("style", None)
+        if style:
+            element.attrib.update(_declarations(style))
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+def _declarations(css: str) -> dict[str, str]:
+    pairs = (part.partition(":") for part in css.split(";"))
+    return {name.strip(): value.strip() for name, _, value in pairs if name.strip()}
 
 
 def _errors(points: Sequence[Point]) -> list[list[float]]:

@@ -184,7 +184,7 @@ def dashboard_context(
                     )
                     for row in report.trend
                 ],
-                {"target": csat_target, "target_label": "target"},
+                {"target": csat_target, "target_label": label("target", language)},
             ),
             "ethics_trend": (
                 "trend",
@@ -193,7 +193,7 @@ def dashboard_context(
                     _point(row.month or "", row.criterion("politeness"), row.suppressed, None)
                     for row in report.trend
                 ],
-                {"target": ethics_target, "target_label": "target"},
+                {"target": ethics_target, "target_label": label("target", language)},
             ),
             "offices": (
                 "ranked",

@@ -21,6 +21,12 @@ async def test_dashboard_in_chromium(
     url = f"http://127.0.0.1:{server.port}/admin/reports?month=2026-09"
     context = await chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = await context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on(
+        "response",
+        lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
     # Through the panel's real login form, as the M&E officer would.
     await page.goto(f"http://127.0.0.1:{server.port}/admin/login")
     await page.fill("input[name=login]", "admin")
@@ -30,7 +36,13 @@ async def test_dashboard_in_chromium(
     assert "/login" not in page.url, await page.content()
     response = await page.goto(url)
     assert response is not None and response.status == 200
-    assert await page.title() == "Satisfaction figures 2026-09 · Pikir"
+    # The administrator's panel language (Russian, the default) is the page's language.
+    assert await page.title() == "Показатели удовлетворённости 2026-09 · Pikir"
+    assert await page.locator("h2#offices").inner_text() == "Рейтинг ЦОН"
+    # Styled by the panel's stylesheet: nothing inline for the CSP to refuse.
+    assert (
+        await page.evaluate("getComputedStyle(document.querySelector('.chart')).display") == "flex"
+    )
     responses = await page.locator("#responses").inner_text()
     assert int(responses) == 240
     charts = page.locator("figure[role=img] svg")
@@ -52,4 +64,5 @@ async def test_dashboard_in_chromium(
     await page.click("form.report-filter button")
     await page.wait_for_url("**month=2026-08**")
     assert int(await page.locator("#responses").inner_text()) == 60
+    assert errors == [], errors
     await context.close()

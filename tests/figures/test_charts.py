@@ -1,0 +1,40 @@
+"""The report page's SVG charts: drawn from the figures, and embeddable under the panel's CSP."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree
+
+from admin.reports.charts import Point, bar_chart, ranked_chart, trend_chart, without_inline_styles
+
+SVG = "{http://www.w3.org/2000/svg}"
+POINTS = [
+    Point(f"2026-{m:02d}", 0.7, 0.62, 0.78, f"/admin/cases?month=2026-{m:02d}") for m in range(1, 7)
+]
+
+
+def test_charts_carry_no_inline_style_and_keep_their_colours_and_links() -> None:
+    for svg in (
+        trend_chart("CSAT", POINTS, target=0.75, target_label="Цель"),
+        ranked_chart("CSAT, 95% CI", POINTS),
+        bar_chart("Жалобы", POINTS),
+    ):
+        root = ElementTree.fromstring(svg)
+        assert root.tag == f"{SVG}svg"
+        assert not list(root.iter(f"{SVG}style"))
+        assert all("style" not in element.attrib for element in root.iter())
+        fills = {element.get("fill") for element in root.iter()} - {None, "none"}
+        assert len(fills) >= 2  # the colours survived as attributes
+        assert "/admin/cases?month=2026-03" in svg
+
+
+def test_without_inline_styles_turns_css_into_attributes() -> None:
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg"><style type="text/css">*{stroke-linejoin: round}'
+        '</style><path style="fill: #1f77b4; stroke-width: 0.8"/><text>a style="x" b</text></svg>'
+    )
+    root = ElementTree.fromstring(without_inline_styles(svg))
+    path = root.find(f"{SVG}path")
+    assert path is not None and path.attrib == {"fill": "#1f77b4", "stroke-width": "0.8"}
+    assert root.get("stroke-linejoin") == "round"
+    text = root.find(f"{SVG}text")
+    assert text is not None and text.text == 'a style="x" b'  # text is never touched
