@@ -152,7 +152,6 @@ def chat_options(settings: Settings, secret_key: bytes) -> ChatOptions:
         cookie_days=webchat.cookie_days,
         allowed_origins=tuple(webchat.allowed_origins),
         embed_origins=tuple(webchat.embed_origins),
-        trust_forwarded_for=webchat.trust_forwarded_for,
         max_concurrent_events=settings.database.pool_size,
     )
 

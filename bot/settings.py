@@ -98,8 +98,6 @@ class WebChatSettings(BaseModel):
     allowed_origins: list[str] = Field(default_factory=list)
     # Sites that may show the chat in the embeddable widget (CSP frame-ancestors).
     embed_origins: list[str] = Field(default_factory=list)
-    # Behind a reverse proxy: take the client address from the last X-Forwarded-For entry.
-    trust_forwarded_for: bool = False
 
     @field_validator("allowed_origins", "embed_origins")
     @classmethod

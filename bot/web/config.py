@@ -31,7 +31,6 @@ class ChatOptions:
     cookie_days: int = 180
     allowed_origins: tuple[str, ...] = ()
     embed_origins: tuple[str, ...] = ()
-    trust_forwarded_for: bool = False
     history_limit: int = 200
     # Events handled at once; the rest wait their turn instead of for a database connection.
     max_concurrent_events: int = 10

@@ -34,13 +34,8 @@ def origin_allowed(request: web.Request, options: ChatOptions) -> bool:
     return urlsplit(origin).netloc == request.host.lower()
 
 
-def client_address(request: web.Request, options: ChatOptions) -> str:
-    """The client's address; behind a trusted proxy, the last ``X-Forwarded-For`` entry."""
-    if options.trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last[:64]
+def client_address(request: web.Request) -> str:
+    """The client's address (behind a trusted proxy, the service's middleware has set it)."""
     return request.remote or "unknown"
 
 

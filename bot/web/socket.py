@@ -30,7 +30,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     token = token_of(request)
     if token is None:
         raise web.HTTPUnauthorized(text="No conversation cookie: open the chat page first.")
-    address = client_address(request, options)
+    address = client_address(request)
     if not runtime.guards.open_socket(address):
         raise web.HTTPTooManyRequests(text="Too many open chats from this address.")
     socket = web.WebSocketResponse(

@@ -44,11 +44,12 @@ def test_client_address(peer: str | None, forwarded: str | None, expected: str |
 Post = Callable[[str, str, str], Coroutine[Any, Any, int]]
 
 
+Service = Callable[..., Coroutine[Any, Any, TestClient[Any, Any]]]
+
+
 @pytest.fixture
-async def login_as(
-    database: Database, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[Callable[[list[str]], Coroutine[Any, Any, Post]]]:
-    """Starts the service with the given trusted proxies; gives a login attempt function."""
+async def service(database: Database, database_url: str, tmp_path: Path) -> AsyncIterator[Service]:
+    """Starts the whole service with the given trusted proxies (and other settings)."""
     async with UnitOfWork(database.sessions) as uow:
         uow.staff.add(
             login="aigerim",
@@ -60,19 +61,33 @@ async def login_as(
         await uow.commit()
     clients: list[TestClient[Any, Any]] = []
 
-    async def start(trusted: list[str]) -> Post:
-        settings = Settings(
+    async def start(trusted: list[str], **settings: Any) -> TestClient[Any, Any]:
+        config = Settings(
             database={"url": database_url},
             http={"trusted_proxies": trusted},
             scheduler={"enabled": False},
             classifier={"enabled": False},
             data_dir=tmp_path / "var",
+            **settings,
         )
         client: TestClient[Any, Any] = TestClient(
-            TestServer(build_app(settings, secret_key=b"proxy" * 7))
+            TestServer(build_app(config, secret_key=b"proxy" * 7))
         )
         await client.start_server()
         clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+def login_as(service: Service) -> Callable[[list[str]], Coroutine[Any, Any, Post]]:
+    """Starts the service with the given trusted proxies; gives a login attempt function."""
+
+    async def start(trusted: list[str]) -> Post:
+        client = await service(trusted)
 
         async def attempt(address: str, login: str, password: str) -> int:
             headers = {"X-Forwarded-For": address}
@@ -89,9 +104,7 @@ async def login_as(
 
         return attempt
 
-    yield start
-    for client in clients:
-        await client.close()
+    return start
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -118,3 +131,17 @@ async def test_without_a_trusted_proxy_a_forged_header_changes_nothing(
         assert await attempt(f"198.51.100.{index + 1}", f"guess{index}", "wrong") == 401
     # Every attempt came from this one address, whatever the header said.
     assert await attempt("203.0.113.9", "aigerim", PASSWORD) == 429
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_the_web_chat_limits_each_address_behind_the_proxy(service: Service) -> None:
+    client = await service(["127.0.0.1"], webchat={"new_chats_per_minute": 1, "new_chats_burst": 1})
+
+    async def new_chat(address: str) -> int:
+        client.session.cookie_jar.clear()  # a new browser each time
+        response = await client.get("/chat", headers={"X-Forwarded-For": address})
+        return response.status
+
+    assert await new_chat("198.51.100.1") == 200
+    assert await new_chat("198.51.100.1") == 429
+    assert await new_chat("203.0.113.9") == 200  # another phone behind the same proxy
