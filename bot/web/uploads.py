@@ -3,7 +3,8 @@
 The server decides what a file is from its first bytes (JPEG, PNG or WebP), never from the
 name or the declared type, and stops reading past the size limit. A JPEG loses its Exif, XMP
 and IPTC segments before it is stored: a phone photo's GPS position must not unmask an
-anonymous citizen (the price is that Exif orientation is lost too).
+anonymous citizen. Only the Exif orientation is kept, in a new Exif segment of its own, so that
+a photo taken with the phone held upright is shown upright to staff.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from aiohttp import BodyPartReader, web
 
@@ -26,6 +28,8 @@ CHUNK = 64 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
 # JPEG segments that carry metadata: APP1 (Exif, XMP), APP13 (IPTC), COM (comments).
 _METADATA_MARKERS = frozenset({0xE1, 0xED, 0xFE})
+_EXIF = b"Exif\x00\x00"
+_ORIENTATION_TAG = 0x0112
 
 
 def sniff_image(head: bytes) -> str | None:
@@ -40,10 +44,12 @@ def sniff_image(head: bytes) -> str | None:
 
 
 def strip_jpeg_metadata(data: bytes) -> bytes | None:
-    """The JPEG without Exif/XMP/IPTC/comment segments; None if its structure is broken."""
+    """The JPEG without Exif/XMP/IPTC/comment segments, save its orientation; None if broken."""
     if data[:2] != b"\xff\xd8":
         return None
     out = bytearray(b"\xff\xd8")
+    header_end = len(out)  # where the kept orientation goes: after SOI and a leading JFIF APP0
+    orientation: int | None = None
     index = 2
     while index + 2 <= len(data):
         if data[index] != 0xFF:
@@ -54,6 +60,8 @@ def strip_jpeg_metadata(data: bytes) -> bytes | None:
             continue
         if marker == 0xDA:  # start of scan: the compressed image follows to the end
             out += data[index:]
+            if orientation is not None and orientation != 1:
+                out[header_end:header_end] = orientation_segment(orientation)
             return bytes(out)
         if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
             out += data[index : index + 2]
@@ -65,10 +73,53 @@ def strip_jpeg_metadata(data: bytes) -> bytes | None:
         end = index + 2 + length
         if length < 2 or end > len(data):
             return None
+        if marker == 0xE1 and orientation is None:
+            orientation = exif_orientation(data[index + 4 : end])
         if marker not in _METADATA_MARKERS:
             out += data[index:end]
+            if marker == 0xE0 and header_end == 2:
+                header_end = len(out)
         index = end
     return None
+
+
+def exif_orientation(payload: bytes) -> int | None:
+    """The Orientation (1–8) in an APP1 segment's payload, or None if it has none."""
+    if not payload.startswith(_EXIF):
+        return None
+    tiff = payload[len(_EXIF) :]
+    order: Literal["little", "big"]
+    if tiff[:2] == b"II":
+        order = "little"
+    elif tiff[:2] == b"MM":
+        order = "big"
+    else:
+        return None
+    first_ifd = int.from_bytes(tiff[4:8], order)
+    if first_ifd + 2 > len(tiff):
+        return None
+    for number in range(int.from_bytes(tiff[first_ifd : first_ifd + 2], order)):
+        entry = first_ifd + 2 + 12 * number
+        if entry + 12 > len(tiff):
+            return None
+        if int.from_bytes(tiff[entry : entry + 2], order) == _ORIENTATION_TAG:
+            value = int.from_bytes(tiff[entry + 8 : entry + 10], order)
+            return value if 1 <= value <= 8 else None
+    return None
+
+
+def orientation_segment(orientation: int) -> bytes:
+    """An APP1 Exif segment that holds the Orientation tag and nothing else."""
+    entry = (
+        _ORIENTATION_TAG.to_bytes(2, "big")
+        + (3).to_bytes(2, "big")  # type SHORT
+        + (1).to_bytes(4, "big")  # one value
+        + orientation.to_bytes(2, "big")
+        + b"\x00\x00"  # padding of the 4-byte value field
+    )
+    tiff = b"MM\x00\x2a" + (8).to_bytes(4, "big") + (1).to_bytes(2, "big") + entry
+    payload = _EXIF + tiff + (0).to_bytes(4, "big")  # no next IFD
+    return b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
 
 
 async def upload_photo(request: web.Request) -> web.Response:
@@ -88,7 +139,7 @@ async def upload_photo(request: web.Request) -> web.Response:
     def refuse(status: int, message_id: str) -> web.Response:
         return _refuse(status, conversations.text(language, message_id))
 
-    if runtime.guards.event(key, client_address(request, options)) is not Verdict.ALLOW:
+    if runtime.guards.event(key, client_address(request)) is not Verdict.ALLOW:
         return refuse(429, "flood.notice")
     if not await conversations.accepts_photo(key):
         return refuse(409, "photo.not_now")

@@ -42,3 +42,27 @@ def jpeg_with_exif() -> bytes:
         + b"\x12\x34\x56\x78" * 16
         + b"\xff\xd9"
     )
+
+
+def jpeg_with_orientation(orientation: int) -> bytes:
+    """Like :func:`jpeg_with_exif`, with a little-endian Exif block as phones write it: an
+    Orientation tag, a (fake) GPS pointer and the GPS text after the directory."""
+
+    def segment(marker: int, data: bytes) -> bytes:
+        return bytes([0xFF, marker]) + struct.pack(">H", len(data) + 2) + data
+
+    entries = [
+        struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0),  # Orientation, SHORT
+        struct.pack("<HHII", 0x8825, 4, 1, 38),  # GPS IFD pointer, LONG
+    ]
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", len(entries))
+    tiff += b"".join(entries) + struct.pack("<I", 0) + GPS_MARKER
+    return (
+        b"\xff\xd8"
+        + segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+        + segment(0xE1, b"Exif\x00\x00" + tiff)
+        + segment(0xDB, b"\x00" + bytes(range(64)))
+        + segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
+        + b"\x12\x34\x56\x78" * 16
+        + b"\xff\xd9"
+    )
