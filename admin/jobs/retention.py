@@ -1,7 +1,8 @@
 """Daily retention: free text and attachments older than the retention period are erased.
 
 The feedback rows stay (``has_text`` too), so the aggregates and every figure are kept.
-Work goes in batches so one run never holds a long transaction.
+Work goes in batches so one run never holds a long transaction. The record of the scheduled
+jobs' runs is kept for :data:`JOB_RUNS_KEPT`, so that table does not grow for ever.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from storage.models import Attachment, Feedback
 from storage.uow import UnitOfWork
 
 BATCH = 1000
+# A year and a bit of history for the admin; no run key is claimed again that long after
+# (each names its own day, week or month).
+JOB_RUNS_KEPT = timedelta(days=400)
 
 
 async def erase_old_content(deps: JobDeps, now: datetime) -> tuple[int, int]:
@@ -90,6 +94,13 @@ async def retention_job(deps: JobDeps, now: datetime | None = None) -> RunResult
 
     async def body() -> Outcome:
         texts, files = await erase_old_content(deps, now)
-        return Outcome(rows=texts + files, detail=f"{texts} text(s), {files} attachment(s) erased")
+        async with UnitOfWork(deps.database.sessions) as uow:
+            runs = await uow.job_runs.purge(started_before=now - JOB_RUNS_KEPT)
+            await uow.commit()
+        return Outcome(
+            rows=texts + files,
+            detail=f"{texts} text(s), {files} attachment(s) erased; "
+            f"{runs} old job run(s) forgotten",
+        )
 
     return await run_once(deps, "retention", f"retention:{day}", body, now)

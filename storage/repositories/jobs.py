@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,6 +73,13 @@ class JobRunRepository:
         if job is not None:
             query = query.where(JobRun.job == job)
         return (await self.session.scalars(query)).all()
+
+    async def purge(self, started_before: datetime) -> int:
+        """Forget finished runs started before ``started_before``; returns how many."""
+        result = await self.session.execute(
+            delete(JobRun).where(JobRun.started_at < started_before, JobRun.outcome != RUNNING)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def by_key(self, run_key: str) -> JobRun | None:
         """One run by its key."""

@@ -20,7 +20,7 @@ from admin.jobs import register_jobs
 from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules
 from admin.jobs.figures_jobs import close_month_job, refresh_aggregates_job
 from admin.jobs.notices import sla_reminders_job, weekly_digest_job
-from admin.jobs.retention import retention_job
+from admin.jobs.retention import JOB_RUNS_KEPT, retention_job
 from admin.jobs.retraining import retrain_job
 from storage.database import Database
 from storage.models import (
@@ -366,3 +366,29 @@ async def test_misfire_after_downtime(
         assert executed == 0 and EVENT_JOB_MISSED in events
     else:
         assert abs(executed - expected) <= (0 if coalesce else 1)
+
+
+async def test_retention_forgets_job_runs_older_than_a_year_and_a_bit(
+    database: Database, tmp_path: Path
+) -> None:
+    now = datetime(2026, 9, 15, tzinfo=UTC)
+    async with UnitOfWork(database.sessions) as uow:
+        for key, age in (
+            ("refresh:old", JOB_RUNS_KEPT + timedelta(days=1)),
+            ("refresh:new", timedelta(days=1)),
+        ):
+            uow.session.add(
+                JobRun(
+                    job="refresh_aggregates",
+                    run_key=key,
+                    started_at=now - age,
+                    finished_at=now - age,
+                    outcome="ok",
+                )
+            )
+        await uow.commit()
+    result = await retention_job(make_deps(database, tmp_path, now))
+    assert result.outcome == "ok"
+    async with UnitOfWork(database.sessions) as uow:
+        keys = set(await uow.session.scalars(select(JobRun.run_key)))
+    assert keys == {"refresh:new", "retention:2026-09-15"}
