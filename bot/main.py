@@ -204,11 +204,12 @@ def _wire_telegram(
             app,
             bot,
             dispatcher,
+            service.translator,
             url=telegram.webhook_url,
             secret=telegram.webhook_secret.get_secret_value(),
         )
     else:
-        app.cleanup_ctx.append(polling_context(bot, dispatcher))
+        app.cleanup_ctx.append(polling_context(bot, dispatcher, service.translator))
     return TelegramSender(bot)
 
 

@@ -11,7 +11,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.conversation import ConversationService, FloodGuard
+from bot.conversation import ConversationService, FloodGuard, Translator
+from bot.telegram.commands import publish_menu
 from bot.telegram.handlers import build_router
 from bot.telegram.middlewares import ChatOrderMiddleware, FloodMiddleware
 
@@ -30,13 +31,14 @@ def build_dispatcher(service: ConversationService, guard: FloodGuard) -> Dispatc
 
 
 def polling_context(
-    bot: Bot, dispatcher: Dispatcher, *, polling_timeout: int = 25
+    bot: Bot, dispatcher: Dispatcher, translator: Translator, *, polling_timeout: int = 25
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """A ``cleanup_ctx`` that polls for updates while the application runs."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         # A webhook left over from an earlier webhook-mode run would make getUpdates fail.
         await bot.delete_webhook(drop_pending_updates=False)
+        await publish_menu(bot, translator)
         task = asyncio.create_task(
             dispatcher.start_polling(
                 bot,
@@ -63,6 +65,7 @@ def add_webhook(
     app: web.Application,
     bot: Bot,
     dispatcher: Dispatcher,
+    translator: Translator,
     *,
     url: str,
     secret: str,
@@ -76,6 +79,7 @@ def add_webhook(
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+        await publish_menu(bot, translator)
         log.info("telegram.webhook", path=path)
         yield
         await bot.session.close()

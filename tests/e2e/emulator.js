@@ -23,6 +23,7 @@ const BOT = { id: 7000001, is_bot: true, first_name: 'Pikir', username: 'PikirTe
 
 const webhooks = {};            // token -> {url, secret}
 const answers = [];             // answerCallbackQuery calls, for assertions
+const menus = {};               // setMyCommands: token -> {language_code or '': commands}
 const sendLog = [];             // [{at, chat_id}] of accepted sendMessage calls
 let rejected429 = 0;
 let limits = { globalPerSecond: 0, perChatInterval: 0 };  // 0 = off
@@ -103,7 +104,13 @@ const params = (req) => Object.assign({}, req.query, req.body);
 // ---------------------------------------------------------------- Bot API (what aiogram calls)
 
 app.all('/bot:token/getMe', (req, res) => ok(res, BOT));
-app.all('/bot:token/setMyCommands', (req, res) => ok(res, true));
+app.all('/bot:token/setMyCommands', (req, res) => {
+  const p = params(req);
+  const commands = typeof p.commands === 'string' ? JSON.parse(p.commands) : p.commands;
+  menus[req.params.token] = menus[req.params.token] || {};
+  menus[req.params.token][p.language_code || ''] = commands;
+  ok(res, true);
+});
 app.all('/bot:token/deleteMyCommands', (req, res) => ok(res, true));
 app.all('/bot:token/close', (req, res) => ok(res, true));
 
@@ -280,6 +287,7 @@ app.get('/_test/messages', (req, res) => {
 });
 
 app.get('/_test/answers', (req, res) => ok(res, answers));
+app.get('/_test/menus', (req, res) => ok(res, menus[req.query.token] || {}));
 app.get('/_test/stats', (req, res) => ok(res, { sent: sendLog.length, rejected429, log: sendLog }));
 app.get('/_test/webhook', (req, res) => ok(res, webhooks[req.query.token] || null));
 
@@ -297,6 +305,7 @@ app.post('/_test/reset', (req, res) => {
   server.storage.userMessages = [];
   server.storage.botMessages = [];
   answers.length = 0;
+  Object.keys(menus).forEach((k) => delete menus[k]);
   sendLog.length = 0;
   rejected429 = 0;
   limits = { globalPerSecond: 0, perChatInterval: 0 };

@@ -87,6 +87,11 @@ async def test_deep_link_to_receipt(
         assert feedback.text is not None and "<script>" in feedback.text
         answers = await emulator_client.get("/_test/answers")
         assert answers, "button presses were not answered"
+        # The "/" menu was registered in every language, Russian as the default.
+        menus = await emulator_client.get("/_test/menus", token=citizen.token)
+        assert set(menus) == {"kk", "ru", "en", ""} and menus[""] == menus["ru"]
+        assert [c["command"] for c in menus[lang]][:2] == ["start", "corruption"]
+        assert {"command": "status", "description": t(lang, "menu.status")} in menus[lang]
         if mode == "webhook":
             hook = await emulator_client.get("/_test/webhook", token=citizen.token)
             assert hook["url"].endswith("/telegram/webhook")

@@ -1,0 +1,47 @@
+"""The bot's command menu (the "/" button in Telegram), in each citizen's language.
+
+Telegram shows the list registered for the user's app language, or the default list; the
+default is Kazakh and Russian speakers' common ground, Russian, like the conversation's own
+fallback.
+"""
+
+from __future__ import annotations
+
+import structlog
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand
+
+from bot.conversation import Translator
+from bot.conversation.i18n import _
+
+log = structlog.get_logger("pikir.telegram")
+
+MENU = {
+    "start": _("menu.start"),
+    "corruption": _("menu.corruption"),
+    "status": _("menu.status"),
+    "language": _("menu.language"),
+    "erase": _("menu.erase"),
+    "help": _("menu.help"),
+}
+LANGUAGES = ("kk", "ru", "en")
+DEFAULT_LANGUAGE = "ru"
+
+
+def menu(translator: Translator, language: str) -> list[BotCommand]:
+    """The command menu in ``language``."""
+    return [
+        BotCommand(command=command, description=translator.text(language, message_id))
+        for command, message_id in MENU.items()
+    ]
+
+
+async def publish_menu(bot: Bot, translator: Translator) -> None:
+    """Register the menu for each language and as the default; a failure is only logged."""
+    try:
+        for language in LANGUAGES:
+            await bot.set_my_commands(menu(translator, language), language_code=language)
+        await bot.set_my_commands(menu(translator, DEFAULT_LANGUAGE))
+    except TelegramAPIError as exc:  # the menu is a convenience: never a reason not to start
+        log.warning("telegram.menu_failed", error=str(exc))
