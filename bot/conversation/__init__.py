@@ -52,7 +52,7 @@ from bot.conversation.events import (
     language_from_hint,
     parse_text,
 )
-from bot.conversation.flood import FloodGuard, Verdict
+from bot.conversation.flood import FloodGuard, TokenBuckets, Verdict
 from bot.conversation.i18n import Translator
 from bot.conversation.ports import (
     CaseState,
@@ -104,6 +104,7 @@ __all__ = [
     "TagResult",
     "TaggerPort",
     "Text",
+    "TokenBuckets",
     "Translator",
     "UnitFactory",
     "Verdict",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 
 class Verdict(enum.Enum):
@@ -23,11 +22,53 @@ class Verdict(enum.Enum):
     SILENT = "silent"  # drop it without a word
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-    muted_until: float = 0.0
+class TokenBuckets:
+    """A plain token bucket per key: ``burst`` at once, ``rate`` a second after that.
+
+    It never mutes by itself: the web chat limits addresses with it, and many phones share one
+    carrier address, so one of them flooding must not silence the others for longer than the
+    flood. At most ``max_keys`` buckets are kept; full ones are forgotten first.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        self._rate = rate
+        self._burst = float(burst)
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, updated)
+
+    def take(self, key: str) -> bool:
+        """Take one token for ``key``; False when there is none left."""
+        now = self._clock()
+        if key not in self._buckets and len(self._buckets) >= self._max_keys:
+            self._forget_full(now)
+        tokens, updated = self._buckets.get(key, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - updated) * self._rate)
+        allowed = tokens >= 1
+        self._buckets[key] = (tokens - 1 if allowed else tokens, now)
+        return allowed
+
+    def __len__(self) -> int:
+        """How many keys are remembered."""
+        return len(self._buckets)
+
+    def refill(self, key: str) -> None:
+        """Give ``key`` its whole allowance again."""
+        self._buckets.pop(key, None)
+
+    def _forget_full(self, now: float) -> None:
+        # A bucket that has refilled completely carries no information.
+        full_after = self._burst / self._rate
+        for key in [k for k, (_t, at) in self._buckets.items() if now - at >= full_after]:
+            del self._buckets[key]
+        if len(self._buckets) >= self._max_keys:
+            self._buckets.clear()
 
 
 class FloodGuard:
@@ -41,43 +82,32 @@ class FloodGuard:
         max_chats: int = 100_000,
         cooldown: float = 10.0,
     ) -> None:
-        self._rate = rate
-        self._burst = float(burst)
+        self._buckets = TokenBuckets(rate, burst, clock, max_chats)
         self._cooldown = cooldown
         self._clock = clock
         self._max_chats = max_chats
-        self._buckets: dict[str, _Bucket] = {}
+        self._muted_until: dict[str, float] = {}
 
     def check(self, chat: str) -> Verdict:
         """Take one token for ``chat``; the verdict says whether the event may go on."""
         now = self._clock()
-        bucket = self._buckets.get(chat)
-        if bucket is None:
-            if len(self._buckets) >= self._max_chats:
-                self._forget_idle(now)
-            bucket = self._buckets[chat] = _Bucket(self._burst, now)
-        if now < bucket.muted_until:
-            bucket.muted_until = now + self._cooldown
-            return Verdict.SILENT
-        if bucket.muted_until:  # quiet long enough: forgiven, with a full allowance
-            bucket.muted_until, bucket.tokens = 0.0, self._burst
-        bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
-        bucket.updated = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
+        muted_until = self._muted_until.get(chat)
+        if muted_until is not None:
+            if now < muted_until:
+                self._muted_until[chat] = now + self._cooldown
+                return Verdict.SILENT
+            # Quiet long enough: forgiven, with a full allowance.
+            del self._muted_until[chat]
+            self._buckets.refill(chat)
+        if self._buckets.take(chat):
             return Verdict.ALLOW
-        bucket.muted_until = now + self._cooldown
+        if len(self._muted_until) >= self._max_chats:
+            self._forget_forgiven(now)
+        self._muted_until[chat] = now + self._cooldown
         return Verdict.NOTICE
 
-    def _forget_idle(self, now: float) -> None:
-        # A bucket that has refilled completely carries no information; drop those first.
-        full_after = self._burst / self._rate
-        idle = [
-            chat
-            for chat, b in self._buckets.items()
-            if now - b.updated >= full_after and now >= b.muted_until
-        ]
-        for chat in idle:
-            del self._buckets[chat]
-        if len(self._buckets) >= self._max_chats:
-            self._buckets.clear()
+    def _forget_forgiven(self, now: float) -> None:
+        for chat in [c for c, until in self._muted_until.items() if now >= until]:
+            del self._muted_until[chat]
+        if len(self._muted_until) >= self._max_chats:
+            self._muted_until.clear()

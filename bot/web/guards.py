@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.conversation import FloodGuard, Verdict
+from bot.conversation import FloodGuard, TokenBuckets, Verdict
 from bot.web.config import ChatOptions
 
 
@@ -37,46 +35,6 @@ def origin_allowed(request: web.Request, options: ChatOptions) -> bool:
 def client_address(request: web.Request) -> str:
     """The client's address (behind a trusted proxy, the service's middleware has set it)."""
     return request.remote or "unknown"
-
-
-class TokenBuckets:
-    """A plain token bucket per key: ``burst`` at once, ``rate`` a second after that.
-
-    Unlike the conversation's flood guard it never mutes: many phones share one carrier
-    address, and one of them flooding must not silence the others for longer than the flood.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        burst: int,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
-    ) -> None:
-        self._rate = rate
-        self._burst = float(burst)
-        self._clock = clock
-        self._max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, updated)
-
-    def take(self, key: str) -> bool:
-        """Take one token for ``key``; False when there is none left."""
-        now = self._clock()
-        if key not in self._buckets and len(self._buckets) >= self._max_keys:
-            self._forget_full(now)
-        tokens, updated = self._buckets.get(key, (self._burst, now))
-        tokens = min(self._burst, tokens + (now - updated) * self._rate)
-        allowed = tokens >= 1
-        self._buckets[key] = (tokens - 1 if allowed else tokens, now)
-        return allowed
-
-    def _forget_full(self, now: float) -> None:
-        # A bucket that has refilled completely carries no information.
-        full_after = self._burst / self._rate
-        for key in [k for k, (_t, at) in self._buckets.items() if now - at >= full_after]:
-            del self._buckets[key]
-        if len(self._buckets) >= self._max_keys:
-            self._buckets.clear()
 
 
 class RateGuards:

@@ -10,11 +10,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
+from bot.conversation import TokenBuckets
 from bot.web.chrome import language_from_accept
 from bot.web.config import ChatOptions
 from bot.web.conversations import messages_frame
 from bot.web.frames import OpenFrame, PressFrame, TextFrame, parse_frame, printable
-from bot.web.guards import TokenBuckets, origin_allowed
+from bot.web.guards import origin_allowed
 from bot.web.hub import ChatHub, StaffRelay
 from bot.web.identity import chat_key, new_token, set_token_cookie
 from bot.web.page import office_param
