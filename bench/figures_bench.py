@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,13 +28,14 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from admin.access import STAFF_KEY
 from admin.app import create_admin_app
+from admin.config import PanelConfig
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.refresh import rebuild_all, refresh_changed
 from admin.reports import ReportDeps, setup_reports
@@ -41,6 +44,8 @@ from storage.migrate import upgrade
 from storage.models import StaffRole
 from storage.reference_data import load_reference_data
 from storage.uow import UnitOfWork
+
+BENCH_PASSWORD = "bench analyst password 2026"
 
 BASE = os.environ.get(
     "PIKIR_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -185,20 +190,25 @@ def timed(samples: list[float]) -> str:
 
 async def page_latency(database: Database, month: str, requests: int) -> dict[str, float]:
     app = web.Application()
-    admin = create_admin_app(database)
+    with tempfile.TemporaryDirectory() as tmp:
+        panel = PanelConfig(secret_key=b"bench" * 8, data_dir=Path(tmp))
+        return await _measure_pages(app, database, panel, month, requests)
+
+
+async def _measure_pages(
+    app: web.Application, database: Database, panel: PanelConfig, month: str, requests: int
+) -> dict[str, float]:
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    admin = create_admin_app(database, panel, hasher=hasher)
     config = FiguresConfig(indicators=default_indicators(ethics_targets={2026: 0.78}))
     async with UnitOfWork(database.sessions) as uow:
-        staff = await uow.staff.by_login("bench-analyst")
-        if staff is None:
-            staff = uow.staff.add(login="bench-analyst", password_hash="x", role=StaffRole.ANALYST)
+        if await uow.staff.by_login("bench-analyst") is None:
+            uow.staff.add(
+                login="bench-analyst",
+                password_hash=hasher.hash(BENCH_PASSWORD),
+                role=StaffRole.ANALYST,
+            )
             await uow.commit()
-
-    @web.middleware
-    async def as_analyst(request: web.Request, handler):  # stands in for the panel's session
-        request[STAFF_KEY] = staff
-        return await handler(request)
-
-    admin.middlewares.append(as_analyst)
     setup_reports(admin, ReportDeps(database=database, figures=config, reports_dir=Path("/tmp")))
     app.add_subapp("/admin", admin)
     runner = web.AppRunner(app, access_log=None)
@@ -210,6 +220,15 @@ async def page_latency(database: Database, month: str, requests: int) -> dict[st
     times = []
     uncached = []
     async with aiohttp.ClientSession() as session:
+        # Through the panel's login form, as the M&E officer would (a session cookie after).
+        async with session.get(f"http://127.0.0.1:{port}/admin/login") as response:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', await response.text())
+        assert csrf is not None
+        form = {"login": "bench-analyst", "password": BENCH_PASSWORD, "csrf": csrf.group(1)}
+        async with session.post(
+            f"http://127.0.0.1:{port}/admin/login", data=form, allow_redirects=False
+        ) as response:
+            assert response.status == 303, await response.text()
         # Every month's page once, before anything is cached: report built, charts drawn.
         for back in range(1, 12):
             other = f"http://127.0.0.1:{port}/admin/reports?month=2026-{back:02d}&period=quarter"
