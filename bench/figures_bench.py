@@ -219,7 +219,10 @@ async def _measure_pages(
     url = f"http://127.0.0.1:{port}/admin/reports?month={month}"
     times = []
     uncached = []
-    async with aiohttp.ClientSession() as session:
+    # unsafe=True: the session cookie comes from an IP address (127.0.0.1), which aiohttp's
+    # cookie jar otherwise refuses.
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as session:
         # Through the panel's login form, as the M&E officer would (a session cookie after).
         async with session.get(f"http://127.0.0.1:{port}/admin/login") as response:
             csrf = re.search(r'name="csrf" value="([^"]+)"', await response.text())

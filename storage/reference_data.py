@@ -53,6 +53,10 @@ class OfficeRow(_Names):
     def _flag(cls, value: object) -> bool:
         return _parse_flag(value)
 
+    def columns(self) -> dict[str, object]:
+        """The office's columns (all but its code) as the ``offices`` table names them."""
+        return self.model_dump(exclude={"code", "region"}) | {"region_code": self.region}
+
 
 class ServiceRow(BaseModel):
     """A row of a services CSV."""
@@ -68,6 +72,10 @@ class ServiceRow(BaseModel):
     @classmethod
     def _flag(cls, value: object) -> bool:
         return _parse_flag(value)
+
+    def columns(self) -> dict[str, object]:
+        """The service's columns (all but its code) as the ``services`` table names them."""
+        return self.model_dump(exclude={"code", "category"}) | {"category_code": self.category}
 
 
 def _parse_flag(value: object) -> bool:
@@ -156,8 +164,7 @@ async def import_offices(
         current = existing.get(row.code.upper())
         if current is not None and not update_existing:
             continue
-        fields = row.model_dump(exclude={"code", "region"}) | {"region_code": row.region}
-        if uow.reference.put_office(current, row.code.upper(), fields):
+        if uow.reference.put_office(current, row.code.upper(), row.columns()):
             report.added += 1
         else:
             report.updated += 1
@@ -192,8 +199,7 @@ async def import_services(
         current = existing.get(row.code)
         if current is not None and not update_existing:
             continue
-        fields = row.model_dump(exclude={"code", "category"}) | {"category_code": row.category}
-        if uow.reference.put_service(current, row.code, fields):
+        if uow.reference.put_service(current, row.code, row.columns()):
             report.added += 1
         else:
             report.updated += 1

@@ -87,11 +87,7 @@ async def update_office(request: web.Request) -> web.StreamResponse:
                 request, office, regions, _("Every name is required."), status=400
             )
         before = _office_snapshot(office)
-        office.region_code = row.region
-        office.address = row.address
-        office.active = row.active
-        for name in NAME_FIELDS:
-            setattr(office, name, getattr(row, name))
+        uow.reference.put_office(office, office.code, row.columns())
         uow.audit.record(
             "office.update",
             actor=staff,
@@ -166,11 +162,8 @@ async def update_service(request: web.Request) -> web.StreamResponse:
                 status=400,
             )
         before = _service_snapshot(service)
-        service.category_code = row.category
-        service.has_standard = row.has_standard
-        service.active = flag(form, "active")
-        for name in NAME_FIELDS:
-            setattr(service, name, getattr(row, name))
+        uow.reference.put_service(service, service.code, row.columns())
+        service.active = flag(form, "active")  # not a CSV column: imports leave it alone
         uow.audit.record(
             "service.update",
             actor=staff,
