@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
+from PIL import Image, PngImagePlugin
 
 from bot.conversation import TokenBuckets
 from bot.web.chrome import language_from_accept
@@ -18,8 +20,13 @@ from bot.web.frames import OpenFrame, PressFrame, TextFrame, parse_frame, printa
 from bot.web.guards import origin_allowed
 from bot.web.hub import ChatHub, StaffRelay
 from bot.web.identity import chat_key, new_token, set_token_cookie
+from bot.web.image_metadata import (
+    exif_orientation,
+    sniff_image,
+    strip_jpeg_metadata,
+    without_metadata,
+)
 from bot.web.page import office_param
-from bot.web.uploads import exif_orientation, sniff_image, strip_jpeg_metadata
 from storage.models import WebAuthor, WebMessage
 from tests.webchat.images import GPS_MARKER, jpeg_with_exif, jpeg_with_orientation, png
 
@@ -137,6 +144,40 @@ def test_a_jpeg_keeps_its_orientation_and_nothing_else_of_its_exif() -> None:
     # An upright photo (orientation 1) or one without Exif needs no segment at all.
     assert b"Exif" not in (strip_jpeg_metadata(jpeg_with_orientation(1)) or b"Exif")
     assert exif_orientation(b"Exif\x00\x00II*\x00\xff\xff\xff\x7f") is None  # broken offset
+
+
+@pytest.mark.parametrize(("kind", "content_type"), [("PNG", "image/png"), ("WEBP", "image/webp")])
+def test_png_and_webp_lose_their_exif_and_text_but_keep_the_picture(
+    kind: str, content_type: str
+) -> None:
+    picture = Image.new("RGB", (24, 16), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(0x8825)[2] = (43.0, 14.0, 20.0)  # a GPS latitude
+    buffer = io.BytesIO()
+    extra: dict[str, object] = {
+        "exif": exif.tobytes(),
+        "xmp": b"<x:xmpmeta>GPS</x:xmpmeta>",
+        "lossless": True,
+    }
+    if kind == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Comment", "taken by Aigerim")
+        extra = {"exif": exif.tobytes(), "pnginfo": info}
+    picture.save(buffer, kind, **extra)
+    original = buffer.getvalue()
+    assert b"PhoneMaker" in original
+    stripped = without_metadata(content_type, original)
+    assert stripped is not None
+    for secret in (b"PhoneMaker", b"Aigerim", b"xmpmeta"):
+        assert secret not in stripped
+    if kind == "WEBP":  # the extended header no longer announces EXIF or XMP
+        assert stripped[12:16] == b"VP8X" and original[20] & 0x0C and not stripped[20] & 0x0C
+    reopened = Image.open(io.BytesIO(stripped))
+    reopened.load()
+    assert reopened.size == (24, 16) and not reopened.getexif()
+    assert reopened.convert("RGB").getpixel((5, 5)) == picture.getpixel((5, 5))
+    assert without_metadata(content_type, original[: len(original) // 2]) is None
 
 
 def test_address_buckets_limit_without_muting() -> None:
