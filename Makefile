@@ -16,8 +16,10 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# Byte-code compiled at install: where PYTHONDONTWRITEBYTECODE is set, Python would otherwise
+# recompile every library at every start (seconds for each `pikir` command).
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
-	UV_PYTHON=$(PYTHON) $(UV) sync --frozen --quiet
+	UV_PYTHON=$(PYTHON) $(UV) sync --frozen --quiet --compile-bytecode
 	touch $@
 
 # The Telegram Bot API emulator and axe-core for the end-to-end tests (needs Node.js and npm;
