@@ -82,6 +82,8 @@ class FeedbackDraft:
     source_id: str | None = None
     created_at: datetime | None = None
     attachments: list[AttachmentDraft] = field(default_factory=list)
+    # Past survey answers loaded for the figures are not cases for staff to work.
+    opens_case: bool = True
 
 
 def month_of(moment: datetime, timezone: str = "Asia/Almaty") -> str:
@@ -163,7 +165,7 @@ def build_feedback(
         )
         for a in draft.attachments
     ]
-    priority = triage(labels, draft.rating, draft.is_direct_report)
+    priority = triage(labels, draft.rating, draft.is_direct_report) if draft.opens_case else None
     feedback.has_case = priority is not None
     if priority is not None:
         feedback.case = Case(

@@ -19,7 +19,7 @@ from storage.uow import UnitOfWork
 REFERENCE_DIR = Path(__file__).with_name("reference")
 MAX_CSV_BYTES = 5 * 1024 * 1024
 _TRUE = {"true", "1", "yes", "y", "да", "иә"}
-_FALSE = {"false", "0", "no", "n", "нет", "жоқ", ""}
+_FALSE = {"false", "0", "no", "n", "нет", "жоқ"}
 
 
 class _Names(BaseModel):
@@ -79,12 +79,19 @@ class ServiceRow(BaseModel):
 
 
 def _parse_flag(value: object) -> bool:
-    text = str(value).strip().lower()
+    return parse_optional_flag(value) or False  # an empty cell is "no"
+
+
+def parse_optional_flag(value: object) -> bool | None:
+    """A CSV cell's yes/no in Kazakh, Russian or English; None for an empty cell."""
+    text = str(value if value is not None else "").strip().lower()
+    if text == "":
+        return None
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"expected true or false, got {value!r}")
+    raise ValueError(f"expected true, false or empty, got {value!r}")
 
 
 @dataclass
@@ -127,7 +134,8 @@ def read_csv_rows(data: bytes, required: Iterable[str]) -> list[tuple[int, dict[
     return rows
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_errors(exc: ValidationError) -> str:
+    """A CSV line's validation errors in one line: ``field: message; …``."""
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"])
@@ -152,7 +160,7 @@ async def import_offices(
         try:
             row = OfficeRow.model_validate(raw)
         except ValidationError as exc:
-            report.errors.append(f"line {line}: {_describe(exc)}")
+            report.errors.append(f"line {line}: {describe_errors(exc)}")
             continue
         if row.region not in known_regions:
             report.errors.append(f"line {line}: unknown region {row.region!r}")
@@ -187,7 +195,7 @@ async def import_services(
         try:
             row = ServiceRow.model_validate(raw)
         except ValidationError as exc:
-            report.errors.append(f"line {line}: {_describe(exc)}")
+            report.errors.append(f"line {line}: {describe_errors(exc)}")
             continue
         if row.category not in known:
             report.errors.append(f"line {line}: unknown category {row.category!r}")

@@ -18,14 +18,17 @@ from sqlalchemy import select
 
 from storage.intake import FeedbackDraft, build_feedback
 from storage.models import CRITERIA, Channel, Feedback, Language
-from storage.reference_data import CsvFormatError, read_csv_rows
+from storage.reference_data import (
+    CsvFormatError,
+    describe_errors,
+    parse_optional_flag,
+    read_csv_rows,
+)
 from storage.types import utcnow
 from storage.uow import UnitOfWork
 
 MAX_TEXT = 4000
 REQUIRED = ("source_id", "office", "service", "date", "rating")
-_TRUE = {"true", "1", "yes", "y", "да", "иә"}
-_FALSE = {"false", "0", "no", "n", "нет", "жоқ"}
 
 __all__ = ["CsvFormatError", "HistoricReport", "import_feedback"]
 
@@ -49,14 +52,7 @@ class HistoricRow(BaseModel):
     @field_validator(*CRITERIA, mode="before")
     @classmethod
     def _criterion(cls, value: object) -> bool | None:
-        text = str(value if value is not None else "").strip().lower()
-        if text == "":
-            return None
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError(f"expected true, false or empty, got {value!r}")
+        return parse_optional_flag(value)
 
     @field_validator("language", mode="before")
     @classmethod
@@ -72,12 +68,6 @@ class HistoricReport:
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
     months: set[str] = field(default_factory=set)
-
-
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
-    )
 
 
 async def import_feedback(uow: UnitOfWork, data: bytes, *, timezone: str) -> HistoricReport:
@@ -96,7 +86,7 @@ async def import_feedback(uow: UnitOfWork, data: bytes, *, timezone: str) -> His
         try:
             row = HistoricRow.model_validate(raw)
         except ValidationError as exc:
-            report.errors.append(f"line {line}: {_describe(exc)}")
+            report.errors.append(f"line {line}: {describe_errors(exc)}")
             continue
         office = offices.get(row.office.upper())
         if office is None:
@@ -128,11 +118,11 @@ async def import_feedback(uow: UnitOfWork, data: bytes, *, timezone: str) -> His
                 text=row.text or None,
                 source_id=source_id,
                 created_at=moment,
+                opens_case=False,
             ),
             None,
             timezone=timezone,
         )
-        feedback.case = None
         # Stamped now, not at the visit, so the incremental aggregate refresh sees the row.
         feedback.updated_at = utcnow()
         uow.feedback.add(feedback)

@@ -28,10 +28,17 @@ async def test_import_is_idempotent_and_reports_bad_lines(
         count = await uow.session.scalar(select(func.count()).select_from(Feedback))
         cases = await uow.session.scalar(select(func.count()).select_from(Case))
         channels = set((await uow.session.scalars(select(Feedback.channel))).all())
+        low_ratings = await uow.session.scalar(
+            select(func.count()).select_from(Feedback).where(Feedback.rating <= 2)
+        )
+        flagged = await uow.session.scalar(
+            select(func.count()).select_from(Feedback).where(Feedback.has_case.is_(True))
+        )
         responses = await uow.session.scalar(
             select(func.sum(MonthlyAggregate.responses)).where(MonthlyAggregate.month == "2016-05")
         )
     assert count == 24 and cases == 0 and channels == {Channel.IMPORT}
+    assert low_ratings and flagged == 0  # past answers are not cases, and say so
     assert responses == 24  # the imported month is in the series
 
 
