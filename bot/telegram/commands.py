@@ -1,8 +1,7 @@
 """The bot's command menu (the "/" button in Telegram), in each citizen's language.
 
-Telegram shows the list registered for the user's app language, or the default list; the
-default is Kazakh and Russian speakers' common ground, Russian, like the conversation's own
-fallback.
+Telegram shows the list registered for the user's app language (Kazakh, Russian or English),
+or else the default list, which is the Russian one.
 """
 
 from __future__ import annotations
