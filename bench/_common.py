@@ -19,7 +19,8 @@ from storage.uow import UnitOfWork
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
-async def _admin(url: str, statement: str) -> None:
+async def run_on_server(url: str, statement: str) -> None:
+    """Run one statement (CREATE/DROP DATABASE) on the server of ``url``, outside a transaction."""
     import asyncpg
 
     parsed = make_url(url)
@@ -50,7 +51,7 @@ async def throwaway_database(backend: str, pool_size: int = 20) -> AsyncIterator
         return
     base = os.environ.get("PIKIR_BENCH_POSTGRES_URL", DEFAULT_PG)
     name = f"pikir_bench_{secrets.token_hex(4)}"
-    await _admin(base, f'CREATE DATABASE "{name}"')
+    await run_on_server(base, f'CREATE DATABASE "{name}"')
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     database = Database(url, pool_size=pool_size)
     try:
@@ -58,7 +59,7 @@ async def throwaway_database(backend: str, pool_size: int = 20) -> AsyncIterator
         yield database
     finally:
         await database.dispose()
-        await _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await run_on_server(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _prepare(database: Database) -> None:

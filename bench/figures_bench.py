@@ -39,6 +39,7 @@ from admin.config import PanelConfig
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.refresh import rebuild_all, refresh_changed
 from admin.reports import ReportDeps, setup_reports
+from bench._common import run_on_server
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.models import StaffRole
@@ -166,23 +167,6 @@ FROM generate_series(1, CAST(:rows AS int)) AS g
 """
 
 
-async def admin_db(statement: str) -> None:
-    import asyncpg
-
-    url = make_url(BASE)
-    conn = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database or "postgres",
-    )
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 def timed(samples: list[float]) -> str:
     runs = ", ".join(f"{s:.3f}" for s in samples)
     return f"median {statistics.median(samples):.3f} s (runs: {runs})"
@@ -263,8 +247,8 @@ async def _measure_pages(
 
 
 async def main(rows: int, keep: bool, repeat: int) -> None:
-    await admin_db(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-    await admin_db(f'CREATE DATABASE "{NAME}"')
+    await run_on_server(BASE, f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
+    await run_on_server(BASE, f'CREATE DATABASE "{NAME}"')
     url = make_url(BASE).set(database=NAME).render_as_string(hide_password=False)
     database = Database(url)
     try:
@@ -330,7 +314,7 @@ async def main(rows: int, keep: bool, repeat: int) -> None:
     finally:
         await database.dispose()
         if not keep:
-            await admin_db(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
+            await run_on_server(BASE, f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import aiohttp
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench._common import DEFAULT_PG, _admin
+from bench._common import DEFAULT_PG, run_on_server
 
 ROOT = Path(__file__).resolve().parent.parent
 # What runs the server (``-m bot.main serve``, i.e. ``pikir serve``); another script may wrap it.
@@ -244,7 +244,7 @@ async def main() -> None:
     load_before = [round(x, 2) for x in os.getloadavg()]
     base_url = os.environ.get("PIKIR_BENCH_POSTGRES_URL", DEFAULT_PG)
     name = f"pikir_bench_web_{secrets.token_hex(3)}"
-    await _admin(base_url, f'CREATE DATABASE "{name}"')
+    await run_on_server(base_url, f'CREATE DATABASE "{name}"')
     url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -291,7 +291,7 @@ async def main() -> None:
             finally:
                 serve.terminate()
                 await serve.wait()
-                await _admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await run_on_server(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         errors = log_path.read_text(errors="replace").count("Traceback")
     results = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
