@@ -16,20 +16,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import re
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
 from argon2 import PasswordHasher
-from sqlalchemy import text
+from sqlalchemy import Row, select, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,12 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from admin.app import create_admin_app
 from admin.config import PanelConfig
 from admin.figures.indicators import FiguresConfig, default_indicators
-from admin.figures.refresh import rebuild_all, refresh_changed
+from admin.figures.refresh import WATERMARK, rebuild_all, refresh_changed
+from admin.figures.sql import cells_with_median
 from admin.reports import ReportDeps, setup_reports
 from bench._common import run_on_server
 from storage.database import Database
 from storage.migrate import upgrade
-from storage.models import StaffRole
+from storage.models import MonthlyAggregate, StaffRole
 from storage.reference_data import load_reference_data
 from storage.uow import UnitOfWork
 
@@ -52,16 +56,20 @@ BASE = os.environ.get(
     "PIKIR_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 NAME = "pikir_bench"
-# Twelve months: 2025-12 … 2026-11 in the agency's time zone.
+# Twelve months: 2025-12 … 2026-11 in the agency's time zone. The bench runs on its own clock:
+# the rebuild happens at the start of the last day, which then brings one day of new feedback
+# (and the staff's corrections of the day before), and the incremental refresh runs at its end.
 START = datetime(2025, 12, 1, tzinfo=ZoneInfo("Asia/Almaty"))
+LAST_DAY = START + timedelta(days=364)
+DAY_END = LAST_DAY + timedelta(days=1)
 
+# Parameters: rows, start, days (the span the rows are spread over), prefix (of their refs).
 GENERATE = [
-    "SELECT setseed(0.42)",
     """
     INSERT INTO feedback (ref, channel, language, month, office_id, service_id, rating,
         crit_politeness, crit_waiting, crit_information, crit_result, crit_no_extra_payment,
         text, has_text, is_direct_report, consent_contact, created_at, updated_at)
-    SELECT 'PK-B' || lpad(g::text, 9, '0'),
+    SELECT CAST(:prefix AS text) || lpad(g::text, 9, '0'),
         (ARRAY['telegram','telegram','web'])[1 + floor(random() * 3)::int],
         (ARRAY['kk','ru','ru','en'])[1 + floor(random() * 4)::int],
         to_char(ts AT TIME ZONE 'Asia/Almaty', 'YYYY-MM'),
@@ -76,8 +84,8 @@ GENERATE = [
         CASE WHEN has THEN 'a complaint in a few words' END, has,
         false, false, ts, ts
     FROM generate_series(1, CAST(:rows AS int)) AS g,
-        LATERAL (SELECT CAST(:start AS timestamptz)
-                            + (g::float8 / CAST(:rows AS int)) * interval '364 days' AS ts,
+        LATERAL (SELECT CAST(:start AS timestamptz) + ((g - 1)::float8 / CAST(:rows AS int))
+                            * CAST(:days AS int) * interval '1 day' AS ts,
                         random() < 0.25 AS has) AS t,
         (SELECT array_agg(id ORDER BY id) AS ids FROM offices) AS o,
         (SELECT array_agg(id ORDER BY id) AS ids FROM services) AS s
@@ -87,12 +95,13 @@ GENERATE = [
     SELECT f.id, t.tag, 'model', random() < 0.18, random(), 'bench', f.created_at
     FROM feedback f CROSS JOIN unnest(ARRAY['corruption','hidden_service','rudeness',
         'paperwork_error','misinformation','delay']) AS t(tag)
-    WHERE f.has_text
+    WHERE f.has_text AND f.ref LIKE CAST(:prefix AS text) || '%'
     """,
     """
     INSERT INTO tags (feedback_id, tag, source, present, created_at)
     SELECT f.id, 'rudeness', 'staff', random() < 0.5, f.created_at + interval '1 day'
-    FROM feedback f WHERE f.has_text AND f.id % 20 = 0
+    FROM feedback f
+    WHERE f.has_text AND f.id % 20 = 0 AND f.ref LIKE CAST(:prefix AS text) || '%'
     """,
     """
     INSERT INTO cases (feedback_id, status, priority, region_code, opened_at, due_at,
@@ -105,7 +114,8 @@ GENERATE = [
         CASE WHEN random() < 0.5 THEN f.created_at + random() * interval '90 hours' END,
         NULL, 1, f.created_at, f.created_at
     FROM feedback f JOIN offices o ON o.id = f.office_id
-    WHERE f.rating <= 2 OR (f.has_text AND f.id % 3 = 0)
+    WHERE (f.rating <= 2 OR (f.has_text AND f.id % 3 = 0))
+        AND f.ref LIKE CAST(:prefix AS text) || '%'
     """,
     "ANALYZE",
 ]
@@ -156,15 +166,44 @@ LEFT JOIN eff e ON e.feedback_id = f.id
 GROUP BY 1, 2, 3, 4, 5, 6
 """
 
-ONE_DAY = """
-INSERT INTO feedback (ref, channel, language, month, office_id, service_id, rating,
-    crit_politeness, crit_waiting, has_text, is_direct_report, consent_contact,
-    created_at, updated_at)
-SELECT 'PK-D' || lpad(g::text, 9, '0'), 'web', 'ru', '2026-11',
-    (SELECT min(id) FROM offices) + g % 40, NULL, 1 + g % 5, g % 3 = 0, g % 4 = 0,
-    false, false, false, timestamptz '2026-11-20 12:00+05', now()
-FROM generate_series(1, CAST(:rows AS int)) AS g
-"""
+
+async def generate(
+    database: Database, rows: int, start: datetime, days: int, prefix: str, seed: float
+) -> None:
+    """Insert ``rows`` feedback spread over ``days`` from ``start``, with tags and cases."""
+    params = {"rows": rows, "start": start, "days": days, "prefix": prefix}
+    async with database.engine.begin() as conn:
+        await conn.execute(text("SELECT setseed(:seed)"), {"seed": seed})
+        for statement in GENERATE:
+            await conn.execute(text(statement), params)
+
+
+async def month_matches_recomputation(database: Database, month: str) -> bool:
+    """Whether the stored cells of ``month`` equal a recomputation of the whole month.
+
+    Sums of seconds are floats, added up in another order by another plan: those are compared
+    to a relative 1e-9, everything else exactly.
+    """
+    statement, names = cells_with_median([month], "postgresql")
+    stored_columns = [getattr(MonthlyAggregate, name) for name in names]
+    async with database.engine.connect() as conn:
+        fresh = (await conn.execute(statement)).all()
+        stored = (
+            await conn.execute(select(*stored_columns).where(MonthlyAggregate.month == month))
+        ).all()
+
+    def keyed(rows: Sequence[Row[Any]]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+        return {tuple(row[:6]): tuple(row) for row in rows}
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, float) and isinstance(b, float):
+            return math.isclose(a, b, rel_tol=1e-9)
+        return a == b
+
+    fresh_cells, stored_cells = keyed(fresh), keyed(stored)
+    return fresh_cells.keys() == stored_cells.keys() and all(
+        all(map(same, fresh_cells[key], stored_cells[key])) for key in fresh_cells
+    )
 
 
 def timed(samples: list[float]) -> str:
@@ -257,9 +296,7 @@ async def main(rows: int, keep: bool, repeat: int) -> None:
             await load_reference_data(uow)
             await uow.commit()
         start = time.perf_counter()
-        async with database.engine.begin() as conn:
-            for statement in GENERATE:
-                await conn.execute(text(statement), {"rows": rows, "start": START})
+        await generate(database, rows, START, 364, "PK-B", 0.42)
         print(f"generated {rows} feedback rows in {time.perf_counter() - start:.1f} s")
         async with database.engine.connect() as conn:
             counts = (
@@ -287,19 +324,28 @@ async def main(rows: int, keep: bool, repeat: int) -> None:
         print(f"full rebuild ({built.cells} cells, {len(built.months)} months): {timed(rebuild)}")
         print(f"rebuild / plain = {statistics.median(rebuild) / statistics.median(plain):.2f}")
 
+        day_rows = rows // 364
         incremental = []
         for _ in range(repeat):
+            # The aggregates are current at the start of the last day; the day's rows (the same
+            # each time: same seed, so the same cells) arrive after that.
             async with database.engine.begin() as conn:
                 await conn.execute(text("DELETE FROM feedback WHERE ref LIKE 'PK-D%'"))
-                await conn.execute(text(ONE_DAY), {"rows": rows // 364})
+                await conn.execute(
+                    text("UPDATE aggregate_watermarks SET seen_until = :at WHERE name = :name"),
+                    {"at": LAST_DAY, "name": WATERMARK},
+                )
+            await generate(database, day_rows, LAST_DAY, 1, "PK-D", 0.17)
             async with UnitOfWork(database.sessions) as uow:
                 start = time.perf_counter()
-                changed = await refresh_changed(uow.session, now=datetime.now(UTC))
+                changed = await refresh_changed(uow.session, now=DAY_END)
                 await uow.commit()
                 incremental.append(time.perf_counter() - start)
+        same = await month_matches_recomputation(database, changed.months[-1])
         print(
-            f"incremental refresh after one day ({rows // 364} new rows; months "
-            f"{', '.join(changed.months)}, {changed.cells} cells): {timed(incremental)}"
+            f"incremental refresh after one day ({day_rows} new rows; months "
+            f"{', '.join(changed.months)}, {changed.cells} cells recomputed): "
+            f"{timed(incremental)}; equals a full recomputation of the month: {same}"
         )
         latency = await page_latency(database, "2026-10", 200)
         print(

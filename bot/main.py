@@ -613,7 +613,6 @@ def aggregate(month: str | None, everything: bool) -> None:
             database,
             month=month,
             everything=everything,
-            timezone=settings.reports.timezone,
             overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),
         )
         months = ", ".join(result.months) or "none"

@@ -1,23 +1,29 @@
 """Refreshing the stored aggregates: a month, the months that changed, or everything.
 
-A refresh replaces the cells of its months in one transaction (delete, then ``INSERT … SELECT``
-from :mod:`admin.figures.sql`), so running it twice leaves the same rows. The incremental refresh
+A refresh replaces cells in one transaction (delete, then ``INSERT … SELECT`` from
+:mod:`admin.figures.sql`), so running it twice leaves the same rows. The incremental refresh
 looks for feedback, tags and cases changed since its watermark (minus an overlap, because a row
-stamped just before the last scan may have committed just after it) and refreshes only their
+stamped just before the last scan may have committed just after it) and recomputes only the
+cells those feedback rows fall in; a month, a rebuild or a historic import recomputes whole
 months.
+
+The application never deletes feedback, tags or cases (erasure and retention blank the text and
+keep the row), so the watermark sees every change that moves a figure. Rows deleted by hand in
+the database are not seen: refresh their month (``pikir aggregate --month``) or rebuild.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, text, union
+from sqlalchemy import Select, bindparam, delete, insert, select, text, tuple_, union
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.elements import ColumnElement, Label
 
-from admin.figures.sql import cells_with_median
+from admin.figures.sql import cell_codes, cells_of, cells_with_median, feedback_ids, in_cells
 from storage.models import AggregateWatermark, Case, Feedback, MonthlyAggregate, Tag
 from storage.types import UTCDateTime, utcnow
 
@@ -26,6 +32,10 @@ WATERMARK = "feedback"
 VERSION = "version"
 # Serialises refreshes across processes on PostgreSQL ("PIKIR" in ASCII).
 _REFRESH_LOCK = 0x50494B4952
+# Above this many changed feedback rows, recomputing their whole months is the cheaper way to
+# the same result than matching every row of those months against the changed cells.
+CELL_REFRESH_LIMIT = 20_000
+CELL_KEY_COLUMNS = ("month", "office_code", "service_code", "channel", "language")
 
 
 @dataclass
@@ -45,11 +55,23 @@ async def _lock(session: AsyncSession) -> None:
         await session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-async def _replace(session: AsyncSession, months: list[str] | None, now: datetime) -> int:
-    statement, names = cells_with_median(months, session.bind.dialect.name)
+async def _replace(
+    session: AsyncSession,
+    months: list[str] | None,
+    now: datetime,
+    cells: Select[Any] | None = None,
+) -> int:
+    """Delete and recompute the cells of ``months`` (all of them, or only ``cells``)."""
+    dialect = session.bind.dialect.name
     remove = delete(MonthlyAggregate)
+    where: list[ColumnElement[bool]] = []
     if months is not None:
         remove = remove.where(MonthlyAggregate.month.in_(months))
+    if cells is not None:
+        stored_key = tuple_(*(getattr(MonthlyAggregate, key) for key in CELL_KEY_COLUMNS))
+        remove = remove.where(stored_key.in_(cell_codes(cells)))
+        where.append(in_cells(cells))
+    statement, names = cells_with_median(months, dialect, where)
     await session.execute(remove)
     columns = [*names, "computed_at"]
     source = select(*statement.subquery().c, _bind_now(now))
@@ -86,18 +108,38 @@ async def rebuild_all(session: AsyncSession, *, now: datetime | None = None) -> 
     return RefreshResult(months=list(months), cells=cells)
 
 
-async def changed_months(session: AsyncSession, since: datetime) -> list[str]:
-    """Months of feedback that changed, got a tag or whose case moved after ``since``."""
+async def changed_feedback(session: AsyncSession, since: datetime) -> list[int]:
+    """Ids of feedback that changed, got a tag or whose case moved after ``since``."""
     query = union(
-        select(Feedback.month).where(Feedback.updated_at > since),
-        select(Feedback.month)
-        .join(Tag, Tag.feedback_id == Feedback.id)
-        .where(Tag.created_at > since),
-        select(Feedback.month)
-        .join(Case, Case.feedback_id == Feedback.id)
-        .where(Case.updated_at > since),
+        select(Feedback.id).where(Feedback.updated_at > since),
+        select(Tag.feedback_id).where(Tag.created_at > since),
+        select(Case.feedback_id).where(Case.updated_at > since),
     )
     return sorted((await session.scalars(query)).all())
+
+
+async def refresh_cells_of(
+    session: AsyncSession, ids: Sequence[int], *, now: datetime | None = None
+) -> RefreshResult:
+    """Recompute the cells that the feedback rows ``ids`` fall in (in the caller's transaction).
+
+    A row never leaves its cell (month, office, service, channel and language are fixed when
+    it is stored), so the cells of the changed rows are all the cells that can have changed.
+    """
+    if not ids:
+        return RefreshResult()
+    now = now or utcnow()
+    await _lock(session)
+    listed = feedback_ids(ids, session.bind.dialect.name)
+    months = sorted(
+        (
+            await session.scalars(select(Feedback.month).where(Feedback.id.in_(listed)).distinct())
+        ).all()
+    )
+    if len(ids) > CELL_REFRESH_LIMIT:
+        return await refresh_months(session, months, now=now)
+    cells = await _replace(session, months, now, cells_of(listed))
+    return RefreshResult(months=months, cells=cells)
 
 
 async def refresh_changed(
@@ -105,16 +147,16 @@ async def refresh_changed(
     *,
     now: datetime | None = None,
     overlap: timedelta = timedelta(minutes=10),
-    also: Iterable[str] = (),
 ) -> RefreshResult:
-    """Refresh the months changed since the watermark (and ``also``); first run rebuilds all."""
+    """Refresh the cells changed since the watermark; the first run rebuilds everything."""
     now = now or utcnow()
     await _lock(session)
     mark = await session.get(AggregateWatermark, WATERMARK)
     if mark is None:
         return await rebuild_all(session, now=now)
-    months = set(await changed_months(session, mark.seen_until - overlap)) | set(also)
-    result = await refresh_months(session, months, now=now)
+    result = await refresh_cells_of(
+        session, await changed_feedback(session, mark.seen_until - overlap), now=now
+    )
     await _set_watermark(session, now)
     return result
 

@@ -10,7 +10,6 @@ from admin.figures.indicators import FiguresConfig
 from admin.figures.refresh import RefreshResult, rebuild_all, refresh_changed, refresh_months
 from admin.figures.report import build_report, reference_names
 from storage.database import Database
-from storage.intake import month_of
 from storage.types import utcnow
 from storage.uow import UnitOfWork
 
@@ -20,11 +19,10 @@ async def refresh(
     *,
     month: str | None = None,
     everything: bool = False,
-    timezone: str = "Asia/Almaty",
     overlap: timedelta = timedelta(minutes=10),
     now: datetime | None = None,
 ) -> RefreshResult:
-    """Refresh one month, everything, or (default) the changed months and the current one."""
+    """Refresh one month, everything, or (default) the cells changed since the last refresh."""
     now = now or utcnow()
     async with UnitOfWork(database.sessions) as uow:
         if everything:
@@ -32,9 +30,7 @@ async def refresh(
         elif month is not None:
             result = await refresh_months(uow.session, [month], now=now)
         else:
-            result = await refresh_changed(
-                uow.session, now=now, overlap=overlap, also=[month_of(now, timezone)]
-            )
+            result = await refresh_changed(uow.session, now=now, overlap=overlap)
         await uow.commit()
     return result
 

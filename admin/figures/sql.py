@@ -2,16 +2,17 @@
 
 The effective-tag rule (the newest staff correction wins over the model's ``present``) is a
 window function; the median time to first staff action is ``percentile_cont`` on PostgreSQL and
-a window function on SQLite (which has no median aggregate). The counting happens on the
+window functions on SQLite (which has no median aggregate). The counting happens on the
 database, never row by row in Python.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import ARRAY, BigInteger, and_, bindparam, case, func, literal, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement, Select, Subquery
@@ -76,6 +77,57 @@ def _month_filter(months: list[str] | None) -> list[ColumnElement[bool]]:
     return [] if months is None else [Feedback.month.in_(months)]
 
 
+def _cell_key() -> list[ColumnElement[Any]]:
+    """A feedback row's cell: month, office, service, channel, language (0 for "none")."""
+    return [
+        Feedback.month.label("month"),
+        func.coalesce(Feedback.office_id, 0).label("office_key"),
+        func.coalesce(Feedback.service_id, 0).label("service_key"),
+        Feedback.channel.label("channel"),
+        Feedback.language.label("language"),
+    ]
+
+
+def feedback_ids(ids: Sequence[int], dialect: str) -> Select[Any]:
+    """``SELECT`` of the given feedback ids, sent as one parameter however many there are.
+
+    An array on PostgreSQL, a JSON list read by ``json_each`` on SQLite: a statement with one
+    bound value per id would hit the drivers' parameter limits on a busy day.
+    """
+    if dialect == "postgresql":
+        values = bindparam("feedback_ids", list(ids), type_=ARRAY(BigInteger))
+        return select(func.unnest(values).column_valued("id"))
+    listed = func.json_each(bindparam("feedback_ids", json.dumps(list(ids)))).table_valued("value")
+    return select(listed.c.value)
+
+
+def cells_of(ids: Select[Any]) -> Select[Any]:
+    """The distinct cells (month and id keys) that the feedback rows ``ids`` fall in."""
+    return select(*_cell_key()).where(Feedback.id.in_(ids)).distinct()
+
+
+def cell_codes(cells: Select[Any]) -> Select[Any]:
+    """``cells`` keyed as the stored aggregates are: by codes ("" for none) instead of ids."""
+    keyed = cells.subquery("cells")
+    return (
+        select(
+            keyed.c.month,
+            func.coalesce(Office.code, ""),
+            func.coalesce(Service.code, ""),
+            keyed.c.channel,
+            keyed.c.language,
+        )
+        .select_from(keyed)
+        .outerjoin(Office, Office.id == keyed.c.office_key)
+        .outerjoin(Service, Service.id == keyed.c.service_key)
+    )
+
+
+def in_cells(cells: Select[Any]) -> ColumnElement[bool]:
+    """The feedback row lies in one of ``cells`` (as returned by :func:`cells_of`)."""
+    return tuple_(*_cell_key()).in_(cells)
+
+
 def _in_id_range(
     column: InstrumentedAttribute[int], months: list[str] | None
 ) -> list[ColumnElement[bool]]:
@@ -112,7 +164,9 @@ def effective_tags(months: list[str] | None, where: Sequence[ColumnElement[bool]
         .label("rank"),
     ).where(Tag.tag.in_(TAGS), *_in_id_range(Tag.feedback_id, months))
     if where:
-        ranked_query = ranked_query.join(Feedback, Feedback.id == Tag.feedback_id).where(*where)
+        ranked_query = ranked_query.join(Feedback, Feedback.id == Tag.feedback_id).where(
+            *_month_filter(months), *where
+        )
     ranked = ranked_query.subquery("ranked_tags")
     present = ranked.c.present.is_(True)
     columns = [
@@ -170,10 +224,26 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def median_first_action(months: list[str] | None) -> Subquery:
-    """The median seconds from a case's opening to the first staff action, per cell."""
+def median_first_action(
+    months: list[str] | None, dialect: str, where: Sequence[ColumnElement[bool]] = ()
+) -> Subquery:
+    """The median seconds from a case's opening to the first staff action, per cell.
+
+    Only cases with a first action are read, so this is a small pass beside the counts.
+    PostgreSQL has ``percentile_cont``; SQLite takes the middle row(s) by window functions.
+    """
     seconds = seconds_between(Case.first_action_at, Case.opened_at)
     keys = _group_columns()
+    acted = and_(Case.feedback_id == Feedback.id, *_in_id_range(Case.feedback_id, months))
+    if dialect == "postgresql":
+        return (
+            select(*keys, func.percentile_cont(0.5).within_group(seconds).label("median"))
+            .select_from(Feedback)
+            .join(Case, acted)
+            .where(Case.first_action_at.is_not(None), *_month_filter(months), *where)
+            .group_by(*keys)
+            .subquery("median_actions")
+        )
     ordered = (
         select(
             *keys,
@@ -184,8 +254,8 @@ def median_first_action(months: list[str] | None) -> Subquery:
             func.count().over(partition_by=keys).label("n"),
         )
         .select_from(Feedback)
-        .join(Case, and_(Case.feedback_id == Feedback.id, *_in_id_range(Case.feedback_id, months)))
-        .where(Case.first_action_at.is_not(None), *_month_filter(months))
+        .join(Case, acted)
+        .where(Case.first_action_at.is_not(None), *_month_filter(months), *where)
         .subquery("ordered_actions")
     )
     # The middle one (odd n) or the middle two (even n): 2·position ∈ [n, n + 2].
@@ -201,13 +271,13 @@ def median_first_action(months: list[str] | None) -> Subquery:
     )
 
 
-def cell_counts(months: list[str] | None, *, with_median: bool = False) -> Select[Any]:
+def cell_counts(months: list[str] | None, where: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
     """``SELECT`` of every counted column of ``monthly_aggregates`` for the given months.
 
-    ``None`` means every month. Rows are keyed by :data:`GROUP_KEYS` (ids, not codes);
-    ``with_median`` adds the median in the same pass with ``percentile_cont`` (PostgreSQL only).
+    ``None`` means every month; ``where`` narrows the feedback (to some cells, say). Rows are
+    keyed by :data:`GROUP_KEYS` (ids, not codes).
     """
-    tags = effective_tags(months)
+    tags = effective_tags(months, where)
     seconds = seconds_between(Case.first_action_at, Case.opened_at)
     rating = Feedback.rating
     measures: list[ColumnElement[Any]] = [
@@ -230,9 +300,6 @@ def cell_counts(months: list[str] | None, *, with_median: bool = False) -> Selec
         func.count(Case.first_action_at).label("first_action_count"),
         func.coalesce(func.sum(seconds), literal(0.0)).label("first_action_seconds_sum"),
     ]
-    if with_median:
-        median = func.percentile_cont(0.5).within_group(seconds)
-        measures.append(median.label("first_action_seconds_median"))
     keys = _group_columns()
     return (
         select(*keys, *measures)
@@ -241,29 +308,26 @@ def cell_counts(months: list[str] | None, *, with_median: bool = False) -> Selec
             Case, and_(Case.feedback_id == Feedback.id, *_in_id_range(Case.feedback_id, months))
         )
         .outerjoin(tags, tags.c.feedback_id == Feedback.id)
-        .where(*_month_filter(months))
+        .where(*_month_filter(months), *where)
         .group_by(*keys)
     )
 
 
 def cells_with_median(
-    months: list[str] | None, dialect: str = "sqlite"
+    months: list[str] | None, dialect: str, where: Sequence[ColumnElement[bool]] = ()
 ) -> tuple[Select[Any], list[str]]:
     """The counts and each cell's median; returns the statement and its column names.
 
-    PostgreSQL computes the median in the same ``GROUP BY`` (``percentile_cont``); SQLite, which
-    has no such aggregate, joins the window-function median of :func:`median_first_action`.
+    The median is a separate pass joined to the counts: an ordered-set aggregate in the counts'
+    ``GROUP BY`` would force PostgreSQL to sort every row of the months instead of hashing them.
     """
-    if dialect == "postgresql":
-        statement = _with_codes(cell_counts(months, with_median=True).subquery("cell_counts"))
-    else:
-        counts = cell_counts(months).subquery("cell_counts")
-        median = median_first_action(months)
-        joined = and_(*(counts.c[key] == median.c[key] for key in GROUP_KEYS))
-        grouped = (
-            select(*counts.c, median.c.median.label("first_action_seconds_median"))
-            .select_from(counts.outerjoin(median, joined))
-            .subquery("cells")
-        )
-        statement = _with_codes(grouped)
+    counts = cell_counts(months, where).subquery("cell_counts")
+    median = median_first_action(months, dialect, where)
+    joined = and_(*(counts.c[key] == median.c[key] for key in GROUP_KEYS))
+    grouped = (
+        select(*counts.c, median.c.median.label("first_action_seconds_median"))
+        .select_from(counts.outerjoin(median, joined))
+        .subquery("cells")
+    )
+    statement = _with_codes(grouped)
     return statement, [column.name for column in statement.selected_columns]

@@ -1,5 +1,5 @@
-"""The figures' jobs: refresh the current month, and on the 1st close the previous month and
-send the M&E pack (XLSX + summary) to subscribed staff through the outbox."""
+"""The figures' jobs: refresh the changed aggregate cells, and on the 1st close the previous
+month and send the M&E pack (XLSX + summary) to subscribed staff through the outbox."""
 
 from __future__ import annotations
 
@@ -15,14 +15,13 @@ from storage.uow import UnitOfWork
 
 
 async def refresh_aggregates_job(deps: JobDeps, now: datetime | None = None) -> RunResult:
-    """Refresh the months changed since the last refresh and the current month."""
+    """Refresh the aggregate cells changed since the last refresh."""
     now = now or deps.clock()
     slot = deps.local_time(now).strftime("%Y-%m-%dT%H:%M")
 
     async def body() -> Outcome:
         result = await refresh(
             deps.database,
-            timezone=deps.figures.timezone,
             overlap=deps.refresh_overlap,
             now=now,
         )

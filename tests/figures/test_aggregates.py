@@ -5,13 +5,24 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from admin.figures import refresh
 from admin.figures.refresh import rebuild_all, refresh_changed, refresh_months
 from storage.database import Database
-from storage.models import Case, CaseStatus, Feedback, MonthlyAggregate, Tag, TagSource
+from storage.models import (
+    Case,
+    CaseStatus,
+    Feedback,
+    MonthlyAggregate,
+    Office,
+    Service,
+    Tag,
+    TagSource,
+)
 from storage.uow import UnitOfWork
 from tests.figures.factory import clear_feedback, insert_specs, random_spec
 from tests.figures.recompute import assert_same, recompute, stored
@@ -132,6 +143,76 @@ async def test_incremental_refresh_equals_full_rebuild_and_is_idempotent(
         await refresh_months(uow.session, ["2026-08", "2026-09", "2026-10"])
         await uow.commit()
     assert await stored(database) == first
+
+
+async def _computed_at(database: Database) -> dict[tuple[str, ...], datetime]:
+    async with UnitOfWork(database.sessions) as uow:
+        rows = (await uow.session.scalars(select(MonthlyAggregate))).all()
+    return {
+        (r.month, r.office_code, r.service_code, r.channel, r.language): r.computed_at for r in rows
+    }
+
+
+async def test_incremental_refresh_recomputes_only_the_changed_cells(database: Database) -> None:
+    rng = random.Random(7)
+    ids = await insert_specs(database, [random_spec(rng) for _ in range(60)])
+    await _rebuild(database, NOW)
+    later = NOW + timedelta(hours=1)
+    async with UnitOfWork(database.sessions) as uow:
+        target = await uow.session.get(Feedback, ids[5])
+        assert target is not None
+        uow.session.add(
+            Tag(
+                feedback_id=target.id,
+                tag="delay",
+                source=TagSource.STAFF,
+                present=True,
+                created_at=later,
+            )
+        )
+        await uow.commit()
+        office = await uow.session.get(Office, target.office_id) if target.office_id else None
+        service = await uow.session.get(Service, target.service_id) if target.service_id else None
+        changed_cell = (
+            target.month,
+            office.code if office else "",
+            service.code if service else "",
+            target.channel,
+            target.language,
+        )
+
+    refreshed_at = later + timedelta(minutes=1)
+    async with UnitOfWork(database.sessions) as uow:
+        result = await refresh_changed(uow.session, now=refreshed_at, overlap=timedelta(0))
+        await uow.commit()
+    assert (result.months, result.cells) == ([target.month], 1)
+    stamps = await _computed_at(database)
+    assert {key for key, at in stamps.items() if at == refreshed_at} == {changed_cell}
+    assert_same(await recompute(database), await stored(database))
+
+
+async def test_a_large_change_recomputes_whole_months_with_the_same_result(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(11)
+    await insert_specs(database, [random_spec(rng) for _ in range(40)])
+    await _rebuild(database, NOW)
+    later = NOW + timedelta(hours=1)
+    new = [random_spec(rng) for _ in range(5)]
+    for spec in new:
+        spec.month = "2026-10"
+    await insert_specs(database, new, stamp=later)
+    monkeypatch.setattr(refresh, "CELL_REFRESH_LIMIT", 2)
+
+    refreshed_at = later + timedelta(minutes=1)
+    async with UnitOfWork(database.sessions) as uow:
+        result = await refresh_changed(uow.session, now=refreshed_at, overlap=timedelta(0))
+        await uow.commit()
+    stamps = await _computed_at(database)
+    assert result.months == ["2026-10"]
+    assert {key[0] for key, at in stamps.items() if at == refreshed_at} == {"2026-10"}
+    assert all(at == refreshed_at for key, at in stamps.items() if key[0] == "2026-10")
+    assert_same(await recompute(database), await stored(database))
 
 
 async def test_month_refresh_touches_only_that_month(database: Database) -> None:
