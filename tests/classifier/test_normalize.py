@@ -125,7 +125,10 @@ def test_kazakh_post_positive_negation() -> None:
 
 def test_english_negation_marks() -> None:
     assert mark_negation("nobody asked me for money")[1:] == [
-        "NEG_asked", "NEG_me", "NEG_for", "NEG_money",
+        "NEG_asked",
+        "NEG_me",
+        "NEG_for",
+        "NEG_money",
     ]
     assert "NEG_look" in mark_negation("she didn't look at me")
 
