@@ -554,27 +554,13 @@ class AuditEntry(Base):
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
-class MonthlyAggregate(Base):
-    """Counts for one cell: month × office × service × channel × language.
+class CellCounts:
+    """The summable counts of the figures, shared by the cells and their monthly roll-ups.
 
     Sums and counts only (never shares): shares and their intervals are derived when reading,
-    so cells can be rolled up to region and country exactly. Empty strings stand for "no
-    office" / "no service" so that the natural key can be a plain unique constraint.
+    so counts roll up to region and country exactly.
     """
 
-    __tablename__ = "monthly_aggregates"
-    __table_args__ = (
-        UniqueConstraint("month", "office_code", "service_code", "channel", "language"),
-        Index("ix_aggregates_month_region", "month", "region_code"),
-    )
-
-    id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    month: Mapped[str] = mapped_column(String(7))
-    region_code: Mapped[str] = mapped_column(String(32), default="")
-    office_code: Mapped[str] = mapped_column(String(32), default="")
-    service_code: Mapped[str] = mapped_column(String(64), default="")
-    channel: Mapped[str] = mapped_column(String(16))
-    language: Mapped[str] = mapped_column(String(8))
     responses: Mapped[int] = mapped_column(Integer, default=0)
     rated: Mapped[int] = mapped_column(Integer, default=0)
     rating_sum: Mapped[int] = mapped_column(Integer, default=0)
@@ -604,11 +590,63 @@ class MonthlyAggregate(Base):
     cases_opened: Mapped[int] = mapped_column(Integer, default=0)
     cases_answered: Mapped[int] = mapped_column(Integer, default=0)
     cases_resolved: Mapped[int] = mapped_column(Integer, default=0)
-    first_action_seconds_median: Mapped[float | None] = mapped_column(Float, nullable=True)
     # Count and sum so that the mean time to first action rolls up exactly (a median does not).
     first_action_count: Mapped[int] = mapped_column(Integer, default=0)
     first_action_seconds_sum: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class MonthlyAggregate(CellCounts, Base):
+    """Counts for one cell: month × office × service × channel × language.
+
+    Empty strings stand for "no office" / "no service" so that the natural key can be a plain
+    unique constraint.
+    """
+
+    __tablename__ = "monthly_aggregates"
+    __table_args__ = (
+        UniqueConstraint("month", "office_code", "service_code", "channel", "language"),
+        Index("ix_aggregates_month_region", "month", "region_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    region_code: Mapped[str] = mapped_column(String(32), default="")
+    office_code: Mapped[str] = mapped_column(String(32), default="")
+    service_code: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    first_action_seconds_median: Mapped[float | None] = mapped_column(Float, nullable=True)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MonthlyRollup(CellCounts, Base):
+    """A month's cells summed by office (with its region) or by service, for the report pages.
+
+    Rewritten with the cells of its month, so a page reads a few hundred rows instead of
+    summing tens of thousands of cells. ``level`` is ``office`` (``service_code`` empty) or
+    ``service`` (``region_code`` and ``office_code`` empty).
+    """
+
+    __tablename__ = "monthly_rollups"
+    __table_args__ = (
+        UniqueConstraint("month", "level", "region_code", "office_code", "service_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    level: Mapped[str] = mapped_column(String(16))
+    region_code: Mapped[str] = mapped_column(String(32), default="")
+    office_code: Mapped[str] = mapped_column(String(32), default="")
+    service_code: Mapped[str] = mapped_column(String(64), default="")
+
+
+ROLLUP_KEYS = ("month", "level", "region_code", "office_code", "service_code")
+# The names of the summable columns, in table order.
+CELL_COUNTS: tuple[str, ...] = tuple(
+    column.name
+    for column in MonthlyRollup.__table__.columns
+    if column.name not in {"id", *ROLLUP_KEYS}
+)
 
 
 class JobRun(Base):

@@ -23,6 +23,7 @@ from sqlalchemy import Select, bindparam, delete, insert, select, text, tuple_, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement, Label
 
+from admin.figures.rollups import rebuild_rollups
 from admin.figures.sql import cell_codes, cells_of, cells_with_median, feedback_ids, in_cells
 from storage.models import AggregateWatermark, Case, Feedback, MonthlyAggregate, Tag
 from storage.types import UTCDateTime, utcnow
@@ -76,6 +77,7 @@ async def _replace(
     columns = [*names, "computed_at"]
     source = select(*statement.subquery().c, _bind_now(now))
     result = await session.execute(insert(MonthlyAggregate).from_select(columns, source))
+    await rebuild_rollups(session, months)
     await _stamp(session, VERSION, now)
     return int(getattr(result, "rowcount", 0) or 0)
 

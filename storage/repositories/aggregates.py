@@ -1,6 +1,8 @@
-"""Reading the stored monthly aggregates: sums over months and roll-ups by region, office, service.
+"""Reading the stored figures: sums over months by region, office, service or month.
 
-Only counts are summed (never shares or medians), so every roll-up is exact.
+The report reads the monthly roll-ups (a month's cells summed by office and by service), never
+the tens of thousands of cells themselves. Only counts are summed (never shares or medians), so
+every roll-up is exact.
 """
 
 from __future__ import annotations
@@ -12,25 +14,25 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AggregateWatermark, MonthlyAggregate
+from storage.models import CELL_COUNTS, AggregateWatermark, MonthlyRollup
 
-KEY_COLUMNS = ("month", "region_code", "office_code", "service_code", "channel", "language")
-SUMMABLE: tuple[str, ...] = tuple(
-    column.name
-    for column in MonthlyAggregate.__table__.columns
-    if column.name not in {"id", "computed_at", "first_action_seconds_median", *KEY_COLUMNS}
-)
+SUMMABLE = CELL_COUNTS
+# The keys each roll-up level can be grouped by.
+LEVEL_KEYS: dict[str, frozenset[str]] = {
+    "office": frozenset({"month", "region_code", "office_code"}),
+    "service": frozenset({"month", "service_code"}),
+}
 
 
 class AggregateRepository:
-    """Sums of the stored cells; the figures module turns them into shares."""
+    """Sums of the stored roll-ups; the figures module turns them into shares."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def months(self) -> list[str]:
-        """Months that have aggregates, oldest first."""
-        query = select(MonthlyAggregate.month).distinct().order_by(MonthlyAggregate.month)
+        """Months that have figures, oldest first."""
+        query = select(MonthlyRollup.month).distinct().order_by(MonthlyRollup.month)
         return list((await self.session.scalars(query)).all())
 
     async def totals(
@@ -39,18 +41,23 @@ class AggregateRepository:
         by: Sequence[str] = (),
         columns: Sequence[str] = SUMMABLE,
     ) -> list[dict[str, Any]]:
-        """The summable ``columns`` over ``months``, grouped by the key columns ``by``."""
-        unknown = [key for key in (*by, *columns) if key not in (*KEY_COLUMNS, *SUMMABLE)]
+        """The summable ``columns`` over ``months``, grouped by the key columns ``by``.
+
+        Grouping by a service reads the service roll-ups; anything else (nothing, month,
+        region, office) the office roll-ups, which hold every feedback row once.
+        """
+        unknown = [name for name in columns if name not in SUMMABLE]
+        level = "service" if "service_code" in by else "office"
+        unknown += [key for key in by if key not in LEVEL_KEYS[level]]
         if unknown:
-            raise ValueError(f"unknown aggregate columns {unknown}")
-        keys = [getattr(MonthlyAggregate, key) for key in by]
+            raise ValueError(f"unknown or mixed aggregate columns {unknown}")
+        keys = [getattr(MonthlyRollup, key) for key in by]
         sums = [
-            func.coalesce(func.sum(getattr(MonthlyAggregate, name)), 0).label(name)
-            for name in columns
+            func.coalesce(func.sum(getattr(MonthlyRollup, name)), 0).label(name) for name in columns
         ]
         query = (
             select(*keys, *sums)
-            .where(MonthlyAggregate.month.in_(list(months)))
+            .where(MonthlyRollup.level == level, MonthlyRollup.month.in_(list(months)))
             .group_by(*keys)
             .order_by(*keys)
         )
@@ -64,12 +71,3 @@ class AggregateRepository:
         """When the aggregates last changed (any refresh), to key caches of what is read."""
         mark = await self.session.get(AggregateWatermark, "version")
         return mark.seen_until if mark else None
-
-    async def cells(self, month: str) -> Sequence[MonthlyAggregate]:
-        """The stored cells of one month."""
-        query = (
-            select(MonthlyAggregate)
-            .where(MonthlyAggregate.month == month)
-            .order_by(*(getattr(MonthlyAggregate, key) for key in KEY_COLUMNS))
-        )
-        return (await self.session.scalars(query)).all()

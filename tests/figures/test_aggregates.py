@@ -14,10 +14,12 @@ from admin.figures import refresh
 from admin.figures.refresh import rebuild_all, refresh_changed, refresh_months
 from storage.database import Database
 from storage.models import (
+    CELL_COUNTS,
     Case,
     CaseStatus,
     Feedback,
     MonthlyAggregate,
+    MonthlyRollup,
     Office,
     Service,
     Tag,
@@ -189,6 +191,55 @@ async def test_incremental_refresh_recomputes_only_the_changed_cells(database: D
     stamps = await _computed_at(database)
     assert {key for key, at in stamps.items() if at == refreshed_at} == {changed_cell}
     assert_same(await recompute(database), await stored(database))
+
+
+async def _rollups_match_cells(database: Database) -> None:
+    """Each stored roll-up is the sum of its month's cells by office or by service."""
+    cells = await stored(database)
+    expected: dict[tuple[str, ...], dict[str, float]] = {}
+    for (month, region, office, service, _channel, _language), counts in cells.items():
+        for key in ((month, "office", region, office, ""), (month, "service", "", "", service)):
+            total = expected.setdefault(key, dict.fromkeys(CELL_COUNTS, 0))
+            for name in CELL_COUNTS:
+                total[name] += counts[name]
+    async with UnitOfWork(database.sessions) as uow:
+        rows = (await uow.session.scalars(select(MonthlyRollup))).all()
+    actual = {
+        (r.month, r.level, r.region_code, r.office_code, r.service_code): {
+            name: getattr(r, name) for name in CELL_COUNTS
+        }
+        for r in rows
+    }
+    assert actual.keys() == expected.keys()
+    for key, counts in expected.items():
+        for name, value in counts.items():
+            assert actual[key][name] == pytest.approx(value), (key, name)
+
+
+async def test_rollups_are_the_sums_of_the_cells_after_every_kind_of_refresh(
+    database: Database,
+) -> None:
+    rng = random.Random(5)
+    ids = await insert_specs(database, [random_spec(rng) for _ in range(50)])
+    await _rebuild(database, NOW)
+    await _rollups_match_cells(database)
+    later = NOW + timedelta(hours=1)
+    await insert_specs(database, [random_spec(rng) for _ in range(4)], stamp=later)
+    async with UnitOfWork(database.sessions) as uow:
+        await uow.session.execute(
+            update(Case)
+            .where(Case.feedback_id == ids[3])
+            .values(status=CaseStatus.RESOLVED, updated_at=later)
+        )
+        await uow.commit()
+    async with UnitOfWork(database.sessions) as uow:
+        await refresh_changed(uow.session, now=later + timedelta(minutes=1))
+        await uow.commit()
+    await _rollups_match_cells(database)
+    async with UnitOfWork(database.sessions) as uow:
+        await refresh_months(uow.session, ["2026-09"], now=later + timedelta(minutes=2))
+        await uow.commit()
+    await _rollups_match_cells(database)
 
 
 async def test_a_large_change_recomputes_whole_months_with_the_same_result(
