@@ -2,7 +2,8 @@
 
 Each chart comes with the same numbers as a table on the page, for screen readers. Bars and
 points can carry links (``set_url``) so a click drills down to the cases behind them. Rendering
-costs tens of milliseconds, so charts are cached by their data.
+costs tens of milliseconds, so charts are cached by their data, and margins are set from
+the labels' lengths rather than measured (``tight_layout`` would double the cost).
 """
 
 from __future__ import annotations
@@ -115,6 +116,51 @@ def _declarations(css: str) -> dict[str, str]:
     return {name.strip(): value.strip() for name, _, value in pairs if name.strip()}
 
 
+# Labels longer than this are cut with an ellipsis; the table beside the chart has them whole.
+LABEL_CHARS = 36
+# Average advance of a character at the charts' 9 pt, in inches (DejaVu Sans, Latin and
+# Cyrillic alike), with a little room for the tick marks.
+_CHAR_INCHES = 0.085
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+
+
+def _margins(figure: Figure, *, left: float = 0.55, bottom: float = 0.4, top: float = 0.3) -> None:
+    """Fixed margins in inches instead of ``tight_layout``.
+
+    ``tight_layout`` measures every label and then draws again, which cost more than drawing
+    the chart once; the label widths are known well enough from their length.
+    """
+    width, height = figure.get_size_inches()
+    # Never more than about half the figure, however long a label is.
+    figure.subplots_adjust(
+        left=min(left / width, 0.5),
+        right=1 - 0.25 / width,
+        bottom=min(bottom / height, 0.55),
+        top=1 - top / height,
+    )
+
+
+def _label_inches(labels: Sequence[str]) -> float:
+    return 0.3 + _CHAR_INCHES * max((len(label) for label in labels), default=0)
+
+
+def _links(axes: Any, spots: Sequence[tuple[float, float, str | None]]) -> None:
+    """Invisible click targets over the points that link to their cases.
+
+    One scatter with a link per point, rather than an artist per point: drawing cost grows
+    with the number of artists.
+    """
+    linked = [(x, y, url) for x, y, url in spots if url]
+    if linked:
+        targets = axes.scatter(
+            [x for x, _, _ in linked], [y for _, y, _ in linked], s=120, alpha=0, marker="s"
+        )
+        targets.set_urls([url for _, _, url in linked])
+
+
 def _errors(points: Sequence[Point]) -> list[list[float]]:
     below = [(p.value - p.low) if p.value is not None and p.low is not None else 0 for p in points]
     above = [
@@ -148,21 +194,17 @@ def trend_chart(
                 color="#08519c",
                 label=title,
             )
-            for x, p in shown:
-                if p.url:
-                    (dot,) = axes.plot(
-                        [x], [p.value or 0.0], marker="o", markersize=10, alpha=0, linestyle=""
-                    )
-                    dot.set_url(p.url)
+            _links(axes, [(x, p.value or 0.0, p.url) for x, p in shown])
         if target is not None:
             axes.axhline(target, color="#e6550d", linestyle="--", linewidth=1, label=target_label)
-        axes.set_xticks(xs, [p.label for p in points], rotation=45, ha="right")
+        labels = [_short(p.label) for p in points]
+        axes.set_xticks(xs, labels, rotation=45, ha="right")
         axes.set_ylim(0, 1)
         axes.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         axes.set_title(title)
         if shown or target is not None:
             axes.legend(loc="lower left", fontsize=8, frameon=False)
-        figure.tight_layout()
+        _margins(figure, bottom=0.2 + 0.7 * _label_inches(labels))
         return _svg(figure)
 
 
@@ -177,18 +219,14 @@ def ranked_chart(title: str, points: Sequence[Point]) -> str:
         axes.errorbar(
             values, ys, xerr=_errors(points), fmt="o", color="#08519c", ecolor="#6baed6", capsize=2
         )
-        for y, p in zip(ys, points, strict=True):
-            if p.url:
-                (dot,) = axes.plot(
-                    [p.value or 0], [y], marker="s", markersize=12, alpha=0, linestyle=""
-                )
-                dot.set_url(p.url)
-        axes.set_yticks(ys, [p.label for p in points])
+        _links(axes, [(p.value or 0, y, p.url) for y, p in zip(ys, points, strict=True)])
+        labels = [_short(p.label) for p in points]
+        axes.set_yticks(ys, labels)
         axes.set_xlim(0, 1)
         axes.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         axes.set_title(title)
         axes.grid(axis="x", alpha=0.3)
-        figure.tight_layout()
+        _margins(figure, left=_label_inches(labels))
         return _svg(figure)
 
 
@@ -209,10 +247,11 @@ def bar_chart(title: str, points: Sequence[Point]) -> str:
         for bar, p in zip(bars, points, strict=True):
             if p.url:
                 bar.set_url(p.url)
-        axes.set_yticks(ys, [p.label for p in points])
+        labels = [_short(p.label) for p in points]
+        axes.set_yticks(ys, labels)
         axes.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         axes.set_title(title)
-        figure.tight_layout()
+        _margins(figure, left=_label_inches(labels))
         return _svg(figure)
 
 

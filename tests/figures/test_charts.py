@@ -38,3 +38,18 @@ def test_without_inline_styles_turns_css_into_attributes() -> None:
     assert root.get("stroke-linejoin") == "round"
     text = root.find(f"{SVG}text")
     assert text is not None and text.text == 'a style="x" b'  # text is never touched
+
+
+def test_every_linked_point_keeps_its_own_link_and_long_labels_are_cut() -> None:
+    long_name = "ЦОН района имени Габита Мусрепова Северо-Казахстанской области"
+    points = [*POINTS, Point(long_name, 0.5, 0.4, 0.6, "/admin/cases?office=SKO-07")]
+    for svg in (trend_chart("CSAT", points), ranked_chart("CSAT, 95% CI", points)):
+        root = ElementTree.fromstring(svg)
+        links = [
+            a.get("{http://www.w3.org/1999/xlink}href") or a.get("href")
+            for a in root.iter(f"{SVG}a")
+        ]
+        assert sorted(links) == sorted(p.url for p in points)
+    ranked = ranked_chart("CSAT, 95% CI", points)
+    assert long_name not in ranked
+    assert long_name[:20] in ranked and "…" in ranked
