@@ -23,6 +23,7 @@ import matplotlib
 import matplotlib.ticker
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
 
 SVG_NS = "http://www.w3.org/2000/svg"
 # Serialised without prefixes, as the browser expects inline SVG (ElementTree's registry is
@@ -143,6 +144,18 @@ def _margins(figure: Figure, *, left: float = 0.55, bottom: float = 0.4, top: fl
     )
 
 
+def _row_labels(axes: Any, ys: Sequence[float], labels: Sequence[str]) -> None:
+    """Each row's label as plain text left of the axes, instead of y ticks.
+
+    Matplotlib builds a tick (two lines, two texts, copied from a template) per label; with
+    fifty offices that was more than half the chart's drawing time.
+    """
+    axes.set_yticks([])
+    beside = blended_transform_factory(axes.transAxes, axes.transData)
+    for y, label in zip(ys, labels, strict=True):
+        axes.text(-0.015, y, label, transform=beside, ha="right", va="center")
+
+
 def _label_inches(labels: Sequence[str]) -> float:
     return 0.3 + _CHAR_INCHES * max((len(label) for label in labels), default=0)
 
@@ -221,7 +234,8 @@ def ranked_chart(title: str, points: Sequence[Point]) -> str:
         )
         _links(axes, [(p.value or 0, y, p.url) for y, p in zip(ys, points, strict=True)])
         labels = [_short(p.label) for p in points]
-        axes.set_yticks(ys, labels)
+        _row_labels(axes, ys, labels)
+        axes.set_ylim(-0.7, len(points) - 0.3)
         axes.set_xlim(0, 1)
         axes.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         axes.set_title(title)
@@ -248,7 +262,7 @@ def bar_chart(title: str, points: Sequence[Point]) -> str:
             if p.url:
                 bar.set_url(p.url)
         labels = [_short(p.label) for p in points]
-        axes.set_yticks(ys, labels)
+        _row_labels(axes, ys, labels)
         axes.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         axes.set_title(title)
         _margins(figure, left=_label_inches(labels))
