@@ -73,7 +73,10 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     if secret_key is None:
         secret_key = ensure_secret_key(settings.data_dir, _secret(settings))
     database = Database(
-        settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
+        settings.database.url,
+        echo=settings.database.echo,
+        pool_size=settings.database.pool_size,
+        ping_after_idle=settings.database.ping_after_idle_seconds,
     )
     proxies = settings.http.trusted_proxies
     app = web.Application(

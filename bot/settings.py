@@ -29,6 +29,8 @@ class DatabaseSettings(BaseModel):
     url: str = "sqlite+aiosqlite:///pikir.db"
     echo: bool = False
     pool_size: int = Field(default=10, ge=1, le=200)
+    # A pooled connection idle this long is checked before use (see storage.database).
+    ping_after_idle_seconds: float = Field(default=10.0, ge=0, le=3600)
 
     @field_validator("url")
     @classmethod

@@ -5,9 +5,10 @@ Created by the composition root and closed on shutdown; nothing here is module-l
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -23,11 +24,18 @@ class DatabaseUnavailable(RuntimeError):
 class Database:
     """An async engine plus a session factory for one database URL."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        ping_after_idle: float = 10.0,
+    ) -> None:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "sqlite":
             # One writer at a time on SQLite: wait for the lock instead of failing at once.
             kwargs["connect_args"] = {"timeout": 30}
@@ -37,6 +45,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        _ping_idle_connections(self.engine, ping_after_idle)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -57,6 +66,32 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Ping a pooled connection on check-out only when it sat idle for ``idle_seconds``.
+
+    ``pool_pre_ping`` pings on every check-out, and on asyncpg a ping is three round trips
+    (``BEGIN``, ``;``, ``ROLLBACK``): a quarter of a busy event's round trips. A connection
+    handed back moments ago is almost surely alive; one idle for a while may have been cut by
+    a database restart or a firewall, and a dead one is swapped for a fresh one here. When the
+    database restarts under load, the events in flight fail once and the pool reconnects.
+    """
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "connect")
+    @event.listens_for(pool, "checkin")
+    def _mark_used(_dbapi_connection: Any, record: Any) -> None:
+        record.info["pikir_used_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("pikir_used_at", 0.0) < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any driver error: the connection is not usable
+            raise exc.DisconnectionError(f"stale pooled connection: {error}") from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

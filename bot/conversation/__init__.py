@@ -70,7 +70,7 @@ from bot.conversation.ports import (
     UnitFactory,
 )
 from bot.conversation.replies import MAX_CALLBACK_BYTES, Button, Outcome, Reply
-from bot.conversation.service import ConversationService
+from bot.conversation.service import BeforeCommit, ConversationService
 from bot.conversation.state import CRITERIA, Step
 from bot.conversation.turn import Limits
 
@@ -78,6 +78,7 @@ __all__ = [
     "CRITERIA",
     "LANGUAGES",
     "MAX_CALLBACK_BYTES",
+    "BeforeCommit",
     "Button",
     "CaseState",
     "Choice",

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.conversation.events import Incoming
 from bot.conversation.flow import Flow
 from bot.conversation.i18n import Translator
-from bot.conversation.ports import StateConflict, StoredState, TaggerPort, UnitFactory
+from bot.conversation.ports import (
+    ConversationUnit,
+    StateConflict,
+    StoredState,
+    TaggerPort,
+    UnitFactory,
+)
 from bot.conversation.replies import Outcome
 from bot.conversation.state import Draft, Step
 from bot.conversation.turn import Limits, Turn
 
 CONFLICT_RETRIES = 5
+
+BeforeCommit = Callable[[ConversationUnit, Outcome], Awaitable[None]]
+"""An adapter's own writes for an event, made in the core's unit of work just before it commits
+(the web chat's history): one transaction per event instead of two."""
 
 
 class ConversationService:
@@ -30,22 +42,25 @@ class ConversationService:
         self.limits = limits or Limits()
         self._flow = Flow(tagger, self.limits, case_url)
 
-    async def handle(self, incoming: Incoming) -> Outcome:
+    async def handle(
+        self, incoming: Incoming, *, before_commit: BeforeCommit | None = None
+    ) -> Outcome:
         """Apply one event in one unit of work and return what to show.
 
         The state, the feedback (on submission) and the delivery record are committed before
         this returns, so a receipt is only ever shown for a stored feedback. A redelivered
-        event (same ``update_key``) returns an outcome with ``duplicate=True`` and no replies.
+        event (same ``update_key``) returns an outcome with ``duplicate=True`` and no replies,
+        and ``before_commit`` is not called for it.
         """
         for attempt in range(CONFLICT_RETRIES):
             try:
-                return await self._handle_once(incoming)
+                return await self._handle_once(incoming, before_commit)
             except StateConflict:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
 
-    async def _handle_once(self, incoming: Incoming) -> Outcome:
+    async def _handle_once(self, incoming: Incoming, before_commit: BeforeCommit | None) -> Outcome:
         async with self._units() as unit:
             channel, chat = incoming.channel, incoming.chat_key
             if incoming.update_key is not None and not await unit.claim_update(
@@ -73,8 +88,11 @@ class ConversationService:
                 StoredState(turn.step.value, turn.draft.to_data(), turn.version),
                 turn.respondent_id,
             )
+            outcome = turn.outcome()
+            if before_commit is not None:
+                await before_commit(unit, outcome)
             await unit.commit()
-        return turn.outcome()
+        return outcome
 
     def text(self, language: str, message_id: str, **params: object) -> str:
         """A citizen-facing text outside a conversation (an adapter's flood notice, errors)."""

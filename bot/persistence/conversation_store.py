@@ -77,6 +77,11 @@ class SqlConversationUnit:
         self._reference = reference
         self._conversation: Conversation | None = None
 
+    @property
+    def uow(self) -> UnitOfWork:
+        """The storage unit of work, for a channel adapter's own rows in the same transaction."""
+        return self._uow
+
     async def _snapshot(self) -> Snapshot:
         return await self._reference.get(self._uow.reference)
 

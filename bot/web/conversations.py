@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import (
     ConversationService,
+    ConversationUnit,
     Event,
     Incoming,
     Outcome,
@@ -28,6 +29,7 @@ from bot.conversation import (
     Step,
     parse_text,
 )
+from bot.persistence.conversation_store import SqlConversationUnit
 from bot.web.hub import ChatHub, Frame
 from storage.models import Channel, Language, WebAuthor, WebMessage
 from storage.types import utcnow
@@ -113,15 +115,22 @@ class WebConversations:
 
         ``shown`` is what the citizen's own bubble says (their text, "photo attached"); for a
         button press it is the pressed button's label, found in the chat's latest question.
-        The core commits the event before this records the history.
+        The history is written in the core's own transaction, so the chat shows exactly the
+        events that were committed.
         """
+        recorded: list[tuple[list[dict[str, Any]], list[int]]] = []
+
+        async def keep_history(unit: ConversationUnit, outcome: Outcome) -> None:
+            recorded[:] = [await self._record(_storage(unit), chat_key, event, outcome, shown)]
+
         async with self._slots:
             outcome = await self._service.handle(
-                Incoming(CHANNEL, chat_key, chat_key, event, language_hint=hint)
+                Incoming(CHANNEL, chat_key, chat_key, event, language_hint=hint),
+                before_commit=keep_history,
             )
-            if outcome.duplicate:
-                return outcome
-            rows, ids = await self._record(chat_key, event, outcome, shown)
+        if outcome.duplicate or not recorded:
+            return outcome
+        rows, ids = recorded[0]
         for row in reversed(rows):
             if row["author"] is WebAuthor.BOT:
                 self._questions.put(chat_key, row["buttons"])
@@ -138,26 +147,22 @@ class WebConversations:
         return outcome
 
     async def _record(
-        self, chat_key: str, event: Event, outcome: Outcome, shown: str | None
+        self, uow: UnitOfWork, chat_key: str, event: Event, outcome: Outcome, shown: str | None
     ) -> tuple[list[dict[str, Any]], list[int]]:
         """Add the citizen's bubble and the replies to the chat's history; rows and their ids."""
         language = Language(outcome.language) if outcome.language else None
-        async with UnitOfWork(self._sessions) as uow:
-            if not outcome.erased:  # an erasure must be durable; the rest is a copy
-                await uow.web_chat.skip_disk_wait()
-            if isinstance(event, Press):
-                shown = _label_of(self._questions.get(chat_key), event.data) or _label_of(
-                    _buttons(await uow.web_chat.latest_from_bot(chat_key)), event.data
-                )
-            if outcome.erased:
-                await uow.web_chat.erase_chat(chat_key)
-                shown = None
-            rows: list[dict[str, Any]] = []
-            if shown:
-                rows.append(_row(chat_key, WebAuthor.CITIZEN, shown))
-            rows.extend(_bot_row(chat_key, reply, language) for reply in outcome.replies)
-            ids = await uow.web_chat.add_all(rows)
-            await uow.commit()
+        if isinstance(event, Press):
+            shown = _label_of(self._questions.get(chat_key), event.data) or _label_of(
+                _buttons(await uow.web_chat.latest_from_bot(chat_key)), event.data
+            )
+        if outcome.erased:
+            await uow.web_chat.erase_chat(chat_key)
+            shown = None
+        rows: list[dict[str, Any]] = []
+        if shown:
+            rows.append(_row(chat_key, WebAuthor.CITIZEN, shown))
+        rows.extend(_bot_row(chat_key, reply, language) for reply in outcome.replies)
+        ids = await uow.web_chat.add_all(rows)
         return rows, ids
 
     async def start(self, chat_key: str, office: str | None, hint: str | None) -> Outcome:
@@ -185,6 +190,13 @@ class WebConversations:
         """Staff replies to these chats written after ``since`` (for the live relay)."""
         async with UnitOfWork(self._sessions) as uow:
             return await uow.web_chat.staff_replies_since(since, chat_keys)
+
+
+def _storage(unit: ConversationUnit) -> UnitOfWork:
+    """The storage unit of work behind the core's unit (the web chat runs on the database)."""
+    if not isinstance(unit, SqlConversationUnit):
+        raise TypeError(f"the web chat needs the database units, not {type(unit).__name__}")
+    return unit.uow
 
 
 def wire(message: WebMessage) -> dict[str, Any]:

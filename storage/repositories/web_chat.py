@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,16 +28,6 @@ class WebChatRepository:
             list(rows),
         )
         return list(result.scalars())
-
-    async def skip_disk_wait(self) -> None:
-        """Commit this unit of work without waiting for the disk (PostgreSQL only).
-
-        For the chat's history, which is a copy of what the conversation showed: after a crash
-        at worst its last messages are missing, and the conversation (stored durably by the
-        core) shows its current question again on the next event.
-        """
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     async def history(self, chat_key: str, limit: int) -> Sequence[WebMessage]:
         """The chat's last ``limit`` messages, oldest first."""

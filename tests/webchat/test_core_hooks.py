@@ -1,9 +1,24 @@
-"""The two small additions to the core's Outcome the web chat relies on: language and erased."""
+"""What the core gives the web chat: the outcome's language and erasure, and a hook that writes
+the chat's history in the core's own transaction."""
 
 from __future__ import annotations
 
-from bot.conversation import Command, Event, Incoming, Outcome, Press, Start, Translator
+import pytest
+
+from bot.conversation import (
+    Command,
+    ConversationUnit,
+    Event,
+    Incoming,
+    Outcome,
+    Press,
+    Start,
+    Translator,
+)
 from storage.database import Database
+from storage.models import Channel, WebAuthor
+from storage.types import utcnow
+from storage.uow import UnitOfWork
 from tests.webchat.conftest import chat_service
 
 
@@ -25,3 +40,49 @@ async def test_the_outcome_says_the_language_and_whether_data_was_erased(
     erased = await send(Press(asked.replies[-1].buttons[0][0].data))
     assert erased.erased
     assert erased.replies[-1].text == translator.text("kk", "erase.done")
+
+
+async def test_before_commit_writes_land_with_the_state_or_not_at_all(
+    database: Database, translator: Translator
+) -> None:
+    service = chat_service(database, translator)
+    seen: list[Outcome] = []
+
+    async def keep(unit: ConversationUnit, outcome: Outcome) -> None:
+        seen.append(outcome)
+        uow = unit.uow  # type: ignore[attr-defined]  # the database unit, as the web chat uses
+        await uow.web_chat.add_all([_bubble("kept", "one")])
+
+    async def fail(unit: ConversationUnit, outcome: Outcome) -> None:
+        await unit.uow.web_chat.add_all([_bubble("lost", "two")])  # type: ignore[attr-defined]
+        raise RuntimeError("the adapter failed before the commit")
+
+    kept = await service.handle(
+        Incoming("web", "kept", "kept", Start("AST-01")), before_commit=keep
+    )
+    assert seen == [kept] and kept.replies
+    await service.handle(Incoming("web", "lost", "lost", Start("AST-01")))
+    async with UnitOfWork(database.sessions) as uow:
+        before = await uow.conversations.get(Channel.WEB, "lost")
+    assert before is not None
+    language = kept.replies[-1].buttons[0][0].data
+    with pytest.raises(RuntimeError):
+        await service.handle(Incoming("web", "lost", "lost", Press(language)), before_commit=fail)
+
+    async with UnitOfWork(database.sessions) as uow:
+        assert [m.text for m in await uow.web_chat.history("kept", 10)] == ["one"]
+        assert await uow.web_chat.history("lost", 10) == []
+        after = await uow.conversations.get(Channel.WEB, "lost")
+    assert after is not None and (after.step, after.version) == (before.step, before.version)
+
+
+def _bubble(chat_key: str, text: str) -> dict[str, object]:
+    return {
+        "chat_key": chat_key,
+        "author": WebAuthor.CITIZEN,
+        "text": text,
+        "buttons": None,
+        "expects_text": False,
+        "language": None,
+        "created_at": utcnow(),
+    }
