@@ -47,9 +47,15 @@ async def launch_chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def phone_page(chromium: Browser, language: str) -> tuple[Page, list[str]]:
-    """A phone-sized page whose browser prefers ``language``; console errors are collected."""
+async def phone_page(
+    chromium: Browser, language: str, *, ignore_https_errors: bool = False
+) -> tuple[Page, list[str]]:
+    """A phone-sized page whose browser prefers ``language``; console errors are collected.
+
+    ``ignore_https_errors`` accepts a test server's self-signed certificate.
+    """
     context = await chromium.new_context(
+        ignore_https_errors=ignore_https_errors,
         viewport=PHONE,
         device_scale_factor=2,
         is_mobile=True,

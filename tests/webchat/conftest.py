@@ -12,6 +12,7 @@ import dataclasses
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from ssl import SSLContext
 from typing import Any
 
 import aiohttp
@@ -95,22 +96,22 @@ StartChat = Callable[..., Awaitable[ChatServer]]
 async def start_chat(
     database: Database, translator: Translator, tmp_path: Path
 ) -> AsyncIterator[StartChat]:
-    """Start a chat server on the test database; keyword arguments override its options."""
+    """Start a chat server on the test database; keyword arguments override its options
+    (``ssl`` serves it over HTTPS)."""
     servers: list[ChatServer] = []
 
-    async def start(**overrides: Any) -> ChatServer:
-        options = ChatOptions(
-            secret_key=SECRET,
-            public_origin="http://pikir.example",
-            uploads_dir=tmp_path / "uploads" / "web",
-            relay_interval=0.1,
-            **overrides,
-        )
+    async def start(*, ssl: SSLContext | None = None, **overrides: Any) -> ChatServer:
+        defaults: dict[str, Any] = {
+            "public_origin": "http://pikir.example",
+            "uploads_dir": tmp_path / "uploads" / "web",
+            "relay_interval": 0.1,
+        }
+        options = ChatOptions(secret_key=SECRET, **(defaults | overrides))
         runtime = build_runtime(chat_service(database, translator), database.sessions, options)
         root = web.Application()
         root.add_subapp("/chat", create_chat_app(runtime))
         test_server = TestServer(root, host="127.0.0.1")
-        await test_server.start_server()
+        await test_server.start_server(ssl=ssl)
         server = ChatServer(test_server, runtime, database, options, translator, [])
         servers.append(server)
         return server

@@ -2,7 +2,8 @@
 
 A citizen with a phone completes a feedback from an office's QR code in Kazakh (keyboard only),
 Russian and English, reloading the page in the middle; markup they type stays text; axe-core
-finds no serious or critical accessibility violation; the embeddable widget opens the chat.
+finds no serious or critical accessibility violation; the embeddable widget opens the chat, and
+in another site's frame it resumes from its partitioned third-party cookie.
 Screenshots of the finished conversations are left in ``test-artifacts/``.
 """
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, FrameLocator, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +26,7 @@ from storage.uow import UnitOfWork
 from tests.browser import Citizen, last_question, phone_page
 from tests.webchat.conftest import SECRET, ChatServer, StartChat
 from tests.webchat.images import png
+from tests.webchat.tls import self_signed_context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("backend", ["postgresql"])]
 
@@ -147,30 +149,49 @@ async def staff_reply_arrives_live(page: Page, server: ChatServer, ref: str) -> 
     await expect(staff).to_contain_text(server.t("en", "web.staff_reply", ref=ref))
 
 
-async def test_the_widget_snippet_opens_the_chat_in_a_frame(
-    start_chat: StartChat, chromium: Browser
-) -> None:
-    snippet: list[str] = []
+class AgencySite:
+    """An agency's page with the widget's one-line snippet, served at ``origin``."""
 
-    async def agency_page(request: web.Request) -> web.Response:
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.snippet = ""
+        self._runner: web.AppRunner | None = None
+
+    async def page(self, _request: web.Request) -> web.Response:
         html = (
             '<!doctype html><html lang="en"><title>Agency</title><link rel="icon" href="data:,">'
-            f"<body><h1>eGov</h1>{snippet[0]}"
+            f"<body><h1>eGov</h1>{self.snippet}"
         )
         return web.Response(text=html, content_type="text/html")
 
-    agency = web.Application()
-    agency.router.add_get("/", agency_page)
-    runner = web.AppRunner(agency)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    agency_origin = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    async def start(self) -> str:
+        """Start serving; the site's origin."""
+        app = web.Application()
+        app.router.add_get("/", self.page)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        return f"http://{self.host}:{self._runner.addresses[0][1]}"
+
+    def embed(self, chat: ChatServer) -> None:
+        """Put the widget of ``chat`` on the page, as the README tells an agency to."""
+        self.snippet = (
+            f'<script src="{chat.url}/chat/widget.js" data-office="AST-01" async></script>'
+        )
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+async def test_the_widget_snippet_opens_the_chat_in_a_frame(
+    start_chat: StartChat, chromium: Browser
+) -> None:
+    agency = AgencySite("127.0.0.1")
+    agency_origin = await agency.start()
     # The agency's site must be allowed to frame the chat.
     server = await start_chat(embed_origins=(agency_origin,))
-    snippet.append(
-        f'<script src="{server.url}/chat/widget.js" data-office="AST-01" async></script>'
-    )
+    agency.embed(server)
     try:
         page, errors = await phone_page(chromium, "en")
         await page.goto(agency_origin + "/")
@@ -192,4 +213,54 @@ async def test_the_widget_snippet_opens_the_chat_in_a_frame(
         assert not errors, errors
         await page.context.close()
     finally:
-        await runner.cleanup()
+        await agency.stop()
+
+
+async def test_in_another_sites_frame_the_chat_resumes_from_its_partitioned_cookie(
+    start_chat: StartChat, chromium: Browser, tmp_path: Path
+) -> None:
+    # The agency's page is on http://localhost, the chat on https://127.0.0.1: different
+    # sites, so the chat's cookie is a third-party cookie, sent only as SameSite=None and
+    # Secure, and kept in a jar of its own for this embedding site (Partitioned).
+    agency = AgencySite("localhost")
+    agency_origin = await agency.start()
+    server = await start_chat(
+        ssl=self_signed_context(tmp_path),
+        public_origin="https://pikir.example",
+        embed_origins=(agency_origin,),
+    )
+    agency.embed(server)
+    frame_title = server.t("en", "web.widget_frame")
+    try:
+        page, errors = await phone_page(chromium, "en", ignore_https_errors=True)
+
+        async def open_widget() -> FrameLocator:
+            await page.goto(agency_origin + "/")
+            await page.get_by_role("button", name=server.t("en", "web.widget_open")).click()
+            return page.frame_locator(f'iframe[title="{frame_title}"]')
+
+        frame = await open_widget()
+        await frame.get_by_role("button", name="English", exact=True).click()
+        await expect(frame.locator(".msg.bot .text").last).to_have_text(
+            server.t("en", "category.ask")
+        )
+        (cookie,) = [
+            c for c in await page.context.cookies() if c["name"] == "pikir_chat"
+        ]
+        assert (cookie["sameSite"], cookie["secure"], cookie["httpOnly"]) == ("None", True, True)
+        assert cookie.get("partitionKey") == "http://localhost"
+
+        frame = await open_widget()  # the agency's page reloaded: the same conversation
+        await expect(frame.locator(".msg.bot .text").last).to_have_text(
+            server.t("en", "category.ask")
+        )
+        await expect(frame.locator(".msg.citizen .text")).to_have_text(["English"])
+
+        # The chat opened directly (first-party) does not see the embedded chat's cookie.
+        await page.goto(f"{server.url}/chat")
+        await expect(last_question(page)).to_have_text(server.t("en", "language.ask"))
+        await expect(page.locator(".msg.citizen")).to_have_count(0)
+        assert not errors, errors
+        await page.context.close()
+    finally:
+        await agency.stop()
