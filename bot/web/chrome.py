@@ -29,6 +29,8 @@ CHROME_IDS: dict[str, str] = {
     "staff": _("web.author_staff"),
     "connecting": _("web.connecting"),
     "reconnecting": _("web.reconnecting"),
+    "cookie_blocked": _("web.cookie_blocked"),
+    "open_in_tab": _("web.open_in_tab"),
     "upload_failed": _("web.upload_failed"),
     "uploading": _("web.uploading"),
     "photo_too_big": _("photo.too_big"),

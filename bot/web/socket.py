@@ -20,6 +20,9 @@ from bot.web.runtime import RUNTIME, ChatRuntime
 
 log = structlog.get_logger("pikir.web")
 
+# An application close code (4000-4999): the page must not reconnect.
+NO_COOKIE_CLOSE_CODE = 4401
+
 
 async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     """Upgrade to a WebSocket for the browser's conversation, or refuse with a clear status."""
@@ -29,7 +32,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
         raise web.HTTPForbidden(text="This page may not open the chat (origin not allowed).")
     token = token_of(request)
     if token is None:
-        raise web.HTTPUnauthorized(text="No conversation cookie: open the chat page first.")
+        return await _refuse_without_cookie(request)
     address = client_address(request)
     if not runtime.guards.open_socket(address):
         raise web.HTTPTooManyRequests(text="Too many open chats from this address.")
@@ -46,6 +49,21 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     finally:
         runtime.guards.close_socket(address)
         runtime.hub.leave(key, socket)
+    return socket
+
+
+async def _refuse_without_cookie(request: web.Request) -> web.WebSocketResponse:
+    """Tell a page that arrived without the chat's cookie why it cannot chat, then close.
+
+    The page loaded, so the cookie was set and the browser refused to send it back: a browser
+    or a setting that blocks the chat's cookie in another site's frame. A refused handshake
+    would look like a dropped connection to the page, which would retry for ever; this frame
+    lets it say what is wrong and offer the chat in a tab of its own.
+    """
+    socket = web.WebSocketResponse()
+    await socket.prepare(request)
+    await socket.send_json({"type": "blocked", "reason": "cookie"})
+    await socket.close(code=NO_COOKIE_CLOSE_CODE, message=b"no conversation cookie")
     return socket
 
 

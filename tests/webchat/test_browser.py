@@ -244,9 +244,7 @@ async def test_in_another_sites_frame_the_chat_resumes_from_its_partitioned_cook
         await expect(frame.locator(".msg.bot .text").last).to_have_text(
             server.t("en", "category.ask")
         )
-        (cookie,) = [
-            c for c in await page.context.cookies() if c["name"] == "pikir_chat"
-        ]
+        (cookie,) = [c for c in await page.context.cookies() if c["name"] == "pikir_chat"]
         assert (cookie["sameSite"], cookie["secure"], cookie["httpOnly"]) == ("None", True, True)
         assert cookie.get("partitionKey") == "http://localhost"
 
@@ -260,6 +258,39 @@ async def test_in_another_sites_frame_the_chat_resumes_from_its_partitioned_cook
         await page.goto(f"{server.url}/chat")
         await expect(last_question(page)).to_have_text(server.t("en", "language.ask"))
         await expect(page.locator(".msg.citizen")).to_have_count(0)
+        assert not errors, errors
+        await page.context.close()
+    finally:
+        await agency.stop()
+
+
+async def test_a_frame_whose_cookie_the_browser_blocks_says_so_and_offers_a_tab(
+    start_chat: StartChat, chromium: Browser
+) -> None:
+    # Over plain HTTP the embedded chat's cookie cannot be SameSite=None (that needs Secure),
+    # so in another site's frame Chromium does not send it: as a browser that blocks
+    # third-party cookies would.
+    agency = AgencySite("localhost")
+    agency_origin = await agency.start()
+    server = await start_chat(embed_origins=(agency_origin,))
+    agency.embed(server)
+    try:
+        page, errors = await phone_page(chromium, "en")
+        await page.goto(agency_origin + "/")
+        await page.get_by_role("button", name=server.t("en", "web.widget_open")).click()
+        frame = page.frame_locator(f'iframe[title="{server.t("en", "web.widget_frame")}"]')
+        status = frame.locator("#status")
+        await expect(status).to_contain_text(server.t("en", "web.cookie_blocked"))
+        link = status.get_by_role("link", name=server.t("en", "web.open_in_tab"))
+        await expect(link).to_have_attribute("target", "_blank")
+        href = await link.get_attribute("href")
+        assert href == f"{server.url}/chat?office=AST-01", href
+        await page.wait_for_timeout(1500)  # no reconnecting loop replaces the message
+        await expect(status).to_contain_text(server.t("en", "web.cookie_blocked"))
+
+        tab = await page.context.new_page()  # the offered tab: a first-party chat that works
+        await tab.goto(href)
+        await expect(last_question(tab)).to_have_text(server.t("en", "language.ask"))
         assert not errors, errors
         await page.context.close()
     finally:

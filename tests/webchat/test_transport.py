@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.web.identity import chat_key
+from bot.web.socket import NO_COOKIE_CLOSE_CODE
 from storage.models import Channel, Conversation, Feedback, Office, Respondent, WebMessage
 from tests.webchat.conftest import SECRET, Browser, ChatServer, StartChat
 
@@ -297,11 +298,14 @@ async def test_the_socket_checks_origin_and_cookie(start_chat: StartChat) -> Non
     for origin in ("http://pikir.example", "https://egov.example"):
         socket = await browser.connect(origin=origin)
         await socket.close()
-    # A socket without the chat's cookie has no conversation.
+    # A socket without the chat's cookie has no conversation: the page is told why, and the
+    # socket is closed with a code that says "do not reconnect".
     stranger = server.browser()
-    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-        await stranger.connect()
-    assert refused.value.status == 401
+    socket = await stranger.connect()
+    assert await stranger.frame() == {"type": "blocked", "reason": "cookie"}
+    closing = await socket.receive(timeout=5)
+    assert closing.type is aiohttp.WSMsgType.CLOSE and closing.data == NO_COOKIE_CLOSE_CODE
+    assert await count(server, Conversation) == 0
 
 
 async def test_markup_travels_as_plain_text(start_chat: StartChat) -> None:

@@ -17,8 +17,10 @@
   const shown = new Set();
   let language = app.dataset.lang;
   let office = app.dataset.office || null;
+  const entryOffice = office;
   let socket = null;
   let retries = 0;
+  let blocked = false;  // the browser does not send our cookie here: reconnecting cannot help
   let focusNext = false;
 
   const t = (key) => (CHROME[language] || CHROME.ru)[key] || key;
@@ -139,10 +141,27 @@
       applyLanguage(frame.lang);
       showMessages(frame.messages);
       setStatus(frame.notice || '');
+    } else if (frame.type === 'blocked') {
+      blocked = true;
+      showBlocked();
     } else if (frame.type === 'error') {
       setStatus(frame.text, true);
       for (const button of log.querySelectorAll('.buttons button')) button.disabled = false;
     }
+  }
+
+  // Offer the same chat as a page of its own, where the cookie is a first-party one.
+  function showBlocked() {
+    const target = new URL(location.href);
+    target.searchParams.delete('embed');
+    if (entryOffice) target.searchParams.set('office', entryOffice);
+    const link = document.createElement('a');
+    link.href = target.href;
+    link.target = '_blank';
+    link.rel = 'noopener';
+    link.textContent = t('open_in_tab');
+    setStatus(t('cookie_blocked') + ' ', true);
+    statusLine.append(link);
   }
 
   function connect() {
@@ -168,6 +187,7 @@
       }
     });
     socket.addEventListener('close', () => {
+      if (blocked) return;
       setStatus(t('reconnecting'), true);
       const delay = Math.min(15000, 500 * 2 ** retries);
       retries += 1;
