@@ -212,7 +212,13 @@ def _wire_telegram(
             secret=telegram.webhook_secret.get_secret_value(),
         )
     else:
-        app.cleanup_ctx.append(polling_context(bot, dispatcher, service.translator))
+        # At most pool-size updates at once: a burst waits its turn in order instead of
+        # spawning a task per update that would wait for a database connection.
+        app.cleanup_ctx.append(
+            polling_context(
+                bot, dispatcher, service.translator, concurrency=settings.database.pool_size
+            )
+        )
     return TelegramSender(bot)
 
 

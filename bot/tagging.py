@@ -11,26 +11,34 @@ import structlog
 from bot.conversation import TagResult
 
 if TYPE_CHECKING:
-    from classifier.tagger import Tagger
+    from classifier.serving import ServingTagger
 
 log = structlog.get_logger("pikir.tagging")
 
 
 class ClassifierTagger:
-    """Wraps ``classifier.tagger.Tagger`` for the conversation and the staff panel."""
+    """Wraps the classifier's tagger for the conversation and the staff panel."""
 
-    def __init__(self, tagger: Tagger) -> None:
+    def __init__(self, tagger: ServingTagger) -> None:
         self._tagger = tagger
 
     @classmethod
     def load(cls, artifacts_dir: Path | None) -> ClassifierTagger | None:
-        """The shipped (or configured) model; None, logged, when it cannot be loaded."""
-        # Imported here, not at the top: scikit-learn takes seconds and tens of megabytes
-        # to import, which a service with the classifier switched off and every CLI
-        # command should not pay.
-        from classifier.tagger import Tagger
+        """The shipped (or configured) model; None, logged, when it cannot be loaded.
+
+        The model's ``linear.zip`` is served by the standard library alone; only a model without one (a
+        calibrated SVM) loads the scikit-learn pipeline, which costs over 100 MB of memory.
+        """
+        # Imported here, not at the top: a service with the classifier switched off and
+        # every CLI command should not pay for numpy or the model.
+        from classifier.layout import LINEAR_FILE, model_dir
+        from classifier.serving import ServingTagger
 
         try:
+            if (model_dir(artifacts_dir) / LINEAR_FILE).exists():
+                return cls(ServingTagger.load(artifacts_dir))
+            from classifier.tagger import Tagger
+
             return cls(Tagger.load(artifacts_dir))
         except Exception as exc:  # a missing or unreadable artifact must not stop the service
             log.warning("classifier.unavailable", error=f"{type(exc).__name__}: {exc}")

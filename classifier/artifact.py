@@ -19,10 +19,8 @@ import sklearn
 import skops
 import skops.io as sio
 
-ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-MODEL_FILE = "model.skops"
-METADATA_FILE = "metadata.json"
-DECISIONS_FILE = "decisions.jsonl"
+from classifier.export import linear_model_of
+from classifier.layout import ARTIFACTS_DIR, DECISIONS_FILE, METADATA_FILE, MODEL_FILE
 
 ALLOWED_TYPES: frozenset[str] = frozenset(
     {
@@ -137,10 +135,14 @@ def build_metadata(
 
 
 def save(model: Any, metadata: Mapping[str, Any], directory: Path | str) -> Path:
-    """Write ``model.skops`` (skops, deflate-compressed) and ``metadata.json`` to ``directory``."""
+    """Write ``model.skops`` (skops, deflate-compressed), ``linear.zip`` (for a logistic model)
+    and ``metadata.json`` to ``directory``."""
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     sio.dump(model, target / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
+    linear = linear_model_of(model)
+    if linear is not None:  # what the service loads, without scikit-learn
+        linear.save(target)
     (target / METADATA_FILE).write_text(
         json.dumps(metadata, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

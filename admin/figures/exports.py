@@ -8,8 +8,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import xlsxwriter
-
 from admin.figures.labels import label
 from admin.figures.report import LEVELS, Report, export_record
 from storage.feedback_export import to_csv
@@ -75,6 +73,8 @@ def render(
 
 def workbook(report: Report, language: str, names: Mapping[str, str]) -> bytes:
     """The XLSX: one sheet per level, then the indicators; headers in ``language``."""
+    import xlsxwriter  # only when someone downloads a workbook: it is not small
+
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})

@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 
 from admin.reports import views
-from admin.reports.charts import ChartCache
+from admin.reports.chart_cache import ChartCache
 from admin.reports.context import CHART_CACHE, REPORT_CACHE, REPORT_DEPS, ReportCache, ReportDeps
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

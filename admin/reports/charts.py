@@ -1,5 +1,8 @@
 """Server-rendered SVG charts (matplotlib, Agg-free SVG backend) for the report page.
 
+Imported by :class:`~admin.reports.chart_cache.ChartCache` on the first chart drawn, so a
+service whose reports nobody opens does not hold matplotlib in memory.
+
 Each chart comes with the same numbers as a table on the page, for screen readers. Bars and
 points can carry links (``set_url``) so a click drills down to the cases behind them. Rendering
 costs tens of milliseconds, so charts are cached by their data, and margins are set from
@@ -8,14 +11,10 @@ the labels' lengths rather than measured (``tight_layout`` would double the cost
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any, cast
 from xml.etree import ElementTree
 
@@ -24,6 +23,8 @@ import matplotlib.ticker
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
+
+from admin.reports.chart_cache import Point
 
 SVG_NS = "http://www.w3.org/2000/svg"
 # Serialised without prefixes, as the browser expects inline SVG (ElementTree's registry is
@@ -44,42 +45,6 @@ _STYLE: dict[str, Any] = {
 
 def _styled() -> AbstractContextManager[None]:
     return matplotlib.rc_context(cast(Any, _STYLE))
-
-
-@dataclass(frozen=True)
-class Point:
-    """One plotted value with its interval and an optional drill-down link."""
-
-    label: str
-    value: float | None
-    low: float | None = None
-    high: float | None = None
-    url: str | None = None
-
-
-class ChartCache:
-    """A small LRU of rendered SVGs keyed by the chart's data."""
-
-    def __init__(self, size: int = 128) -> None:
-        self.size = size
-        self._items: OrderedDict[str, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_render(self, kind: str, title: str, points: Sequence[Point], **kw: object) -> str:
-        """The SVG of the chart, from the cache when the same data was drawn before."""
-        key = hashlib.sha256(
-            json.dumps([kind, title, [p.__dict__ for p in points], kw], default=str).encode()
-        ).hexdigest()
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        svg = RENDERERS[kind](title, points, **kw)
-        with self._lock:
-            self._items[key] = svg
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return svg
 
 
 def _svg(figure: Figure) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from admin.figures.indicators import FiguresConfig
-from admin.reports.charts import ChartCache
+from admin.reports.chart_cache import ChartCache
 from storage.database import Database
 
 

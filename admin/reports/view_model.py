@@ -12,7 +12,7 @@ from admin.figures.labels import label
 from admin.figures.report import FigureRow, Report
 from admin.figures.sql import TAGS
 from admin.figures.stats import Share
-from admin.reports.charts import Point
+from admin.reports.chart_cache import Point
 from storage.models import CRITERIA
 
 

@@ -31,9 +31,15 @@ def build_dispatcher(service: ConversationService, guard: FloodGuard) -> Dispatc
 
 
 def polling_context(
-    bot: Bot, dispatcher: Dispatcher, translator: Translator, *, polling_timeout: int = 25
+    bot: Bot,
+    dispatcher: Dispatcher,
+    translator: Translator,
+    *,
+    polling_timeout: int = 25,
+    concurrency: int | None = None,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A ``cleanup_ctx`` that polls for updates while the application runs."""
+    """A ``cleanup_ctx`` that polls for updates while the application runs, handling at most
+    ``concurrency`` of them at once (no limit when None)."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         # A webhook left over from an earlier webhook-mode run would make getUpdates fail.
@@ -46,6 +52,7 @@ def polling_context(
                 close_bot_session=False,
                 polling_timeout=polling_timeout,
                 allowed_updates=ALLOWED_UPDATES,
+                tasks_concurrency_limit=concurrency,
             ),
             name="telegram-polling",
         )

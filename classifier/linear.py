@@ -1,0 +1,240 @@
+"""A trained tagger as plain numbers, served by the standard library alone.
+
+The service only ever applies a trained model: normalise, count n-grams, weigh them by TF-IDF,
+multiply by the coefficients, squash. Loading the scikit-learn pipeline for that imports
+scikit-learn, SciPy, skops and numpy, over 100 MB of resident memory in a service that
+otherwise needs about twice that, so training also writes the model's numbers to
+``linear.zip`` (a JSON header, the vocabularies as text, the weights as little-endian doubles)
+and this module applies them with ``array`` and ``math``. It computes in double precision
+where the pipeline's tf-idf values are single precision, so probabilities agree to about
+1e-6; ``tests/classifier/test_linear.py`` holds it to that and to the same labels.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import zipfile
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classifier.layout import LINEAR_FILE
+from classifier.ngrams import char_wb_ngrams, word_ngrams
+from classifier.normalize import NEG_PREFIX, views
+
+ANALYZERS = {"char_wb": char_wb_ngrams, "word": word_ngrams}
+_HEADER = "header.json"
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One TF-IDF block of the features: which view, how it is cut, and its weights."""
+
+    analyzer: str  # "char_wb" over the folded view, "word" over the marked view
+    ngram_range: tuple[int, int]
+    terms: list[str]
+    idf: array[float]
+    sublinear_tf: bool
+    weight: float
+    vocabulary: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.analyzer not in ANALYZERS:
+            raise ValueError(f"unknown analyzer {self.analyzer!r}")
+        if len(self.idf) != len(self.terms):
+            raise ValueError("one idf weight per term")
+        object.__setattr__(self, "vocabulary", {t: i for i, t in enumerate(self.terms)})
+
+    def weighted(self, view: str) -> list[tuple[int, float]]:
+        """The view's features: (column, l2-normalised tf-idf value × branch weight), sorted."""
+        lo, hi = self.ngram_range
+        get = self.vocabulary.get
+        counts = Counter(
+            j for j in map(get, ANALYZERS[self.analyzer](view, lo, hi)) if j is not None
+        )
+        idf, sublinear = self.idf, self.sublinear_tf
+        values = [
+            (j, ((math.log(c) + 1.0) if sublinear else float(c)) * idf[j])
+            for j, c in sorted(counts.items())
+        ]
+        norm = math.sqrt(sum(v * v for _, v in values))
+        scale = self.weight / norm if norm else 0.0
+        return [(j, v * scale) for j, v in values]
+
+
+class LinearModel:
+    """Normaliser settings, TF-IDF branches and one-vs-rest logistic coefficients."""
+
+    def __init__(
+        self,
+        normalizer: Mapping[str, Any],
+        branches: Sequence[Branch],
+        coef: Sequence[float],
+        intercept: Sequence[float],
+    ) -> None:
+        """``coef`` is the (features × tags) matrix flattened row by row."""
+        self.normalizer = dict(normalizer)
+        self.branches = list(branches)
+        self.intercept = array("d", intercept)
+        self.n_tags = len(self.intercept)
+        self.coef = array("d", coef)
+        self._offsets = [0]
+        for branch in self.branches:
+            self._offsets.append(self._offsets[-1] + len(branch.terms))
+        if self._offsets[-1] * self.n_tags != len(self.coef):
+            raise ValueError("the coefficients do not match the vocabularies")
+
+    def views(self, text: str) -> tuple[str, str]:
+        """The folded character view and the negation-marked word view of a text."""
+        n = self.normalizer
+        return views(text, n["mode"], n["char_neg"], n["concepts"], n["stem"])
+
+    def features(self, text: str) -> list[tuple[int, float]]:
+        """The text's non-zero features: (global column, weighted value)."""
+        pair = self.views(text)
+        out: list[tuple[int, float]] = []
+        for i, branch in enumerate(self.branches):
+            offset = self._offsets[i]
+            out.extend((j + offset, v) for j, v in branch.weighted(pair[i]))
+        return out
+
+    def decision(self, text: str) -> list[float]:
+        """The text's linear score for each tag."""
+        scores = list(self.intercept)
+        coef, n = self.coef, self.n_tags
+        for j, value in self.features(text):
+            row = j * n
+            for k in range(n):
+                scores[k] += value * coef[row + k]
+        return scores
+
+    def proba(self, texts: Sequence[str]) -> list[list[float]]:
+        """Per-tag probabilities (the logistic function of the scores), one row per text."""
+        return [[_logistic(z) for z in self.decision(text)] for text in texts]
+
+    def feature_name(self, column: int) -> str:
+        """The n-gram behind a global column index."""
+        for i, branch in enumerate(self.branches):
+            if column < self._offsets[i + 1]:
+                return branch.terms[column - self._offsets[i]]
+        raise IndexError(column)
+
+    def explain(
+        self, text: str, tags: Sequence[int], top: int
+    ) -> dict[int, list[tuple[str, float]]]:
+        """For each tag index, the ``top`` words whose features pushed its score up the most.
+
+        Contribution = coefficient × tf-idf value. Character n-grams are credited to the
+        (normalised) word they occur in; word n-grams are shown as they are, a negated word as
+        ``not <word>``.
+        """
+        features = self.features(text)
+        char_words = self.views(text)[0].split()
+        n_char, n = self._offsets[1], self.n_tags
+        out: dict[int, list[tuple[str, float]]] = {}
+        for k in tags:
+            totals: dict[str, float] = defaultdict(float)
+            for j, value in features:
+                contribution = self.coef[j * n + k] * value
+                if contribution == 0.0:
+                    continue
+                name = self.feature_name(j)
+                if j < n_char:
+                    owners = [w for w in char_words if name.strip() in f" {w} "] or [name]
+                    for w in owners:
+                        totals[w] += contribution / len(owners)
+                else:
+                    totals[readable_word(name)] += contribution
+            best = sorted(totals.items(), key=lambda kv: -kv[1])
+            out[k] = [(w, round(c, 4)) for w, c in best[:top] if c > 0]
+        return out
+
+    def save(self, directory: Path | str) -> Path:
+        """Write ``linear.zip``: a JSON header, one text file of terms and the weights as
+        little-endian doubles per branch, the coefficients and intercepts."""
+        header = {
+            "normalizer": self.normalizer,
+            "n_tags": self.n_tags,
+            "branches": [
+                {
+                    "analyzer": b.analyzer,
+                    "ngram_range": list(b.ngram_range),
+                    "sublinear_tf": b.sublinear_tf,
+                    "weight": b.weight,
+                }
+                for b in self.branches
+            ],
+        }
+        path = Path(directory) / LINEAR_FILE
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(_HEADER, json.dumps(header))
+            for i, branch in enumerate(self.branches):
+                if any("\n" in term for term in branch.terms):
+                    raise ValueError("a term with a line break cannot be stored one per line")
+                archive.writestr(f"terms_{i}.txt", "\n".join(branch.terms))
+                archive.writestr(f"idf_{i}.f64", _little_endian(branch.idf))
+            archive.writestr("coef.f64", _little_endian(self.coef))
+            archive.writestr("intercept.f64", _little_endian(self.intercept))
+        return path
+
+    @classmethod
+    def load(cls, directory: Path | str) -> LinearModel:
+        """Read ``linear.zip`` written by :meth:`save` (plain numbers and text, no code)."""
+        with zipfile.ZipFile(Path(directory) / LINEAR_FILE) as archive:
+            header = json.loads(archive.read(_HEADER))
+            branches = [
+                Branch(
+                    analyzer=spec["analyzer"],
+                    ngram_range=(int(spec["ngram_range"][0]), int(spec["ngram_range"][1])),
+                    terms=archive.read(f"terms_{i}.txt").decode("utf-8").split("\n"),
+                    idf=_doubles(archive.read(f"idf_{i}.f64")),
+                    sublinear_tf=bool(spec["sublinear_tf"]),
+                    weight=float(spec["weight"]),
+                )
+                for i, spec in enumerate(header["branches"])
+            ]
+            coef = _doubles(archive.read("coef.f64"))
+            intercept = _doubles(archive.read("intercept.f64"))
+        if len(intercept) != header["n_tags"]:
+            raise ValueError("the intercepts do not match the number of tags")
+        return cls(header["normalizer"], branches, coef, intercept)
+
+
+def readable_word(name: str) -> str:
+    """A word feature as staff read it: a negated word as ``not <word>``, a concept in []."""
+    parts = []
+    for tok in name.split():
+        if tok.startswith(NEG_PREFIX):
+            tok = "not " + tok[len(NEG_PREFIX) :]
+        if tok.startswith("c:") or tok.startswith("not c:"):
+            tok = tok.replace("c:", "[") + "]"
+        parts.append(tok)
+    return " ".join(parts)
+
+
+def _logistic(z: float) -> float:
+    # Written both ways so that neither exp() overflows for a large |z|.
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _little_endian(values: Sequence[float]) -> bytes:
+    doubles = array("d", values)
+    if sys.byteorder != "little":
+        doubles.byteswap()
+    return doubles.tobytes()
+
+
+def _doubles(data: bytes) -> array[float]:
+    doubles = array("d")
+    doubles.frombytes(data)
+    if sys.byteorder != "little":
+        doubles.byteswap()
+    return doubles

@@ -1,0 +1,67 @@
+"""The serving tagger: the pipeline's numbers and labels, without scikit-learn or numpy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from classifier import artifact
+from classifier.layout import LINEAR_FILE
+from classifier.serving import ServingTagger
+from classifier.tagger import Tagger
+from classifier.tags import LabelledText
+from classifier.train import TrainResult
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_saved_model_serves_the_pipelines_numbers(
+    tiny_model: TrainResult,
+    small_split: tuple[list[LabelledText], list[LabelledText]],
+    tmp_path: Path,
+) -> None:
+    target = artifact.save(
+        tiny_model.model, {"thresholds": tiny_model.thresholds, "version": "t"}, tmp_path
+    )
+    assert (target / LINEAR_FILE).exists()
+    served = ServingTagger.load(target)
+    texts = [m.text for m in small_split[1]] + ["", "ок", "😀 " * 50, "a" * 2000]
+    expected = tiny_model.model.predict_proba(texts)
+    assert np.abs(np.asarray(served.probabilities(texts)) - expected).max() < 1e-6
+    full = Tagger(tiny_model.model, tiny_model.thresholds, version="t")
+    assert [p.labels for p in served.predict(texts)] == [p.labels for p in full.predict(texts)]
+    for text in texts[:20]:
+        assert served.explain(text, all_tags=True) == full.explain(text, all_tags=True)
+
+
+def test_the_shipped_linear_file_matches_the_shipped_model(
+    split: tuple[list[LabelledText], list[LabelledText]],
+) -> None:
+    # linear.zip is written beside model.skops; a stale one would tag differently.
+    texts = [m.text for m in split[1]]
+    for directory in (artifact.current_dir(), artifact.previous_dir()):
+        served, full = ServingTagger.load(directory), Tagger.load(directory)
+        assert served.version == full.version
+        pipeline = full.model.predict_proba(texts)
+        assert np.abs(np.asarray(served.probabilities(texts)) - pipeline).max() < 1e-6
+        assert [p.labels for p in served.predict(texts)] == [p.labels for p in full.predict(texts)]
+
+
+def test_serving_imports_no_scikit_learn_scipy_or_numpy() -> None:
+    script = (
+        "import sys\n"
+        "from bot.tagging import ClassifierTagger\n"
+        "tagger = ClassifierTagger.load(None)\n"
+        "assert type(tagger._tagger).__name__ == 'ServingTagger', tagger\n"
+        "assert 'rudeness' in tagger.tag('оператор накричала на меня').labels\n"
+        "assert tagger.explain('оператор накричала на меня')['rudeness']\n"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'skops', 'numpy') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
