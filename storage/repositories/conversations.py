@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Channel, Conversation, Language, ProcessedUpdate, Respondent
 from storage.types import utcnow
+
+# Written as text because SQLAlchemy never caches the compiled form of its dialects'
+# ``insert().on_conflict_do_nothing()`` (their ``inherit_cache`` is off): built that way, this
+# statement, run for every update, was compiled afresh each time. The typed parameters keep
+# the columns' own conversions (the channel's enum, the UTC timestamp).
+_CLAIM_UPDATE = text(
+    "INSERT INTO processed_updates (channel, update_key, created_at) "
+    "VALUES (:channel, :update_key, :created_at) ON CONFLICT DO NOTHING"
+).bindparams(
+    bindparam("channel", type_=ProcessedUpdate.__table__.c.channel.type),
+    bindparam("update_key", type_=ProcessedUpdate.__table__.c.update_key.type),
+    bindparam("created_at", type_=ProcessedUpdate.__table__.c.created_at.type),
+)
 
 
 class ConversationRepository:
@@ -123,12 +134,8 @@ class ConversationRepository:
         One ``INSERT … ON CONFLICT DO NOTHING`` (both dialects have it): a duplicate neither
         raises nor spoils the surrounding unit of work, and it costs one round trip.
         """
-        insert = (
-            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )
         result = await self.session.execute(
-            insert(ProcessedUpdate)
-            .values(channel=channel, update_key=update_key, created_at=utcnow())
-            .on_conflict_do_nothing()
+            _CLAIM_UPDATE,
+            {"channel": channel, "update_key": update_key, "created_at": utcnow()},
         )
         return int(getattr(result, "rowcount", 0) or 0) == 1
