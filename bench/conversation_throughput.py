@@ -19,7 +19,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.types import CallbackQuery, Chat, Message, Update
 
 from bench._common import throwaway_database
 from bot.conversation import ConversationService, FloodGuard, Translator
@@ -70,33 +70,44 @@ class NullApi(BaseSession):
         raise NotImplementedError
 
 
-def _user(chat: int) -> User:
-    return User(id=chat, is_bot=False, first_name="C", language_code="ru")
+def _user(chat: int) -> dict[str, Any]:
+    return {"id": chat, "is_bot": False, "first_name": "C", "language_code": "ru"}
 
 
-def text_update(chat: int, text: str) -> Update:
-    message = Message(
-        message_id=next(_ids),
-        date=datetime.now(UTC),
-        chat=Chat(id=chat, type="private"),
-        from_user=_user(chat),
-        text=text,
-    )
-    return Update(update_id=next(_ids), message=message)
+def _chat(chat: int) -> dict[str, Any]:
+    return {"id": chat, "type": "private"}
 
 
-def press_update(chat: int, data: str) -> Update:
-    message = Message(
-        message_id=next(_ids), date=datetime.now(UTC), chat=Chat(id=chat, type="private")
-    )
-    query = CallbackQuery(
-        id=str(next(_ids)),
-        from_user=_user(chat),
-        chat_instance=str(chat),
-        message=message,
-        data=data,
-    )
-    return Update(update_id=next(_ids), callback_query=query)
+def _mounted(bot: Bot, update: dict[str, Any]) -> Update:
+    """The update as polling hands it over: parsed from the Bot API's JSON, bound to the bot.
+
+    (An ``Update`` built without the bot would make ``feed_update`` dump and re-parse it,
+    a cost a real bot never pays.)
+    """
+    return Update.model_validate(update, context={"bot": bot})
+
+
+def text_update(bot: Bot, chat: int, text: str) -> Update:
+    message = {
+        "message_id": next(_ids),
+        "date": int(time.time()),
+        "chat": _chat(chat),
+        "from": _user(chat),
+        "text": text,
+    }
+    return _mounted(bot, {"update_id": next(_ids), "message": message})
+
+
+def press_update(bot: Bot, chat: int, data: str) -> Update:
+    message = {"message_id": next(_ids), "date": int(time.time()), "chat": _chat(chat)}
+    query = {
+        "id": str(next(_ids)),
+        "from": _user(chat),
+        "chat_instance": str(chat),
+        "message": message,
+        "data": data,
+    }
+    return _mounted(bot, {"update_id": next(_ids), "callback_query": query})
 
 
 async def conversation(dispatcher: Dispatcher, bot: Bot, api: NullApi, chat: int) -> int:
@@ -111,16 +122,16 @@ async def conversation(dispatcher: Dispatcher, bot: Bot, api: NullApi, chat: int
     def button(row: int, column: int = 0) -> str:
         return api.keyboards[chat][row][column]
 
-    await feed(text_update(chat, "/start AST-01"))
-    await feed(press_update(chat, button(0, 1)))  # Русский
-    await feed(press_update(chat, button(0)))  # first category
-    await feed(press_update(chat, button(0)))  # first service
-    await feed(press_update(chat, button(0, 3)))  # rating 4
+    await feed(text_update(bot, chat, "/start AST-01"))
+    await feed(press_update(bot, chat, button(0, 1)))  # Русский
+    await feed(press_update(bot, chat, button(0)))  # first category
+    await feed(press_update(bot, chat, button(0)))  # first service
+    await feed(press_update(bot, chat, button(0, 3)))  # rating 4
     for _ in range(5):
-        await feed(press_update(chat, button(0, 0)))  # yes
-    await feed(text_update(chat, "Всё хорошо, но очередь была долгой"))
-    await feed(press_update(chat, button(0)))  # no photo
-    await feed(press_update(chat, button(1)))  # stay anonymous
+        await feed(press_update(bot, chat, button(0, 0)))  # yes
+    await feed(text_update(bot, chat, "Всё хорошо, но очередь была долгой"))
+    await feed(press_update(bot, chat, button(0)))  # no photo
+    await feed(press_update(bot, chat, button(1)))  # stay anonymous
     return fed
 
 
@@ -164,7 +175,7 @@ def bare_dispatcher(database: Database) -> Dispatcher:
 
 async def bare_chat(dispatcher: Dispatcher, bot: Bot, chat: int, updates: int) -> int:
     for index in range(updates):
-        update = text_update(chat, "x") if index % 2 else press_update(chat, "1|x|")
+        update = text_update(bot, chat, "x") if index % 2 else press_update(bot, chat, "1|x|")
         await dispatcher.feed_update(bot, update)
     return updates
 
