@@ -48,6 +48,7 @@ class RefreshResult:
 
 
 async def _lock(session: AsyncSession) -> None:
+    """Serialise refreshes (PostgreSQL); taken once by each public entry point."""
     if session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REFRESH_LOCK})
         # For this transaction only: JIT compilation costs more than it saves on these one-off
@@ -90,18 +91,27 @@ async def refresh_months(
     session: AsyncSession, months: Iterable[str], *, now: datetime | None = None
 ) -> RefreshResult:
     """Recompute the cells of ``months`` (in the caller's transaction)."""
+    await _lock(session)
+    return await _refresh_months(session, months, now or utcnow())
+
+
+async def _refresh_months(
+    session: AsyncSession, months: Iterable[str], now: datetime
+) -> RefreshResult:
     wanted = sorted(set(months))
     if not wanted:
         return RefreshResult()
-    await _lock(session)
-    cells = await _replace(session, wanted, now or utcnow())
+    cells = await _replace(session, wanted, now)
     return RefreshResult(months=wanted, cells=cells)
 
 
 async def rebuild_all(session: AsyncSession, *, now: datetime | None = None) -> RefreshResult:
     """Recompute every month from the raw rows and move the watermark to ``now``."""
-    now = now or utcnow()
     await _lock(session)
+    return await _rebuild_all(session, now or utcnow())
+
+
+async def _rebuild_all(session: AsyncSession, now: datetime) -> RefreshResult:
     cells = await _replace(session, None, now)
     months = (
         await session.scalars(select(MonthlyAggregate.month).distinct().order_by("month"))
@@ -128,10 +138,15 @@ async def refresh_cells_of(
     A row never leaves its cell (month, office, service, channel and language are fixed when
     it is stored), so the cells of the changed rows are all the cells that can have changed.
     """
+    await _lock(session)
+    return await _refresh_cells_of(session, ids, now or utcnow())
+
+
+async def _refresh_cells_of(
+    session: AsyncSession, ids: Sequence[int], now: datetime
+) -> RefreshResult:
     if not ids:
         return RefreshResult()
-    now = now or utcnow()
-    await _lock(session)
     listed = feedback_ids(ids, session.bind.dialect.name)
     months = sorted(
         (
@@ -139,7 +154,7 @@ async def refresh_cells_of(
         ).all()
     )
     if len(ids) > CELL_REFRESH_LIMIT:
-        return await refresh_months(session, months, now=now)
+        return await _refresh_months(session, months, now)
     cells = await _replace(session, months, now, cells_of(listed))
     return RefreshResult(months=months, cells=cells)
 
@@ -155,9 +170,9 @@ async def refresh_changed(
     await _lock(session)
     mark = await session.get(AggregateWatermark, WATERMARK)
     if mark is None:
-        return await rebuild_all(session, now=now)
-    result = await refresh_cells_of(
-        session, await changed_feedback(session, mark.seen_until - overlap), now=now
+        return await _rebuild_all(session, now)
+    result = await _refresh_cells_of(
+        session, await changed_feedback(session, mark.seen_until - overlap), now
     )
     await _set_watermark(session, now)
     return result

@@ -77,14 +77,19 @@ def _month_filter(months: list[str] | None) -> list[ColumnElement[bool]]:
     return [] if months is None else [Feedback.month.in_(months)]
 
 
-def _cell_key() -> list[ColumnElement[Any]]:
-    """A feedback row's cell: month, office, service, channel, language (0 for "none")."""
+def _cell_key(*, grouping: bool = False) -> list[ColumnElement[Any]]:
+    """A feedback row's cell: month, office, service, channel, language (0 for "none").
+
+    For ``GROUP BY`` (``grouping``) the text keys are compared byte by byte (see
+    :class:`bytewise`); to match stored cells they are used as they are.
+    """
+    as_key = bytewise if grouping else (lambda column: column)
     return [
-        Feedback.month.label("month"),
+        as_key(Feedback.month).label("month"),
         func.coalesce(Feedback.office_id, 0).label("office_key"),
         func.coalesce(Feedback.service_id, 0).label("service_key"),
-        Feedback.channel.label("channel"),
-        Feedback.language.label("language"),
+        as_key(Feedback.channel).label("channel"),
+        as_key(Feedback.language).label("language"),
     ]
 
 
@@ -190,16 +195,6 @@ def effective_tags(months: list[str] | None, where: Sequence[ColumnElement[bool]
 GROUP_KEYS: tuple[str, ...] = ("month", "office_key", "service_key", "channel", "language")
 
 
-def _group_columns() -> list[ColumnElement[Any]]:
-    return [
-        bytewise(Feedback.month).label("month"),
-        func.coalesce(Feedback.office_id, 0).label("office_key"),
-        func.coalesce(Feedback.service_id, 0).label("service_key"),
-        bytewise(Feedback.channel).label("channel"),
-        bytewise(Feedback.language).label("language"),
-    ]
-
-
 def _with_codes(grouped: Subquery, extra: Sequence[ColumnElement[Any]] = ()) -> Select[Any]:
     """The grouped rows with their cell keys as codes, in the table's column order."""
     measures = [c for c in grouped.c if c.name not in GROUP_KEYS]
@@ -233,7 +228,7 @@ def median_first_action(
     PostgreSQL has ``percentile_cont``; SQLite takes the middle row(s) by window functions.
     """
     seconds = seconds_between(Case.first_action_at, Case.opened_at)
-    keys = _group_columns()
+    keys = _cell_key(grouping=True)
     acted = and_(Case.feedback_id == Feedback.id, *_in_id_range(Case.feedback_id, months))
     if dialect == "postgresql":
         return (
@@ -300,7 +295,7 @@ def cell_counts(months: list[str] | None, where: Sequence[ColumnElement[bool]] =
         func.count(Case.first_action_at).label("first_action_count"),
         func.coalesce(func.sum(seconds), literal(0.0)).label("first_action_seconds_sum"),
     ]
-    keys = _group_columns()
+    keys = _cell_key(grouping=True)
     return (
         select(*keys, *measures)
         .select_from(Feedback)
