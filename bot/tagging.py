@@ -26,11 +26,12 @@ class ClassifierTagger:
     def load(cls, artifacts_dir: Path | None) -> ClassifierTagger | None:
         """The shipped (or configured) model; None, logged, when it cannot be loaded.
 
-        The model's ``linear.zip`` is served by the standard library alone; only a model without one (a
-        calibrated SVM) loads the scikit-learn pipeline, which costs over 100 MB of memory.
+        The model's ``linear.zip`` is served by the standard library alone; only a model
+        without one (a calibrated SVM) loads the scikit-learn pipeline, which costs over
+        100 MB of memory.
         """
         # Imported here, not at the top: a service with the classifier switched off and
-        # every CLI command should not pay for numpy or the model.
+        # every CLI command should not pay for loading the classifier's modules.
         from classifier.layout import LINEAR_FILE, model_dir
         from classifier.serving import ServingTagger
 

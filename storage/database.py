@@ -45,6 +45,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         _ping_idle_connections(self.engine, ping_after_idle)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -102,6 +103,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin_before_savepoint(connection: Any, _name: str) -> None:
+    """Open the real transaction before a savepoint, so that the whole unit of work is one.
+
+    The sqlite3 module starts a transaction only before the first write. A ``SAVEPOINT``
+    issued before any write starts a transaction of its own, which its ``RELEASE`` then
+    commits: a unit of work whose first write is in a savepoint (a first conversation, a new
+    respondent) would keep that row even when the rest is rolled back.
+    """
+    if not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
 
 
 def _casefold(value: object) -> object:

@@ -1,6 +1,6 @@
 """The charts' data points and the cache of drawn charts, without matplotlib.
 
-The report pages build points and ask the cache; matplotlib (about 50 MB of memory) is imported
+The report pages build points and ask the cache; matplotlib (some 45 MB of memory) is imported
 only when a chart is first drawn.
 """
 

@@ -155,6 +155,8 @@ class AgencySite:
     def __init__(self, host: str) -> None:
         self.host = host
         self.snippet = ""
+        self.chat: ChatServer
+        self.origin = ""
         self._runner: web.AppRunner | None = None
 
     async def page(self, _request: web.Request) -> web.Response:
@@ -171,13 +173,22 @@ class AgencySite:
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        return f"http://{self.host}:{self._runner.addresses[0][1]}"
+        self.origin = f"http://{self.host}:{self._runner.addresses[0][1]}"
+        return self.origin
 
     def embed(self, chat: ChatServer) -> None:
         """Put the widget of ``chat`` on the page, as the README tells an agency to."""
+        self.chat = chat
         self.snippet = (
             f'<script src="{chat.url}/chat/widget.js" data-office="AST-01" async></script>'
         )
+
+    async def open_widget(self, page: Page) -> FrameLocator:
+        """Load the agency's page and open the widget (English); the widget's frame."""
+        await page.goto(self.origin + "/")
+        await page.get_by_role("button", name=self.chat.t("en", "web.widget_open")).click()
+        title = self.chat.t("en", "web.widget_frame")
+        return page.frame_locator(f'iframe[title="{title}"]')
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -194,12 +205,10 @@ async def test_the_widget_snippet_opens_the_chat_in_a_frame(
     agency.embed(server)
     try:
         page, errors = await phone_page(chromium, "en")
-        await page.goto(agency_origin + "/")
-        await page.get_by_role("button", name=server.t("en", "web.widget_open")).click()
+        frame = await agency.open_widget(page)
         toggle = page.locator("#pikir-chat-button")
         await expect(toggle).to_have_attribute("aria-expanded", "true")
         await expect(toggle).to_have_text(server.t("en", "web.widget_close"))
-        frame = page.frame_locator(f'iframe[title="{server.t("en", "web.widget_frame")}"]')
         await expect(frame.locator(".msg.bot .text").last).to_have_text(
             server.t("en", "language.ask")
         )
@@ -230,16 +239,9 @@ async def test_in_another_sites_frame_the_chat_resumes_from_its_partitioned_cook
         embed_origins=(agency_origin,),
     )
     agency.embed(server)
-    frame_title = server.t("en", "web.widget_frame")
     try:
         page, errors = await phone_page(chromium, "en", ignore_https_errors=True)
-
-        async def open_widget() -> FrameLocator:
-            await page.goto(agency_origin + "/")
-            await page.get_by_role("button", name=server.t("en", "web.widget_open")).click()
-            return page.frame_locator(f'iframe[title="{frame_title}"]')
-
-        frame = await open_widget()
+        frame = await agency.open_widget(page)
         await frame.get_by_role("button", name="English", exact=True).click()
         await expect(frame.locator(".msg.bot .text").last).to_have_text(
             server.t("en", "category.ask")
@@ -248,7 +250,8 @@ async def test_in_another_sites_frame_the_chat_resumes_from_its_partitioned_cook
         assert (cookie["sameSite"], cookie["secure"], cookie["httpOnly"]) == ("None", True, True)
         assert cookie.get("partitionKey") == "http://localhost"
 
-        frame = await open_widget()  # the agency's page reloaded: the same conversation
+        # The agency's page reloaded: the same conversation.
+        frame = await agency.open_widget(page)
         await expect(frame.locator(".msg.bot .text").last).to_have_text(
             server.t("en", "category.ask")
         )
@@ -276,9 +279,7 @@ async def test_a_frame_whose_cookie_the_browser_blocks_says_so_and_offers_a_tab(
     agency.embed(server)
     try:
         page, errors = await phone_page(chromium, "en")
-        await page.goto(agency_origin + "/")
-        await page.get_by_role("button", name=server.t("en", "web.widget_open")).click()
-        frame = page.frame_locator(f'iframe[title="{server.t("en", "web.widget_frame")}"]')
+        frame = await agency.open_widget(page)
         status = frame.locator("#status")
         await expect(status).to_contain_text(server.t("en", "web.cookie_blocked"))
         link = status.get_by_role("link", name=server.t("en", "web.open_in_tab"))

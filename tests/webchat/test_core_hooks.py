@@ -4,6 +4,7 @@ the chat's history in the core's own transaction."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.conversation import (
     Command,
@@ -16,7 +17,7 @@ from bot.conversation import (
     Translator,
 )
 from storage.database import Database
-from storage.models import Channel, WebAuthor
+from storage.models import Channel, Respondent, WebAuthor
 from storage.types import utcnow
 from storage.uow import UnitOfWork
 from tests.webchat.conftest import chat_service
@@ -69,11 +70,20 @@ async def test_before_commit_writes_land_with_the_state_or_not_at_all(
     with pytest.raises(RuntimeError):
         await service.handle(Incoming("web", "lost", "lost", Press(language)), before_commit=fail)
 
+    # A first event that fails leaves nothing either: its conversation and respondent rows
+    # are written in savepoints, which must not commit on their own (SQLite's driver would).
+    with pytest.raises(RuntimeError):
+        await service.handle(Incoming("web", "new", "new", Start("AST-01")), before_commit=fail)
+
     async with UnitOfWork(database.sessions) as uow:
         assert [m.text for m in await uow.web_chat.history("kept", 10)] == ["one"]
         assert await uow.web_chat.history("lost", 10) == []
         after = await uow.conversations.get(Channel.WEB, "lost")
+        assert await uow.conversations.get(Channel.WEB, "new") is None
+        assert await uow.web_chat.history("new", 10) == []
+        respondents = await uow.session.scalar(select(func.count()).select_from(Respondent))
     assert after is not None and (after.step, after.version) == (before.step, before.version)
+    assert respondents == 2  # "kept" and "lost"
 
 
 def _bubble(chat_key: str, text: str) -> dict[str, object]:
