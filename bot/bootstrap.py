@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -10,10 +11,15 @@ from sqlalchemy import select
 
 from admin.passwords import hash_password, one_time_password
 from storage.database import Database
-from storage.migrate import upgrade
 from storage.models import Feedback, StaffRole
 from storage.reference_data import load_reference_data
 from storage.uow import UnitOfWork
+
+
+async def _migrate_here(database: Database) -> None:
+    from storage.migrate import upgrade  # Alembic: imported only when it is needed
+
+    await upgrade(database)
 
 
 def ensure_secret_key(data_dir: Path, configured: str | None) -> bytes:
@@ -37,13 +43,19 @@ async def has_feedback(database: Database) -> bool:
         return await uow.session.scalar(select(Feedback.id).limit(1)) is not None
 
 
-async def prepare_database(database: Database, hasher: PasswordHasher) -> str | None:
+async def prepare_database(
+    database: Database,
+    hasher: PasswordHasher,
+    *,
+    migrate: Callable[[Database], Awaitable[None]] | None = None,
+) -> str | None:
     """Migrate, load the reference data and create the first admin if there is no staff yet.
 
-    Returns the first admin's one-time password when one was created, else None.
+    ``migrate`` brings the schema up to date (default: Alembic in this process). Returns the
+    first admin's one-time password when one was created, else None.
     """
     await database.ping()
-    await upgrade(database)
+    await (migrate or _migrate_here)(database)
     async with UnitOfWork(database.sessions) as uow:
         await load_reference_data(uow)
         password: str | None = None

@@ -46,6 +46,7 @@ from bot.web.guards import origin_of
 from bot.web.runtime import ChatRuntime
 from storage.database import Database, DatabaseUnavailable
 from storage.feedback_export import write_feedback
+from storage.migrate_process import MigrationFailed, upgrade_in_child
 from storage.models import ProcessedUpdate, StaffRole
 from storage.reference_data import CsvFormatError, import_offices, import_services
 from storage.types import utcnow
@@ -232,14 +233,8 @@ async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     database = app[DATABASE]
-    password = await prepare_database(database, make_hasher())
-    if password is not None:
-        # Printed once to the operator's console on purpose; never written to the log.
-        click.echo(
-            f"First admin account created: login 'admin', one-time password '{password}' "
-            "(change it at first login).",
-            err=True,
-        )
+    # The long-lived service migrates in a child process, so it never holds Alembic.
+    _announce_first_admin(await prepare_database(database, make_hasher(), migrate=upgrade_in_child))
     if not await has_feedback(database):
         click.echo(
             "No feedback yet. To see every page with data, load 12 months of demo feedback: "
@@ -355,6 +350,17 @@ async def healthz(request: web.Request) -> web.Response:
 # --------------------------------------------------------------------------- command line helpers
 
 
+def _announce_first_admin(password: str | None) -> None:
+    """Tell the operator the first admin's one-time password, if one was just created."""
+    if password is not None:
+        # Printed once to the operator's console on purpose; never written to the log.
+        click.echo(
+            f"First admin account created: login 'admin', one-time password '{password}' "
+            "(change it at first login).",
+            err=True,
+        )
+
+
 def _fail(message: str, code: int = 1) -> None:
     click.echo(f"pikir: {message}", err=True)
     sys.exit(code)
@@ -374,7 +380,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine, turning an unreachable database into one clear line."""
     try:
         return asyncio.run(coro)
-    except DatabaseUnavailable as exc:
+    except (DatabaseUnavailable, MigrationFailed) as exc:
         _fail(str(exc))
         raise
 
@@ -391,7 +397,7 @@ def with_database(
         async def body() -> T:
             database = Database(settings.database.url)
             try:
-                await prepare_database(database, make_hasher())
+                _announce_first_admin(await prepare_database(database, make_hasher()))
                 return await func(settings, database, *args, **kwargs)
             finally:
                 await database.dispose()
@@ -442,7 +448,7 @@ def serve() -> None:
             access_log=None,
             shutdown_timeout=10,
         )
-    except DatabaseUnavailable as exc:
+    except (DatabaseUnavailable, MigrationFailed) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot listen on {settings.http.host}:{settings.http.port}: {exc.strerror}")

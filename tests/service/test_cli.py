@@ -197,6 +197,17 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     assert "hunter2" not in result.stderr
 
 
+def test_the_first_command_on_a_new_database_tells_the_first_admins_password(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    first = run(["migrate"], url, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.count("First admin account created: login 'admin'") == 1
+    again = run(["migrate"], url, tmp_path)
+    assert again.returncode == 0 and "First admin" not in again.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

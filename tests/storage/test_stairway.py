@@ -1,12 +1,17 @@
-"""Migrations stairway: every revision goes up, down and up again, on both databases."""
+"""Migrations stairway: every revision goes up, down and up again, on both databases; and the
+service's migration in a child process."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from storage.database import Database
 from storage.migrate import downgrade, revisions, upgrade
+from storage.migrate_process import MigrationFailed, upgrade_in_child
 from storage.models import Base
 from tests.conftest import PostgresServer, _admin
 
@@ -66,3 +71,29 @@ async def test_models_match_migrations(empty_database: Database) -> None:
     async with empty_database.engine.connect() as conn:
         changes = await conn.run_sync(diff)
     assert changes == []
+
+
+async def test_the_service_migrates_in_a_child_process(empty_database: Database) -> None:
+    await upgrade_in_child(empty_database)
+    assert await _tables(empty_database) >= set(Base.metadata.tables)
+    async with empty_database.engine.connect() as conn:
+        head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+    assert head == revisions()[-1]
+
+
+async def test_a_failed_child_migration_says_where_but_not_the_password() -> None:
+    database = Database("postgresql+asyncpg://pikir:s3cret@127.0.0.1:1/nowhere")
+    with pytest.raises(MigrationFailed) as failed:
+        await upgrade_in_child(database)
+    message = str(failed.value)
+    assert "127.0.0.1:1/nowhere" in message and "s3cret" not in message
+    assert "Connect" in message  # the child's reason, not just "it failed"
+    await database.dispose()
+
+
+def test_the_service_does_not_load_alembic() -> None:
+    script = "import sys, bot.main; print(sorted({'alembic', 'mako'} & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"
