@@ -306,19 +306,18 @@ def job_deps(settings: Settings, database: Database) -> JobDeps:
 
 
 def classifier_retrainer(settings: Settings) -> Retrainer:
-    """The classifier's ``retrain_candidate`` behind the jobs' port."""
+    """The classifier's retraining behind the jobs' port, run in a child process."""
     artifacts = settings.classifier.artifacts_dir
 
     def run(extra: Sequence[CorrectedExample], now: datetime) -> str:
-        # Imported when the job runs: scikit-learn and skops take seconds to import, which
-        # every CLI command would otherwise pay.
-        from classifier.retrain import retrain_candidate
-        from classifier.tags import LabelledText
+        from classifier.retrain_process import retrain_in_child
 
-        examples = [LabelledText(e.id, e.lang, e.text, tuple(e.labels)) for e in extra]
-        decision = retrain_candidate(examples, artifacts_root=artifacts, now=now)
-        verdict = "promoted" if decision.promoted else "kept current"
-        return f"{verdict}: {decision.candidate_version} ({decision.reason})"
+        examples = [
+            {"id": e.id, "lang": e.lang, "text": e.text, "labels": list(e.labels)} for e in extra
+        ]
+        decision = retrain_in_child(examples, now, artifacts)
+        verdict = "promoted" if decision["promoted"] else "kept current"
+        return f"{verdict}: {decision['candidate_version']} ({decision['reason']})"
 
     return run
 
