@@ -59,6 +59,8 @@ SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 OUTBOX = web.AppKey("outbox", OutboxWorker)
 WEB_CHAT = web.AppKey("web_chat", ChatRuntime)
+# The classifier in service, or None when it is off or could not be loaded.
+TAGGER: web.AppKey[ClassifierTagger | None] = web.AppKey("tagger")
 # Where web chat photos are stored, relative to the data directory (retention erases them).
 WEB_UPLOADS = "uploads/web"
 
@@ -92,6 +94,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     app.router.add_get("/healthz", healthz)
     # One model in memory, shared by the conversation (tagging) and the panel (explanations).
     tagger = load_tagger(settings)
+    app[TAGGER] = tagger
     service = conversation_service(settings, database, secret_key, tagger)
     chat = build_chat_runtime(service, database.sessions, chat_options(settings, secret_key))
     senders: dict[str, Sender] = {"web": web_sender(chat, database.sessions)}
@@ -270,7 +273,7 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
             misfire_grace_time=3600,
             max_instances=1,
         )
-        register_jobs(scheduler, job_deps(settings, app[DATABASE]))
+        register_jobs(scheduler, job_deps(settings, app[DATABASE], app[TAGGER]))
         scheduler.start()
         log.info("scheduler.started", jobs=[job.id for job in scheduler.get_jobs()])
     yield
@@ -278,8 +281,11 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         scheduler.shutdown(wait=False)
 
 
-def job_deps(settings: Settings, database: Database) -> JobDeps:
-    """The scheduled jobs' dependencies from the settings."""
+def job_deps(
+    settings: Settings, database: Database, tagger: ClassifierTagger | None = None
+) -> JobDeps:
+    """The scheduled jobs' dependencies from the settings (``tagger``: the one in service,
+    which a promoted model replaces)."""
     s = settings.scheduler
     return JobDeps(
         database=database,
@@ -301,12 +307,13 @@ def job_deps(settings: Settings, database: Database) -> JobDeps:
         panel_url=settings.http.public_url.rstrip("/") + "/admin",
         retention_days=settings.retention.days,
         refresh_overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),
-        retrainer=classifier_retrainer(settings),
+        retrainer=classifier_retrainer(settings, tagger),
     )
 
 
-def classifier_retrainer(settings: Settings) -> Retrainer:
-    """The classifier's retraining behind the jobs' port, run in a child process."""
+def classifier_retrainer(settings: Settings, tagger: ClassifierTagger | None = None) -> Retrainer:
+    """The classifier's retraining behind the jobs' port, run in a child process; a promoted
+    model replaces ``tagger``'s at once."""
     artifacts = settings.classifier.artifacts_dir
 
     def run(extra: Sequence[CorrectedExample], now: datetime) -> str:
@@ -317,6 +324,8 @@ def classifier_retrainer(settings: Settings) -> Retrainer:
         ]
         decision = retrain_in_child(examples, now, artifacts)
         verdict = "promoted" if decision["promoted"] else "kept current"
+        if decision["promoted"] and tagger is not None and not tagger.reload(artifacts):
+            verdict = "promoted (still serving the previous model: see the log)"
         return f"{verdict}: {decision['candidate_version']} ({decision['reason']})"
 
     return run

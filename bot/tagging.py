@@ -24,26 +24,26 @@ class ClassifierTagger:
 
     @classmethod
     def load(cls, artifacts_dir: Path | None) -> ClassifierTagger | None:
-        """The shipped (or configured) model; None, logged, when it cannot be loaded.
-
-        The model's ``linear.zip`` is served by the standard library alone; only a model
-        without one (a calibrated SVM) loads the scikit-learn pipeline, which costs over
-        100 MB of memory.
-        """
-        # Imported here, not at the top: a service with the classifier switched off and
-        # every CLI command should not pay for loading the classifier's modules.
-        from classifier.layout import LINEAR_FILE, model_dir
-        from classifier.serving import ServingTagger
-
+        """The shipped (or configured) model; None, logged, when it cannot be loaded."""
         try:
-            if (model_dir(artifacts_dir) / LINEAR_FILE).exists():
-                return cls(ServingTagger.load(artifacts_dir))
-            from classifier.tagger import Tagger
-
-            return cls(Tagger.load(artifacts_dir))
+            return cls(_load(artifacts_dir))
         except Exception as exc:  # a missing or unreadable artifact must not stop the service
             log.warning("classifier.unavailable", error=f"{type(exc).__name__}: {exc}")
             return None
+
+    def reload(self, artifacts_dir: Path | None) -> bool:
+        """Serve the model now in ``artifacts_dir`` (after retraining promoted one).
+
+        On failure the model in service stays, the reason is logged, and this returns False.
+        """
+        try:
+            fresh = _load(artifacts_dir)
+        except Exception as exc:  # keep tagging with the model that works
+            log.warning("classifier.reload_failed", error=f"{type(exc).__name__}: {exc}")
+            return False
+        self._tagger = fresh  # one reference swap: callers see the old model or the new one
+        log.info("classifier.reloaded", version=fresh.version)
+        return True
 
     def explain(self, text: str, top: int = 3) -> dict[str, list[tuple[str, float]]]:
         """The words behind each predicted tag (for the staff panel's case page)."""
@@ -56,12 +56,31 @@ class ClassifierTagger:
 
     def tag_many(self, texts: Sequence[str]) -> list[TagResult]:
         """Like :meth:`tag` for many texts in one batch (the model is much faster that way)."""
-        version = str(self._tagger.version)
+        tagger = self._tagger  # one model for the whole batch, even if a reload swaps it
+        version = str(tagger.version)
         return [
             TagResult(
                 scores={name: float(score) for name, score in prediction.scores.items()},
                 labels=frozenset(prediction.labels),
                 model_version=version,
             )
-            for prediction in self._tagger.predict(texts)
+            for prediction in tagger.predict(texts)
         ]
+
+
+def _load(artifacts_dir: Path | None) -> ServingTagger:
+    """The model in ``artifacts_dir`` (default: the shipped one).
+
+    Its ``linear.zip`` is served by the standard library alone; only a model without one (a
+    calibrated SVM) loads the scikit-learn pipeline, which costs over 100 MB of memory.
+    """
+    # Imported here, not at the top: a service with the classifier switched off and every CLI
+    # command should not pay for loading the classifier's modules.
+    from classifier.layout import LINEAR_FILE, model_dir
+    from classifier.serving import ServingTagger
+
+    if (model_dir(artifacts_dir) / LINEAR_FILE).exists():
+        return ServingTagger.load(artifacts_dir)
+    from classifier.tagger import Tagger
+
+    return Tagger.load(artifacts_dir)

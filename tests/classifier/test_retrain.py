@@ -150,33 +150,6 @@ def test_promotion_rule() -> None:
     assert not ok and "corruption recall" in reason
 
 
-def test_the_service_retrains_in_a_child_process(tmp_path: Path) -> None:
-    # The real weekly job's path: a separate interpreter trains on the shipped data plus the
-    # staff's corrections and promotes into this root, which has no model yet.
-    from classifier.retrain_process import retrain_in_child
-
-    root = tmp_path / "artifacts"
-    extra = [
-        {
-            "id": "staff-1",
-            "lang": "ru",
-            "text": "оператор нагрубил и бросил паспорт",
-            "labels": ["rudeness"],
-        },
-        {
-            "id": "staff-2",
-            "lang": "en",
-            "text": "they asked for a bribe to speed it up",
-            "labels": ["corruption"],
-        },
-    ]
-    decision = retrain_in_child(extra, NOW, root)
-    assert decision["promoted"] and decision["reason"] == "no current model"
-    installed = artifact.current_dir(root)
-    assert (installed / artifact.MODEL_FILE).exists() and (installed / "linear.zip").exists()
-    assert _decisions(root)[-1]["n_extra_used"] == 2
-
-
 def test_a_failed_child_retraining_says_why(tmp_path: Path) -> None:
     from classifier.retrain_process import RetrainFailed, retrain_in_child
 
