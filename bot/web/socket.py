@@ -31,9 +31,12 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     if not origin_allowed(request, options):
         raise web.HTTPForbidden(text="This page may not open the chat (origin not allowed).")
     token = token_of(request)
-    if token is None:
-        return await _refuse_without_cookie(request)
     address = client_address(request)
+    if token is None:
+        # Each refusal costs a handshake: the address pays for it like for an event.
+        if not runtime.guards.addresses.take(address):
+            raise web.HTTPTooManyRequests(text="Too many requests from this address.")
+        return await _refuse_without_cookie(request)
     if not runtime.guards.open_socket(address):
         raise web.HTTPTooManyRequests(text="Too many open chats from this address.")
     socket = web.WebSocketResponse(

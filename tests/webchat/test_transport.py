@@ -308,6 +308,17 @@ async def test_the_socket_checks_origin_and_cookie(start_chat: StartChat) -> Non
     assert await count(server, Conversation) == 0
 
 
+async def test_cookieless_sockets_count_against_the_address(start_chat: StartChat) -> None:
+    server = await start_chat(ip_per_second=0.001, ip_burst=2)
+    for _ in range(2):
+        stranger = server.browser()
+        await stranger.connect()
+        assert (await stranger.frame())["type"] == "blocked"
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await server.browser().connect()
+    assert refused.value.status == 429
+
+
 async def test_markup_travels_as_plain_text(start_chat: StartChat) -> None:
     server = await start_chat()
     browser = server.browser()
