@@ -44,6 +44,7 @@ from bot.web.app import create_chat_app, web_sender
 from bot.web.config import ChatOptions
 from bot.web.guards import origin_of
 from bot.web.runtime import ChatRuntime
+from classifier.retrain_process import retrain_in_child
 from storage.database import Database, DatabaseUnavailable
 from storage.feedback_export import write_feedback
 from storage.migrate_process import MigrationFailed, upgrade_in_child
@@ -281,9 +282,7 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         scheduler.shutdown(wait=False)
 
 
-def job_deps(
-    settings: Settings, database: Database, tagger: ClassifierTagger | None = None
-) -> JobDeps:
+def job_deps(settings: Settings, database: Database, tagger: ClassifierTagger | None) -> JobDeps:
     """The scheduled jobs' dependencies from the settings (``tagger``: the one in service,
     which a promoted model replaces)."""
     s = settings.scheduler
@@ -311,14 +310,12 @@ def job_deps(
     )
 
 
-def classifier_retrainer(settings: Settings, tagger: ClassifierTagger | None = None) -> Retrainer:
+def classifier_retrainer(settings: Settings, tagger: ClassifierTagger | None) -> Retrainer:
     """The classifier's retraining behind the jobs' port, run in a child process; a promoted
     model replaces ``tagger``'s at once."""
     artifacts = settings.classifier.artifacts_dir
 
     def run(extra: Sequence[CorrectedExample], now: datetime) -> str:
-        from classifier.retrain_process import retrain_in_child
-
         examples = [
             {"id": e.id, "lang": e.lang, "text": e.text, "labels": list(e.labels)} for e in extra
         ]

@@ -20,7 +20,13 @@ import skops
 import skops.io as sio
 
 from classifier.export import linear_model_of
-from classifier.layout import ARTIFACTS_DIR, DECISIONS_FILE, METADATA_FILE, MODEL_FILE
+from classifier.layout import (
+    DECISIONS_FILE,
+    METADATA_FILE,
+    MODEL_FILE,
+    artifacts_root,
+    current_dir,
+)
 
 ALLOWED_TYPES: frozenset[str] = frozenset(
     {
@@ -59,16 +65,6 @@ class Artifact:
     model: Any
     metadata: dict[str, Any]
     path: Path
-
-
-def artifacts_root(root: Path | str | None = None) -> Path:
-    """The artifact root directory (default: the package's ``artifacts`` directory)."""
-    return Path(root) if root is not None else ARTIFACTS_DIR
-
-
-def current_dir(root: Path | str | None = None) -> Path:
-    """Directory of the model in service."""
-    return artifacts_root(root) / "current"
 
 
 def previous_dir(root: Path | str | None = None) -> Path:

@@ -27,15 +27,6 @@ from classifier.tagger import Tagger
 from classifier.train import train
 
 
-def _model_dir(artifacts: Path | None) -> Path:
-    """``--artifacts`` may name an artifact root (with ``current/``) or a model directory."""
-    if artifacts is None:
-        return artifact.current_dir()
-    if (artifacts / artifact.MODEL_FILE).exists():
-        return artifacts
-    return artifact.current_dir(artifacts)
-
-
 @click.group("classifier")
 def classifier_group() -> None:
     """The complaint tagger: data split, training, evaluation, prediction."""
@@ -117,7 +108,7 @@ def train_cmd(artifacts: Path | None, seed: int, jobs: int) -> None:
 def evaluate_cmd(artifacts: Path | None, as_json: bool, worst: int) -> None:
     """Evaluate a model on the fixed evaluation split."""
     try:
-        tagger = Tagger.load(_model_dir(artifacts))
+        tagger = Tagger.load(artifacts)
         _, eval_set = load_split()
     except (DataError, FileNotFoundError, artifact.UntrustedArtifactError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -186,7 +177,7 @@ def predict_stream(tagger: Tagger, lines: Iterable[str], out: TextIO, batch_size
 def predict_cmd(artifacts: Path | None, batch_size: int) -> None:
     """Read JSON lines {"id", "text"} on stdin, write {"id", "labels", "scores"} lines."""
     try:
-        tagger = Tagger.load(_model_dir(artifacts))
+        tagger = Tagger.load(artifacts)
     except (FileNotFoundError, artifact.UntrustedArtifactError) as exc:
         raise click.ClickException(str(exc)) from exc
     predict_stream(tagger, (line.rstrip("\r\n") for line in sys.stdin), sys.stdout, batch_size)

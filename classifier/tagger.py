@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from classifier import artifact
 from classifier.export import coef_matrix, linear_model_of
+from classifier.layout import model_dir
 from classifier.linear import LinearModel
 from classifier.serving import ServingTagger
 from classifier.tags import TAGS
@@ -43,11 +44,7 @@ class Tagger(ServingTagger):
 
         ``path`` may also be an artifact root, in which case its ``current`` model is used.
         """
-        if path is not None and not (Path(path) / artifact.MODEL_FILE).exists():
-            root_current = artifact.current_dir(path)
-            if (root_current / artifact.MODEL_FILE).exists():
-                path = root_current
-        art = artifact.load(path)
+        art = artifact.load(model_dir(path))
         return cls(
             art.model,
             art.metadata["thresholds"],

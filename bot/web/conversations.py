@@ -118,19 +118,20 @@ class WebConversations:
         The history is written in the core's own transaction, so the chat shows exactly the
         events that were committed.
         """
-        recorded: list[tuple[list[dict[str, Any]], list[int]]] = []
+        recorded: tuple[list[dict[str, Any]], list[int]] | None = None
 
         async def keep_history(unit: ConversationUnit, outcome: Outcome) -> None:
-            recorded[:] = [await self._record(_storage(unit), chat_key, event, outcome, shown)]
+            nonlocal recorded  # the last attempt's rows (the core retries on a conflict)
+            recorded = await self._record(_storage(unit), chat_key, event, outcome, shown)
 
         async with self._slots:
             outcome = await self._service.handle(
                 Incoming(CHANNEL, chat_key, chat_key, event, language_hint=hint),
                 before_commit=keep_history,
             )
-        if outcome.duplicate or not recorded:
+        if outcome.duplicate or recorded is None:
             return outcome
-        rows, ids = recorded[0]
+        rows, ids = recorded
         for row in reversed(rows):
             if row["author"] is WebAuthor.BOT:
                 self._questions.put(chat_key, row["buttons"])

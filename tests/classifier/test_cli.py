@@ -6,9 +6,9 @@ import json
 
 from click.testing import CliRunner
 
-from classifier.artifact import ARTIFACTS_DIR
 from classifier.cli import classifier_group
 from classifier.data import EVAL_IDS_PATH
+from classifier.layout import ARTIFACTS_DIR
 from classifier.tags import TAGS
 
 

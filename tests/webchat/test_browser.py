@@ -10,7 +10,10 @@ Screenshots of the finished conversations are left in ``test-artifacts/``.
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -195,15 +198,25 @@ class AgencySite:
             await self._runner.cleanup()
 
 
+@asynccontextmanager
+async def embedded_chat(
+    start_chat: StartChat, host: str, **options: Any
+) -> AsyncIterator[tuple[AgencySite, ChatServer]]:
+    """An agency's site on ``host`` with the widget of a chat that allows it to frame it."""
+    agency = AgencySite(host)
+    origin = await agency.start()
+    try:
+        server = await start_chat(embed_origins=(origin,), **options)
+        agency.embed(server)
+        yield agency, server
+    finally:
+        await agency.stop()
+
+
 async def test_the_widget_snippet_opens_the_chat_in_a_frame(
     start_chat: StartChat, chromium: Browser
 ) -> None:
-    agency = AgencySite("127.0.0.1")
-    agency_origin = await agency.start()
-    # The agency's site must be allowed to frame the chat.
-    server = await start_chat(embed_origins=(agency_origin,))
-    agency.embed(server)
-    try:
+    async with embedded_chat(start_chat, "127.0.0.1") as (agency, server):
         page, errors = await phone_page(chromium, "en")
         frame = await agency.open_widget(page)
         toggle = page.locator("#pikir-chat-button")
@@ -221,8 +234,6 @@ async def test_the_widget_snippet_opens_the_chat_in_a_frame(
         await expect(toggle).to_have_attribute("aria-expanded", "false")
         assert not errors, errors
         await page.context.close()
-    finally:
-        await agency.stop()
 
 
 async def test_in_another_sites_frame_the_chat_resumes_from_its_partitioned_cookie(
@@ -231,15 +242,12 @@ async def test_in_another_sites_frame_the_chat_resumes_from_its_partitioned_cook
     # The agency's page is on http://localhost, the chat on https://127.0.0.1: different
     # sites, so the chat's cookie is a third-party cookie, sent only as SameSite=None and
     # Secure, and kept in a jar of its own for this embedding site (Partitioned).
-    agency = AgencySite("localhost")
-    agency_origin = await agency.start()
-    server = await start_chat(
+    async with embedded_chat(
+        start_chat,
+        "localhost",
         ssl=self_signed_context(tmp_path),
         public_origin="https://pikir.example",
-        embed_origins=(agency_origin,),
-    )
-    agency.embed(server)
-    try:
+    ) as (agency, server):
         page, errors = await phone_page(chromium, "en", ignore_https_errors=True)
         frame = await agency.open_widget(page)
         await frame.get_by_role("button", name="English", exact=True).click()
@@ -263,8 +271,6 @@ async def test_in_another_sites_frame_the_chat_resumes_from_its_partitioned_cook
         await expect(page.locator(".msg.citizen")).to_have_count(0)
         assert not errors, errors
         await page.context.close()
-    finally:
-        await agency.stop()
 
 
 async def test_a_frame_whose_cookie_the_browser_blocks_says_so_and_offers_a_tab(
@@ -273,11 +279,7 @@ async def test_a_frame_whose_cookie_the_browser_blocks_says_so_and_offers_a_tab(
     # Over plain HTTP the embedded chat's cookie cannot be SameSite=None (that needs Secure),
     # so in another site's frame Chromium does not send it: as a browser that blocks
     # third-party cookies would.
-    agency = AgencySite("localhost")
-    agency_origin = await agency.start()
-    server = await start_chat(embed_origins=(agency_origin,))
-    agency.embed(server)
-    try:
+    async with embedded_chat(start_chat, "localhost") as (agency, server):
         page, errors = await phone_page(chromium, "en")
         frame = await agency.open_widget(page)
         status = frame.locator("#status")
@@ -294,5 +296,3 @@ async def test_a_frame_whose_cookie_the_browser_blocks_says_so_and_offers_a_tab(
         await expect(last_question(tab)).to_have_text(server.t("en", "language.ask"))
         assert not errors, errors
         await page.context.close()
-    finally:
-        await agency.stop()
