@@ -13,6 +13,7 @@ from admin.passwords import hash_password, one_time_password
 from storage.database import Database
 from storage.models import Feedback, StaffRole
 from storage.reference_data import load_reference_data
+from storage.schema import schema_lock
 from storage.uow import UnitOfWork
 
 
@@ -47,7 +48,7 @@ async def prepare_database(
     database: Database,
     hasher: PasswordHasher,
     *,
-    migrate: Callable[[Database], Awaitable[None]] | None = None,
+    migrate: Callable[[Database], Awaitable[object]] | None = None,
 ) -> str | None:
     """Migrate, load the reference data and create the first admin if there is no staff yet.
 
@@ -55,18 +56,21 @@ async def prepare_database(
     first admin's one-time password when one was created, else None.
     """
     await database.ping()
-    await (migrate or _migrate_here)(database)
-    async with UnitOfWork(database.sessions) as uow:
-        await load_reference_data(uow)
-        password: str | None = None
-        if await uow.staff.count() == 0:
-            password = one_time_password()
-            uow.staff.add(
-                login="admin",
-                password_hash=hash_password(hasher, password),
-                role=StaffRole.ADMIN,
-                display_name="Administrator",
-                must_change_password=True,
-            )
-        await uow.commit()
+    # Several workers may start together: one migrates and loads, the others wait and then
+    # find nothing to do (and the first admin already there).
+    async with schema_lock(database):
+        await (migrate or _migrate_here)(database)
+        async with UnitOfWork(database.sessions) as uow:
+            await load_reference_data(uow)
+            password: str | None = None
+            if await uow.staff.count() == 0:
+                password = one_time_password()
+                uow.staff.add(
+                    login="admin",
+                    password_hash=hash_password(hasher, password),
+                    role=StaffRole.ADMIN,
+                    display_name="Administrator",
+                    must_change_password=True,
+                )
+            await uow.commit()
     return password

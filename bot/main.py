@@ -11,6 +11,7 @@ import contextlib
 import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
@@ -20,7 +21,6 @@ import click
 import structlog
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import delete
 
 from admin.app import create_admin_app
 from admin.config import PanelConfig
@@ -34,6 +34,7 @@ from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
 from bot.conversation import ConversationService, FloodGuard, Limits, Translator
 from bot.forwarded import forwarded_middleware
 from bot.logging_setup import configure_logging
+from bot.observability import MeteredTagger, Metrics, healthz, metrics_handler, readyz_handler
 from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
@@ -48,9 +49,9 @@ from classifier.retrain_process import retrain_in_child
 from storage.database import Database, DatabaseUnavailable
 from storage.feedback_export import write_feedback
 from storage.migrate_process import MigrationFailed, upgrade_in_child
-from storage.models import ProcessedUpdate, StaffRole
+from storage.models import StaffRole
 from storage.reference_data import CsvFormatError, import_offices, import_services
-from storage.types import utcnow
+from storage.schema import schema_revision
 from storage.uow import UnitOfWork
 
 log = structlog.get_logger("pikir")
@@ -62,6 +63,17 @@ OUTBOX = web.AppKey("outbox", OutboxWorker)
 WEB_CHAT = web.AppKey("web_chat", ChatRuntime)
 # The classifier in service, or None when it is off or could not be loaded.
 TAGGER: web.AppKey[ClassifierTagger | None] = web.AppKey("tagger")
+METRICS = web.AppKey("metrics", Metrics)
+
+
+@dataclass
+class StartupState:
+    """What the start-up found: the schema revision this code migrated to (for ``/readyz``)."""
+
+    schema_head: str | None = None
+
+
+STARTUP = web.AppKey("startup", StartupState)
 # Where web chat photos are stored, relative to the data directory (retention erases them).
 WEB_UPLOADS = "uploads/web"
 
@@ -90,13 +102,14 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     app[SETTINGS] = settings
     app[DATABASE] = database
     app[SCHEDULER] = AsyncIOScheduler(timezone=settings.reports.timezone)
+    app[METRICS] = metrics = Metrics()
+    app[STARTUP] = StartupState()
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
-    app.router.add_get("/healthz", healthz)
     # One model in memory, shared by the conversation (tagging) and the panel (explanations).
     tagger = load_tagger(settings)
     app[TAGGER] = tagger
-    service = conversation_service(settings, database, secret_key, tagger)
+    service = conversation_service(settings, database, secret_key, tagger, metrics)
     chat = build_chat_runtime(service, database.sessions, chat_options(settings, secret_key))
     senders: dict[str, Sender] = {"web": web_sender(chat, database.sessions)}
     if settings.telegram.token is not None:
@@ -105,8 +118,10 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         database.sessions,
         senders,
         RateLimiter(settings.telegram.rate_per_second, settings.telegram.per_chat_interval),
+        observer=metrics,
     )
     app.cleanup_ctx.append(_outbox_ctx)
+    _add_operator_routes(app)
     app[WEB_CHAT] = chat
     app.add_subapp("/chat", create_chat_app(chat))
     admin_app = create_admin_app(database, panel_config(settings, secret_key), explainer=tagger)
@@ -176,6 +191,7 @@ def conversation_service(
     database: Database,
     secret_key: bytes,
     tagger: ClassifierTagger | None,
+    metrics: Metrics | None = None,
 ) -> ConversationService:
     """The citizen's conversation core on the database, with the classifier if it loaded."""
     store = StoreConfig(
@@ -187,9 +203,40 @@ def conversation_service(
     return ConversationService(
         SqlUnits(database.sessions, store),
         Translator.load(),
-        tagger,
+        MeteredTagger(tagger, metrics) if tagger is not None and metrics is not None else tagger,
         case_url=f"{settings.http.public_url.rstrip('/')}/admin/cases",
+        observer=metrics,
     )
+
+
+def _add_operator_routes(app: web.Application) -> None:
+    """``/healthz`` (liveness), ``/readyz`` (for the proxy) and ``/metrics`` (Prometheus)."""
+    database = app[DATABASE]
+
+    async def database_problem() -> str | None:
+        try:
+            await database.ping()
+        except DatabaseUnavailable:
+            return "unreachable"
+        return None
+
+    async def schema_problem() -> str | None:
+        expected = app[STARTUP].schema_head
+        found = await schema_revision(database)
+        if expected is None or found != expected:
+            return f"at {found}, expected {expected}"
+        return None
+
+    async def sample_gauges() -> None:
+        metrics = app[METRICS]
+        metrics.pool_in_use.set(database.connections_in_use())
+        metrics.outbox_depth.set(await app[OUTBOX].pending())
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get(
+        "/readyz", readyz_handler({"database": database_problem, "schema": schema_problem})
+    )
+    app.router.add_get("/metrics", metrics_handler(app[METRICS], sample_gauges))
 
 
 def _wire_telegram(
@@ -237,8 +284,13 @@ async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     database = app[DATABASE]
-    # The long-lived service migrates in a child process, so it never holds Alembic.
-    _announce_first_admin(await prepare_database(database, make_hasher(), migrate=upgrade_in_child))
+    startup = app[STARTUP]
+
+    async def migrate(database: Database) -> None:
+        # The long-lived service migrates in a child process, so it never holds Alembic.
+        startup.schema_head = await upgrade_in_child(database)
+
+    _announce_first_admin(await prepare_database(database, make_hasher(), migrate=migrate))
     if not await has_feedback(database):
         click.echo(
             "No feedback yet. To see every page with data, load 12 months of demo feedback: "
@@ -254,27 +306,9 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     scheduler = app[SCHEDULER]
     if settings.scheduler.enabled:
-        scheduler.add_job(
-            purge_processed_updates,
-            "interval",
-            hours=6,
-            args=[app[DATABASE]],
-            id="purge_processed_updates",
-            coalesce=True,
-            misfire_grace_time=3600,
-            max_instances=1,
-        )
-        scheduler.add_job(
-            purge_web_history,
-            "interval",
-            hours=6,
-            args=[app[WEB_CHAT], settings.retention.days],
-            id="purge_web_history",
-            coalesce=True,
-            misfire_grace_time=3600,
-            max_instances=1,
-        )
-        register_jobs(scheduler, job_deps(settings, app[DATABASE], app[TAGGER]))
+        deps = job_deps(settings, app[DATABASE], app[TAGGER])
+        deps.on_run = app[METRICS].job_finished
+        register_jobs(scheduler, deps)
         scheduler.start()
         log.info("scheduler.started", jobs=[job.id for job in scheduler.get_jobs()])
     yield
@@ -297,6 +331,7 @@ def job_deps(settings: Settings, database: Database, tagger: ClassifierTagger | 
             weekly_digest=s.weekly_digest,
             retrain=s.retrain,
             retention=s.retention,
+            purge=s.purge,
             misfire_grace_seconds=s.misfire_grace_seconds,
             month_close_misfire_grace_seconds=s.month_close_misfire_grace_seconds,
             coalesce=s.coalesce,
@@ -326,30 +361,6 @@ def classifier_retrainer(settings: Settings, tagger: ClassifierTagger | None) ->
         return f"{verdict}: {decision['candidate_version']} ({decision['reason']})"
 
     return run
-
-
-async def purge_processed_updates(database: Database, keep: timedelta = timedelta(days=7)) -> int:
-    """Forget handled update ids older than ``keep``; redeliveries come within minutes."""
-    async with UnitOfWork(database.sessions) as uow:
-        result = await uow.session.execute(
-            delete(ProcessedUpdate).where(ProcessedUpdate.created_at < utcnow() - keep)
-        )
-        await uow.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def purge_web_history(chat: ChatRuntime, days: int) -> int:
-    """Forget web chat history older than the retention period; the feedback rows stay."""
-    return await chat.conversations.purge(utcnow() - timedelta(days=days))
-
-
-async def healthz(request: web.Request) -> web.Response:
-    """200 when the database answers, 503 otherwise."""
-    try:
-        await request.app[DATABASE].ping()
-    except DatabaseUnavailable:
-        return web.json_response({"status": "unavailable", "database": "down"}, status=503)
-    return web.json_response({"status": "ok", "database": "ok"})
 
 
 # --------------------------------------------------------------------------- command line helpers

@@ -204,13 +204,20 @@ class SchedulerSettings(BaseModel):
     weekly_digest: str = "0 9 * * mon"
     retrain: str = "0 3 * * sun"
     retention: str = "30 2 * * *"
+    purge: str = "15 */6 * * *"
     misfire_grace_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
     month_close_misfire_grace_seconds: int = Field(default=3 * 24 * 3600, ge=1, le=28 * 24 * 3600)
     coalesce: bool = True
     lease_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
     @field_validator(
-        "aggregate", "month_close", "sla_reminders", "weekly_digest", "retrain", "retention"
+        "aggregate",
+        "month_close",
+        "sla_reminders",
+        "weekly_digest",
+        "retrain",
+        "retention",
+        "purge",
     )
     @classmethod
     def _crontab(cls, value: str) -> str:

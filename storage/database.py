@@ -64,6 +64,11 @@ class Database:
                 f"database {self.safe_url} is not reachable: {type(exc).__name__}: {exc}"
             ) from exc
 
+    def connections_in_use(self) -> int:
+        """Connections checked out of the pool now (0 for a pool that does not count them)."""
+        checked_out = getattr(self.engine.pool, "checkedout", None)
+        return int(checked_out()) if callable(checked_out) else 0
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()

@@ -20,39 +20,44 @@ class MigrationFailed(RuntimeError):
     """The schema could not be brought up to date; the message says why."""
 
 
-async def upgrade_in_child(database: Database) -> None:
-    """Bring ``database`` to the newest schema in a child process; raise if it fails."""
+async def upgrade_in_child(database: Database) -> str:
+    """Bring ``database`` to the newest schema in a child process; raise if it fails.
+
+    Returns the head revision the child migrated to (what ``/readyz`` expects to find).
+    """
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "storage.migrate_process",
         stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, errors = await child.communicate(database.url.encode() + b"\n")
+    output, errors = await child.communicate(database.url.encode() + b"\n")
     if child.returncode != 0:
         reason = errors.decode(errors="replace").strip()[-_STDERR_TAIL:]
         raise MigrationFailed(f"migrating {database.safe_url} failed: {reason}")
+    return output.decode().strip().splitlines()[-1]
 
 
-async def _upgrade(url: str) -> None:
-    from storage.migrate import upgrade
+async def _upgrade(url: str) -> str:
+    from storage.migrate import revisions, upgrade
 
     database = Database(url)
     try:
         await upgrade(database)
     finally:
         await database.dispose()
+    return revisions()[-1]
 
 
 def main() -> None:
-    """Migrate the database whose URL is the first line of standard input."""
+    """Migrate the database whose URL is the first line of standard input; print the head."""
     url = sys.stdin.readline().strip()
     if not url:
         sys.exit("no database URL on standard input")
     try:
-        asyncio.run(_upgrade(url))
+        print(asyncio.run(_upgrade(url)))
     except Exception as exc:  # reported to the parent in one line, without a traceback
         sys.exit(f"{type(exc).__name__}: {exc}")
 

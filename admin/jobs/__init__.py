@@ -11,6 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from admin.jobs.deps import JobDeps
 from admin.jobs.figures_jobs import close_month_job, refresh_aggregates_job
+from admin.jobs.housekeeping import purge_job
 from admin.jobs.notices import sla_reminders_job, weekly_digest_job
 from admin.jobs.retention import retention_job
 from admin.jobs.retraining import retrain_job
@@ -30,6 +31,7 @@ def job_table(deps: JobDeps) -> list[tuple[str, JobFunction, str, int]]:
         ("weekly_digest", weekly_digest_job, s.weekly_digest, grace),
         ("retrain", retrain_job, s.retrain, grace),
         ("retention", retention_job, s.retention, grace),
+        ("purge", purge_job, s.purge, grace),
     ]
 
 

@@ -40,6 +40,7 @@ class JobSchedules:
     weekly_digest: str = "0 9 * * mon"
     retrain: str = "0 3 * * sun"
     retention: str = "30 2 * * *"
+    purge: str = "15 */6 * * *"
     misfire_grace_seconds: int = 3600
     month_close_misfire_grace_seconds: int = 3 * 24 * 3600
     coalesce: bool = True
@@ -60,6 +61,8 @@ class JobDeps:
     refresh_overlap: timedelta = timedelta(minutes=10)
     report_language: str = "ru"
     retrainer: Retrainer | None = None
+    # Told of each run this process made (job id, outcome): the metrics.
+    on_run: Callable[[str, str], None] | None = None
     clock: Callable[[], datetime] = utcnow
 
     def local_time(self, now: datetime) -> datetime:

@@ -59,10 +59,12 @@ async def run_once(
         detail = f"{type(exc).__name__}: {exc}"[:MAX_DETAIL]
         await _finish(deps, run_id, "failed", 0, detail)
         log.exception("job.failed", job=job, run_key=run_key)
+        _tell(deps, job, "failed")
         return RunResult(ran=True, outcome="failed", detail=detail)
     summary = outcome.detail[:MAX_DETAIL] if outcome.detail else None
     await _finish(deps, run_id, "ok", outcome.rows, summary)
     log.info("job.done", job=job, run_key=run_key, rows=outcome.rows)
+    _tell(deps, job, "ok")
     return RunResult(ran=True, outcome="ok", rows=outcome.rows, detail=summary)
 
 
@@ -72,3 +74,8 @@ async def _finish(deps: JobDeps, run_id: int, outcome: str, rows: int, detail: s
             run_id, outcome=outcome, rows=rows, detail=detail, now=deps.clock()
         )
         await uow.commit()
+
+
+def _tell(deps: JobDeps, job: str, outcome: str) -> None:
+    if deps.on_run is not None:
+        deps.on_run(job, outcome)

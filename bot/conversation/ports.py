@@ -194,6 +194,14 @@ class UnitFactory(Protocol):
     def __call__(self) -> AbstractAsyncContextManager[ConversationUnit]: ...
 
 
+class EventObserver(Protocol):
+    """Told of every handled event (metrics); must not fail or block."""
+
+    def event_handled(self, channel: str, result: str, seconds: float) -> None:
+        """``result``: ``ok``, ``duplicate`` or ``failed``; ``seconds`` from start to commit."""
+        ...
+
+
 class TaggerPort(Protocol):
     """Tags a complaint's text with the classifier's labels."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 from bot.conversation.events import Incoming
@@ -9,6 +10,7 @@ from bot.conversation.flow import Flow
 from bot.conversation.i18n import Translator
 from bot.conversation.ports import (
     ConversationUnit,
+    EventObserver,
     StateConflict,
     StoredState,
     TaggerPort,
@@ -36,8 +38,10 @@ class ConversationService:
         *,
         case_url: str = "/admin/cases",
         limits: Limits | None = None,
+        observer: EventObserver | None = None,
     ) -> None:
         self._units = units
+        self._observer = observer
         self.translator = translator
         self.limits = limits or Limits()
         self._flow = Flow(tagger, self.limits, case_url)
@@ -52,6 +56,20 @@ class ConversationService:
         event (same ``update_key``) returns an outcome with ``duplicate=True`` and no replies,
         and ``before_commit`` is not called for it.
         """
+        started = time.perf_counter()
+        result = "failed"
+        try:
+            outcome = await self._handle_retrying(incoming, before_commit)
+            result = "duplicate" if outcome.duplicate else "ok"
+            return outcome
+        finally:
+            if self._observer is not None:
+                elapsed = time.perf_counter() - started
+                self._observer.event_handled(incoming.channel, result, elapsed)
+
+    async def _handle_retrying(
+        self, incoming: Incoming, before_commit: BeforeCommit | None
+    ) -> Outcome:
         for attempt in range(CONFLICT_RETRIES):
             try:
                 return await self._handle_once(incoming, before_commit)

@@ -35,3 +35,11 @@ class Sender(Protocol):
     async def send(self, message: OutgoingMessage) -> None:
         """Deliver ``message`` or raise :class:`RetryLater` / :class:`DeliveryRefused`."""
         ...
+
+
+class DeliveryObserver(Protocol):
+    """Told of every delivery attempt's result (metrics); must not fail or block."""
+
+    def delivery(self, channel: str, result: str) -> None:
+        """``result``: ``sent``, ``failed`` or ``throttled``."""
+        ...

@@ -16,7 +16,13 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox.limiter import RateLimiter
-from bot.outbox.ports import DeliveryRefused, OutgoingMessage, RetryLater, Sender
+from bot.outbox.ports import (
+    DeliveryObserver,
+    DeliveryRefused,
+    OutgoingMessage,
+    RetryLater,
+    Sender,
+)
 from storage.models import Channel, OutboxMessage
 from storage.types import utcnow
 from storage.uow import UnitOfWork
@@ -39,7 +45,9 @@ class OutboxWorker:
         base_backoff: float = 2.0,
         max_backoff: float = 900.0,
         stuck_after: timedelta = timedelta(minutes=15),
+        observer: DeliveryObserver | None = None,
     ) -> None:
+        self._observer = observer
         self._sessions = sessions
         self._senders = dict(senders)
         self._limiter = limiter
@@ -94,14 +102,17 @@ class OutboxWorker:
         try:
             await self._senders[channel].send(message)
         except RetryLater as exc:
+            self._observe(channel, "throttled")
             self._limiter.pause(exc.seconds)
             log.warning("outbox.rate_limited", id=message.id, retry_after=exc.seconds)
             await self._reschedule(message.id, exc.seconds, str(exc), count_attempt=False)
         except DeliveryRefused as exc:
+            self._observe(channel, "failed")
             log.warning("outbox.refused", id=message.id, error=str(exc))
             await self._fail(message.id, f"refused: {exc}")
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
+            self._observe(channel, "failed")
             if attempts >= self._max_attempts:
                 log.error("outbox.gave_up", id=message.id, attempts=attempts, error=error)
                 await self._fail(message.id, error)
@@ -110,9 +121,19 @@ class OutboxWorker:
                 backoff *= random.uniform(0.8, 1.2)  # spread retries of a failed batch
                 await self._reschedule(message.id, backoff, error, count_attempt=True)
         else:
+            self._observe(channel, "sent")
             async with UnitOfWork(self._sessions) as uow:
                 await uow.outbox.mark_sent(message.id, utcnow())
                 await uow.commit()
+
+    def _observe(self, channel: str, result: str) -> None:
+        if self._observer is not None:
+            self._observer.delivery(channel, result)
+
+    async def pending(self) -> int:
+        """How many messages wait to be sent."""
+        async with UnitOfWork(self._sessions) as uow:
+            return await uow.outbox.pending_count()
 
     async def _reschedule(
         self, message_id: int, seconds: float, error: str, *, count_attempt: bool

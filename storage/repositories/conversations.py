@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, text, update
@@ -139,3 +140,10 @@ class ConversationRepository:
             {"channel": channel, "update_key": update_key, "created_at": utcnow()},
         )
         return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    async def forget_updates_before(self, cutoff: datetime) -> int:
+        """Forget handled update ids recorded before ``cutoff``; how many."""
+        result = await self.session.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.created_at < cutoff)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

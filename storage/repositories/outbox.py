@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Channel, OutboxMessage, OutboxStatus
@@ -115,3 +115,12 @@ class OutboxRepository:
             .values(status=OutboxStatus.PENDING, updated_at=utcnow())
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def pending_count(self) -> int:
+        """How many messages wait to be sent (for the outbox depth metric)."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+        )
+        return int(count or 0)

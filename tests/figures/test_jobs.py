@@ -279,6 +279,7 @@ def test_register_jobs_sets_schedules_and_misfire_policy(tmp_path: Path) -> None
         "weekly_digest",
         "retrain",
         "retention",
+        "purge",
     ]
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert str(jobs["aggregate"].trigger.fields[6]) == "*/5"  # minute field

@@ -214,7 +214,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_answers_healthz_and_stops_on_sigterm(database_url: str, tmp_path: Path) -> None:
+def test_serve_answers_readyz_and_stops_on_sigterm(database_url: str, tmp_path: Path) -> None:
     port = _free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PIKIR_")}
     environment |= {
@@ -235,12 +235,12 @@ def test_serve_answers_healthz_and_stops_on_sigterm(database_url: str, tmp_path:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and body is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
                     assert resp.status == 200
                     body = json.loads(resp.read())
             except OSError:
                 time.sleep(0.3)
-        assert body == {"status": "ok", "database": "ok"}
+        assert body == {"status": "ready", "database": "ok", "schema": "ok"}
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)
