@@ -40,6 +40,7 @@ from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
 from bot.settings import Settings, SettingsError, load_settings
 from bot.tagging import ClassifierTagger
+from bot.telegram.errors import TelegramStartRefused
 from bot.web.app import build_runtime as build_chat_runtime
 from bot.web.app import create_chat_app, web_sender
 from bot.web.config import ChatOptions
@@ -50,6 +51,7 @@ from storage.database import Database, DatabaseUnavailable
 from storage.feedback_export import write_feedback
 from storage.migrate_process import MigrationFailed, upgrade_in_child
 from storage.models import StaffRole
+from storage.process_lease import ProcessLease
 from storage.reference_data import CsvFormatError, import_offices, import_services
 from storage.schema import schema_revision
 from storage.uow import UnitOfWork
@@ -113,7 +115,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     chat = build_chat_runtime(service, database.sessions, chat_options(settings, secret_key))
     senders: dict[str, Sender] = {"web": web_sender(chat, database.sessions)}
     if settings.telegram.token is not None:
-        senders["telegram"] = _wire_telegram(app, settings, service)
+        senders["telegram"] = _wire_telegram(app, settings, service, database)
     app[OUTBOX] = OutboxWorker(
         database.sessions,
         senders,
@@ -240,7 +242,7 @@ def _add_operator_routes(app: web.Application) -> None:
 
 
 def _wire_telegram(
-    app: web.Application, settings: Settings, service: ConversationService
+    app: web.Application, settings: Settings, service: ConversationService, database: Database
 ) -> Sender:
     """The bot (polling or webhook); returns the outbox's sender for the Telegram channel."""
     # Imported here: aiogram takes a while to import, and the other commands never need it.
@@ -262,13 +264,19 @@ def _wire_telegram(
             service.translator,
             url=telegram.webhook_url,
             secret=telegram.webhook_secret.get_secret_value(),
+            lease=ProcessLease(database, "telegram-webhook"),
         )
     else:
         # At most pool-size updates at once: a burst waits its turn in order instead of
         # spawning a task per update that would wait for a database connection.
         app.cleanup_ctx.append(
             polling_context(
-                bot, dispatcher, service.translator, concurrency=settings.database.pool_size
+                bot,
+                dispatcher,
+                service.translator,
+                lease=ProcessLease(database, "telegram-polling"),
+                delete_webhook=telegram.delete_webhook,
+                concurrency=settings.database.pool_size,
             )
         )
     return TelegramSender(bot)
@@ -464,7 +472,7 @@ def serve() -> None:
             access_log=None,
             shutdown_timeout=10,
         )
-    except (DatabaseUnavailable, MigrationFailed) as exc:
+    except (DatabaseUnavailable, MigrationFailed, TelegramStartRefused) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot listen on {settings.http.host}:{settings.http.port}: {exc.strerror}")
@@ -503,6 +511,40 @@ def demo(months: int, per_month: int, seed: int) -> None:
         click.echo(f"added {count} demo feedback rows over {months} months")
 
     body()
+
+
+@cli.group()
+def telegram() -> None:
+    """The bot's registration with Telegram."""
+
+
+@telegram.command("set-webhook")
+def telegram_set_webhook() -> None:
+    """Point Telegram at PIKIR_TELEGRAM__WEBHOOK_URL with the secret, and publish the menu.
+
+    Workers in webhook mode do this once at start (the first to take the webhook lease); run
+    it by hand after changing the webhook URL or secret without restarting every worker.
+    """
+    telegram = _settings().telegram
+    token, url, secret = telegram.token, telegram.webhook_url, telegram.webhook_secret
+    if token is None or telegram.mode != "webhook" or url is None or secret is None:
+        _fail("set PIKIR_TELEGRAM__TOKEN, PIKIR_TELEGRAM__MODE=webhook, its URL and secret")
+        return
+    from bot.conversation import Translator
+    from bot.telegram.client import create_bot
+    from bot.telegram.runtime import register_webhook
+
+    async def body() -> None:
+        bot = create_bot(token.get_secret_value(), telegram.api_url)
+        try:
+            await register_webhook(
+                bot, Translator.load(), url=url, secret=secret.get_secret_value()
+            )
+        finally:
+            await bot.session.close()
+
+    _run(body())
+    click.echo(f"webhook set: {telegram.webhook_url}")
 
 
 @cli.group()

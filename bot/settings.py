@@ -62,6 +62,8 @@ class TelegramSettings(BaseModel):
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # Polling removes a webhook only when told to: a configured webhook is refused otherwise.
+    delete_webhook: bool = False
     staff_chat_id: str | None = None
     bot_username: str | None = None
     rate_per_second: float = Field(default=30.0, gt=0, le=1000)

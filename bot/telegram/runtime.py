@@ -13,8 +13,10 @@ from aiohttp import web
 
 from bot.conversation import ConversationService, FloodGuard, Translator
 from bot.telegram.commands import publish_menu
+from bot.telegram.errors import TelegramStartRefused
 from bot.telegram.handlers import build_router
 from bot.telegram.middlewares import ChatOrderMiddleware, FloodMiddleware
+from storage.process_lease import ProcessLease
 
 log = structlog.get_logger("pikir.telegram")
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -35,15 +37,34 @@ def polling_context(
     dispatcher: Dispatcher,
     translator: Translator,
     *,
+    lease: ProcessLease,
+    delete_webhook: bool = False,
     polling_timeout: int = 25,
     concurrency: int | None = None,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """A ``cleanup_ctx`` that polls for updates while the application runs, handling at most
-    ``concurrency`` of them at once (no limit when None)."""
+    ``concurrency`` of them at once (no limit when None).
+
+    Only one process may poll a bot (Telegram answers a second ``getUpdates`` with 409): the
+    polling ``lease`` must be free. A webhook set for the bot is deleted only when
+    ``delete_webhook`` says so; otherwise polling is refused, not the webhook silently lost.
+    """
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        # A webhook left over from an earlier webhook-mode run would make getUpdates fail.
-        await bot.delete_webhook(drop_pending_updates=False)
+        info = await bot.get_webhook_info()
+        if info.url and not delete_webhook:
+            raise TelegramStartRefused(
+                f"a webhook is set for this bot ({info.url}); polling would delete it: use "
+                "PIKIR_TELEGRAM__MODE=webhook, or PIKIR_TELEGRAM__DELETE_WEBHOOK=true to poll"
+            )
+        if not await lease.acquire():
+            raise TelegramStartRefused(
+                "another process already polls this bot on this database: polling runs in one "
+                "process only (PIKIR_TELEGRAM__MODE=webhook for several workers)"
+            )
+        if info.url:
+            await bot.delete_webhook(drop_pending_updates=False)
+            log.warning("telegram.webhook_deleted", url=info.url)
         await publish_menu(bot, translator)
         task = asyncio.create_task(
             dispatcher.start_polling(
@@ -63,6 +84,7 @@ def polling_context(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await lease.release()
         await bot.session.close()
 
     return context
@@ -76,19 +98,32 @@ def add_webhook(
     *,
     url: str,
     secret: str,
+    lease: ProcessLease,
     path: str = WEBHOOK_PATH,
 ) -> None:
-    """Serve the webhook at ``path`` on ``app``; every call must carry ``secret``."""
+    """Serve the webhook at ``path`` on ``app``; every call must carry ``secret``.
+
+    Of several workers only the one that holds the webhook ``lease`` calls ``setWebhook`` (and
+    publishes the command menu) at its start; ``pikir telegram set-webhook`` does it by hand.
+    """
     # Handled before answering, so Telegram redelivers if the process dies mid-update.
     SimpleRequestHandler(
         dispatcher=dispatcher, bot=bot, secret_token=secret, handle_in_background=False
     ).register(app, path=path)
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
-        await publish_menu(bot, translator)
+        if await lease.acquire():
+            await register_webhook(bot, translator, url=url, secret=secret)
         log.info("telegram.webhook", path=path)
         yield
+        await lease.release()
         await bot.session.close()
 
     app.cleanup_ctx.append(context)
+
+
+async def register_webhook(bot: Bot, translator: Translator, *, url: str, secret: str) -> None:
+    """Tell Telegram where to deliver updates (with the secret) and publish the command menu."""
+    await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+    await publish_menu(bot, translator)
+    log.info("telegram.webhook_set", url=url)

@@ -203,7 +203,8 @@ app.all('/bot:token/answerCallbackQuery', (req, res) => {
 app.all('/bot:token/setWebhook', (req, res) => {
   const p = params(req);
   if (!p.url) return fail(res, 400, 'Bad Request: bad webhook: url is empty');
-  webhooks[req.params.token] = { url: p.url, secret: p.secret_token || null };
+  const sets = (webhooks[req.params.token] || { sets: 0 }).sets + 1;  // how often it was set
+  webhooks[req.params.token] = { url: p.url, secret: p.secret_token || null, sets };
   return ok(res, true);
 });
 
