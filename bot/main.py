@@ -37,6 +37,7 @@ from bot.logging_setup import configure_logging
 from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
+from bot.response_headers import install_response_headers
 from bot.settings import Settings, SettingsError, load_settings
 from bot.tagging import ClassifierTagger
 from bot.web.app import build_runtime as build_chat_runtime
@@ -87,6 +88,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         client_max_size=6 * 1024 * 1024,
         middlewares=[forwarded_middleware(proxies)] if proxies else [],
     )
+    install_response_headers(app, public_url=settings.http.public_url)
     app[SETTINGS] = settings
     app[DATABASE] = database
     app[SCHEDULER] = AsyncIOScheduler(timezone=settings.reports.timezone)

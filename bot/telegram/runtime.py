@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import structlog
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -68,6 +69,22 @@ def polling_context(
     return context
 
 
+class CheckedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, with a 400 (and one warning line) for a body that is not an
+    update, instead of a 500 with a traceback; the secret is checked before, as in aiogram."""
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        try:
+            Update.model_validate(
+                await request.json(loads=bot.session.json_loads), context={"bot": bot}
+            )
+        except (ValueError, TypeError) as exc:  # not JSON, not UTF-8, or not an update
+            log.warning("telegram.webhook_malformed", error=type(exc).__name__)
+            return web.Response(status=400, text="Not a Telegram update.")
+        # aiohttp keeps the body: the update is read again from memory.
+        return await super()._handle_request(bot, request)
+
+
 def add_webhook(
     app: web.Application,
     bot: Bot,
@@ -80,7 +97,7 @@ def add_webhook(
 ) -> None:
     """Serve the webhook at ``path`` on ``app``; every call must carry ``secret``."""
     # Handled before answering, so Telegram redelivers if the process dies mid-update.
-    SimpleRequestHandler(
+    CheckedRequestHandler(
         dispatcher=dispatcher, bot=bot, secret_token=secret, handle_in_background=False
     ).register(app, path=path)
 

@@ -6,6 +6,7 @@ the clock is a fake one the tests can move forward (session timeouts, lockouts, 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -188,8 +189,9 @@ def hasher() -> PasswordHasher:
 
 
 @pytest.fixture
-def panel_config(tmp_path) -> PanelConfig:
-    return PanelConfig(
+def panel_config(tmp_path, request: pytest.FixtureRequest) -> PanelConfig:
+    """The panel's settings; a test changes some with ``@pytest.mark.panel_config(...)``."""
+    config = PanelConfig(
         secret_key=b"k" * 32,
         public_url="http://pikir.test",
         bot_username="pikir_bot",
@@ -201,6 +203,8 @@ def panel_config(tmp_path) -> PanelConfig:
         data_dir=tmp_path,
         page_size=5,
     )
+    marker = request.node.get_closest_marker("panel_config")
+    return dataclasses.replace(config, **marker.kwargs) if marker else config
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlalchemy import select
 
 from admin.sessions import COOKIE_NAME
@@ -163,6 +165,19 @@ async def test_idle_timeout_ends_the_session(panel: Panel) -> None:
     assert response.status == 303
     page = await client.get("/admin/login")
     assert "Your session has ended" in await page.text()
+
+
+@pytest.mark.panel_config(session_idle=timedelta(minutes=1))
+async def test_a_one_minute_idle_timeout_is_exact_to_the_second(panel: Panel) -> None:
+    await panel.add_staff("aigerim", StaffRole.REVIEWER, ["astana"])
+    client = await panel.login("aigerim")
+    for _ in range(10):  # clicking every 59 seconds for ten minutes: never logged out
+        panel.clock.advance(seconds=59)
+        assert (await client.get("/admin/queue", allow_redirects=False)).status == 200
+    panel.clock.advance(seconds=60)  # exactly the timeout: still in
+    assert (await client.get("/admin/queue", allow_redirects=False)).status == 200
+    panel.clock.advance(seconds=61)  # one second past it: out
+    assert (await client.get("/admin/queue", allow_redirects=False)).status == 303
 
 
 async def test_absolute_timeout_ends_even_a_busy_session(panel: Panel) -> None:
