@@ -13,6 +13,7 @@ from collections.abc import MutableMapping
 
 import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import FileField
 from aiohttp_session import get_session
 from multidict import MultiDictProxy
@@ -24,8 +25,15 @@ log = structlog.get_logger("pikir.admin")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-# What aiohttp raises for a body it cannot read as a form (LookupError: an unknown charset).
-MALFORMED_BODY_ERRORS = (ValueError, AssertionError, LookupError, web.HTTPBadRequest)
+# What aiohttp raises for a body it cannot read as a form (LookupError: an unknown charset;
+# HttpProcessingError: a multipart header line past its limit).
+MALFORMED_BODY_ERRORS = (
+    ValueError,
+    AssertionError,
+    LookupError,
+    HttpProcessingError,
+    web.HTTPBadRequest,
+)
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 

@@ -78,7 +78,7 @@ class CheckedRequestHandler(SimpleRequestHandler):
             Update.model_validate(
                 await request.json(loads=bot.session.json_loads), context={"bot": bot}
             )
-        except (ValueError, TypeError) as exc:  # not JSON, not UTF-8, or not an update
+        except (ValueError, TypeError, LookupError) as exc:  # not JSON or an update; a bad charset
             log.warning("telegram.webhook_malformed", error=type(exc).__name__)
             return web.Response(status=400, text="Not a Telegram update.")
         # aiohttp keeps the body: the update is read again from memory.

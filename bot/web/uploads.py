@@ -13,7 +13,9 @@ import asyncio
 import secrets
 from pathlib import Path
 
+import structlog
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.conversation import Photo, Verdict
 from bot.conversation.i18n import _
@@ -23,9 +25,13 @@ from bot.web.identity import chat_key, token_of
 from bot.web.image_metadata import CleanImage, Refusal, clean_image
 from bot.web.runtime import RUNTIME
 
+log = structlog.get_logger("pikir.web")
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 CHUNK = 64 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
+# What aiohttp raises for a body it cannot read as multipart (LookupError: an unknown charset;
+# HttpProcessingError: a header line past its limit).
+MALFORMED_BODY_ERRORS = (ValueError, AssertionError, KeyError, LookupError, HttpProcessingError)
 REFUSALS = {
     Refusal.NOT_AN_IMAGE: _("web.photo_unreadable"),
     Refusal.TOO_MANY_PIXELS: _("web.photo_too_many_pixels"),
@@ -72,12 +78,18 @@ async def upload_photo(request: web.Request) -> web.Response:
 
 
 async def _read_photo_field(request: web.Request, limit: int) -> bytes | None:
-    """The bytes of the ``photo`` field, at most ``limit + 1`` of them; None if it is absent."""
+    """The bytes of the ``photo`` field, at most ``limit + 1`` of them; None if it is absent
+    or the body is not a readable multipart form."""
     try:
-        reader = await request.multipart()
-        part = await reader.next()
-    except (ValueError, AssertionError, KeyError, LookupError, UnicodeDecodeError):
-        return None  # not multipart, or a malformed body
+        return await _read_field(request, limit)
+    except MALFORMED_BODY_ERRORS as exc:
+        log.warning("http.malformed_body", path=request.path, error=type(exc).__name__)
+        return None
+
+
+async def _read_field(request: web.Request, limit: int) -> bytes | None:
+    reader = await request.multipart()
+    part = await reader.next()
     if not isinstance(part, BodyPartReader) or part.name != "photo":
         return None
     data = bytearray()
