@@ -38,14 +38,16 @@ from playwright.async_api import Browser as Chromium
 from sqlalchemy import func, select
 from yarl import URL
 
+from bot.conversation import Translator
 from bot.web.image_metadata import CleanImage, Refusal, clean_image
 from storage.database import Database
-from storage.models import AuditEntry, Feedback, StaffRole
+from storage.models import AuditEntry, Case, Feedback, StaffRole
 from storage.uow import UnitOfWork
 from tests.e2e.conftest import WEBHOOK_SECRET, Citizen, EmulatorClient, Service, make_settings
 from tests.webchat.conftest import Browser as ChatBrowser
 
 pytestmark = pytest.mark.e2e
+TRANSLATOR = Translator.load()
 
 PASSWORD = "hostile battery password 2026"
 HOSTILE = (
@@ -128,7 +130,11 @@ def routes(app: Any) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 async def running(
-    database: Database, database_url: str, emulator: str, tmp_path: Path
+    database: Database,
+    database_url: str,
+    emulator: str,
+    emulator_client: EmulatorClient,  # resets the emulator: before the webhook is set
+    tmp_path: Path,
 ) -> AsyncIterator[Running]:
     settings = make_settings(database_url, emulator, "webhook", tmp_path)
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -155,35 +161,42 @@ async def running(
     await service.stop()
 
 
+def T(message_id: str) -> str:
+    """The English text of a citizen-facing message (button labels)."""
+    return TRANSLATOR.text("en", message_id)
+
+
 async def citizen_texts(running: Running, emulator_client: EmulatorClient) -> None:
     """Hostile text through Telegram (a direct report) and through the web chat."""
     token = running.service.settings.telegram.token
     assert token is not None
     citizen = Citizen(emulator_client, token.get_secret_value(), 7001, "en")
     await citizen.say("/start ALA-01")
-    await citizen.press("English")
+    await citizen.press(T("language.name.en"))
     await citizen.say("/corruption")
     await citizen.say(f"{MARK_TG} {HOSTILE}")
-    await citizen.press("No photo")
-    await citizen.press("No")
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+    await citizen.press(T("button.skip_photo"))
+    await citizen.press(T("button.consent_no"))
+    jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[running.base])
+    async with aiohttp.ClientSession(cookie_jar=jar) as session:
         web = ChatBrowser(session, running.base, str(running.base.origin()))
         await web.open("AST-01", "en")
-        await web.press("English")
+        await web.press(T("language.name.en"))
         await web.press_nth(0)  # a category
         await web.press_nth(0)  # a service
         await web.press("1")
         for _ in range(5):
-            await web.press("No")
+            await web.press(T("button.no"))
         await web.say(f"The guard shouted at me and was rude {MARK_WEB} {HOSTILE}")
-        await web.press("No photo")
-        await web.press("No")
+        await web.press(T("button.skip_photo"))
+        await web.press(T("button.consent_no"))
         await web.close()
     async with UnitOfWork(running.database.sessions) as uow:
         feedback = list(await uow.session.scalars(select(Feedback).order_by(Feedback.id)))
-    assert [f.text is not None and HOSTILE in f.text for f in feedback] == [True, True]
-    case = next(f.case for f in feedback if f.case is not None)
-    running.ids["cases"] = case.id
+        assert [f.text is not None and HOSTILE in f.text for f in feedback] == [True, True]
+        case = await uow.session.scalar(select(Case).order_by(Case.id))
+        assert case is not None
+        running.ids["cases"] = case.id
 
 
 # --------------------------------------------------------------------------- 1. malformed bodies
@@ -336,8 +349,8 @@ async def test_hostile_text_runs_nowhere_in_the_panel(
     running: Running, emulator_client: EmulatorClient, chromium: Chromium
 ) -> None:
     await citizen_texts(running, emulator_client)
-    async with aiohttp.ClientSession() as session:  # a hostile login lands in the audit log
-        assert await login(session, running.base, HOSTILE[:60], "x") == 401
+    # A hostile login name lands in the audit log, which the administrator opens.
+    assert await login(await running.browser(), running.base, HOSTILE[:60], "x") == 401
     gets = sorted({p for m, p in routes(running.service.current.app) if m == "GET"})  # type: ignore[union-attr]
     pages = [
         p
@@ -354,7 +367,7 @@ async def test_hostile_text_runs_nowhere_in_the_panel(
         await page.goto(str(running.base / "admin/login"))
         await page.fill("input[name=login]", role.value)
         await page.fill("input[name=password]", PASSWORD)
-        await page.click("button[type=submit]")
+        await page.click("form:has(input[name=password]) button[type=submit]")
         await page.wait_for_load_state()
         for pattern in pages:
             await page.goto(str(running.base.join(URL(running.path(pattern)))))
