@@ -19,9 +19,14 @@ class PanelConfig:
     bot_username: str | None = None
     session_idle: timedelta = timedelta(minutes=30)
     session_absolute: timedelta = timedelta(hours=12)
+    # The lockout (admin.lockout): free failures per login and address, the first delay after
+    # them (doubling), the longest delay and account-wide lock, the account-wide bar.
     login_max_failures: int = 5
-    login_max_failures_per_ip: int = 20
+    login_first_delay: timedelta = timedelta(seconds=30)
     login_lockout: timedelta = timedelta(minutes=15)
+    login_max_failures_per_account: int = 50
+    # Where an administrator account's lockout is reported (Telegram), if anywhere.
+    staff_chat_id: str | None = None
     sla_hours: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
     timezone: str = "Asia/Almaty"
     # Stored photos are named relative to the data directory ("uploads/web/…"); only files

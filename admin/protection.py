@@ -1,17 +1,39 @@
-"""Browser-side protections: security headers on every response, CSRF tokens on every change."""
+"""Browser-side protections: security headers on every response, CSRF tokens on every change.
+
+The CSRF check is the first to read a form; a body that cannot be read as one (no or a wrong
+multipart boundary, a line past aiohttp's limit, bytes that are not in the declared charset,
+an unknown charset) is a 400 with a short message and one warning line, before anything else
+looks at it. The form read here is kept by aiohttp for the handler.
+"""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import MutableMapping
 
+import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_request import FileField
 from aiohttp_session import get_session
+from multidict import MultiDictProxy
 
 from admin.access import Handler
 from admin.i18n import N_
 
+log = structlog.get_logger("pikir.admin")
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# What aiohttp raises for a body it cannot read as a form (LookupError: an unknown charset;
+# HttpProcessingError: a multipart header line past its limit).
+MALFORMED_BODY_ERRORS = (
+    ValueError,
+    AssertionError,
+    LookupError,
+    HttpProcessingError,
+    web.HTTPBadRequest,
+)
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -65,12 +87,11 @@ async def csrf_protect(request: web.Request, handler: Handler) -> web.StreamResp
     session = await get_session(request)
     expected = session.get("csrf")
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.content_type in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    ):
-        value = (await request.post()).get(CSRF_FIELD)
-        sent = value if isinstance(value, str) else None
+    if request.content_type in FORM_TYPES:
+        form = await read_form(request)
+        value = form.get(CSRF_FIELD)
+        if sent is None:
+            sent = value if isinstance(value, str) else None
     if not (
         isinstance(expected, str)
         and isinstance(sent, str)
@@ -80,3 +101,17 @@ async def csrf_protect(request: web.Request, handler: Handler) -> web.StreamResp
             text=N_("The form has expired or did not come from this panel. Reload the page.")
         )
     return await handler(request)
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:
+    """The request's form, or a 400 if its body cannot be read as one."""
+    try:
+        return await request.post()
+    except MALFORMED_BODY_ERRORS as exc:
+        log.warning(
+            "http.malformed_body",
+            path=request.path,
+            content_type=request.content_type,
+            error=type(exc).__name__,
+        )
+        raise web.HTTPBadRequest(text=N_("The request could not be read.")) from None

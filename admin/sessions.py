@@ -10,7 +10,7 @@ every session at once. Pages are reachable only with a valid session, except tho
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -30,9 +30,6 @@ COOKIE_NAME = "pikir_staff"
 PUBLIC_ROUTES = frozenset({"login", "static", "language"})
 # Until the first password is changed, only these pages open.
 PASSWORD_CHANGE_ROUTES = frozenset({"password", "logout", "static", "language"})
-# Writing the last-use time on every request would send a new cookie each time; a minute's
-# precision is plenty for an idle timeout measured in tens of minutes.
-SEEN_PRECISION = timedelta(minutes=1)
 
 
 def cookie_storage(config: PanelConfig) -> EncryptedCookieStorage:
@@ -123,8 +120,9 @@ async def _session_staff(request: web.Request, session: Session) -> StaffUser | 
     if staff is None or not staff.active or staff.session_epoch != session.get("epoch"):
         _expire(session)
         return None
-    if now - seen >= SEEN_PRECISION:
-        session["seen"] = now.timestamp()
+    # Every request is a use: the idle timeout counts from the last one, to the second. The
+    # cookie is re-encrypted on each response (microseconds), the database is not written.
+    session["seen"] = now.timestamp()
     return staff
 
 

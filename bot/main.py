@@ -38,6 +38,7 @@ from bot.observability import MeteredTagger, Metrics, healthz, metrics_handler, 
 from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
+from bot.response_headers import install_response_headers
 from bot.settings import Settings, SettingsError, load_settings
 from bot.tagging import ClassifierTagger
 from bot.telegram.errors import TelegramStartRefused
@@ -101,6 +102,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         client_max_size=6 * 1024 * 1024,
         middlewares=[forwarded_middleware(proxies)] if proxies else [],
     )
+    install_response_headers(app, public_url=settings.http.public_url)
     app[SETTINGS] = settings
     app[DATABASE] = database
     app[SCHEDULER] = AsyncIOScheduler(timezone=settings.reports.timezone)
@@ -149,8 +151,10 @@ def panel_config(settings: Settings, secret_key: bytes) -> PanelConfig:
         session_idle=timedelta(minutes=security.session_idle_minutes),
         session_absolute=timedelta(hours=security.session_absolute_hours),
         login_max_failures=security.login_max_failures,
-        login_max_failures_per_ip=security.login_max_failures_per_ip,
+        login_first_delay=timedelta(seconds=security.login_delay_seconds),
         login_lockout=timedelta(minutes=security.login_lockout_minutes),
+        login_max_failures_per_account=security.login_max_failures_per_account,
+        staff_chat_id=settings.telegram.staff_chat_id,
         sla_hours=settings.sla.model_dump(),
         timezone=settings.reports.timezone,
         data_dir=settings.data_dir,

@@ -118,10 +118,13 @@ class SecuritySettings(BaseModel):
     secret_key: SecretStr | None = None
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1, le=72)
+    # Lockout (README, "Security"): failures of one login from one address (or browser) that
+    # cost nothing; then delays doubling from login_delay_seconds up to login_lockout_minutes.
     login_max_failures: int = Field(default=5, ge=1, le=100)
-    # Looser than per account: the staff of a whole office may share one address.
-    login_max_failures_per_ip: int = Field(default=20, ge=1, le=1000)
+    login_delay_seconds: int = Field(default=30, ge=1, le=3600)
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # From all addresses together: far higher, as a whole office may share one address.
+    login_max_failures_per_account: int = Field(default=50, ge=2, le=10_000)
 
 
 class ClassifierSettings(BaseModel):

@@ -10,6 +10,7 @@ from typing import Any
 
 from storage.models import CRITERIA, Feedback
 from storage.repositories.feedback import effective_tags
+from storage.spreadsheet import spreadsheet_text
 
 BASE_COLUMNS = (
     "ref",
@@ -67,7 +68,7 @@ def to_csv(records: Iterable[dict[str, Any]], columns: list[str]) -> str:
     """CSV text with a header; lists joined by ``;``, booleans as true/false, None empty."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([spreadsheet_text(c) for c in columns])
     for record in records:
         writer.writerow([_cell(record.get(c)) for c in columns])
     return out.getvalue()
@@ -79,17 +80,5 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    text = str(value)
-    # A leading =, +, - or @ would be run as a formula by spreadsheet programs.
-    if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        return spreadsheet_text(";".join(str(v) for v in value))
+    return spreadsheet_text(str(value))

@@ -522,10 +522,11 @@ class StaffRegion(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins counted per client address and per unknown login, for the lockout.
+    """Failed logins counted for the lockout (:mod:`admin.lockout`).
 
-    ``key`` is ``ip:<address>`` or ``login:<sha256 of the login>``: what people type into the
-    login field is never stored in clear. Known accounts count on :class:`StaffUser` itself.
+    ``key`` is ``pair:<sha256 of the login and the address or device>`` or ``login:<sha256 of
+    the login>``: what people type into the login field is never stored in clear. A known
+    account's own lock is :attr:`StaffUser.locked_until`, which the users page shows and lifts.
     """
 
     __tablename__ = "login_throttle"

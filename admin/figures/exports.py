@@ -11,6 +11,7 @@ from typing import Any
 from admin.figures.labels import label
 from admin.figures.report import LEVELS, Report, export_record
 from storage.feedback_export import to_csv
+from storage.spreadsheet import spreadsheet_text
 
 FORMATS = ("csv", "xlsx", "json")
 CONTENT_TYPES = {
@@ -88,26 +89,19 @@ def workbook(report: Report, language: str, names: Mapping[str, str]) -> bytes:
         sheet = book.add_worksheet(label(level if level != "country" else "country", language))
         sheet.freeze_panes(1, 0)
         for col, key in enumerate(keys):
-            sheet.write(0, col, label(key, language), header)
+            _write(sheet, 0, col, label(key, language), header)
         code_key = {"region": "region", "office": "office", "service": "service"}.get(level)
         for line, record in enumerate(rows, start=1):
             if code_key:
                 record["name"] = names.get(f"{code_key}:{record.get(code_key)}", "")
             for col, key in enumerate(keys):
                 value = record.get(key)
-                if isinstance(value, float) and _is_share(key):
-                    sheet.write_number(line, col, value, share)
-                elif isinstance(value, bool):
-                    sheet.write_boolean(line, col, value)
-                elif value is None:
-                    sheet.write_blank(line, col, None)
-                else:
-                    sheet.write(line, col, value)
+                _write(sheet, line, col, value, share if _is_share(key) else None)
         sheet.set_column(0, len(keys) - 1, 14)
     sheet = book.add_worksheet(label("indicators", language))
     keys = ["indicator", "period", "value", "low", "high", "baseline", "target", "status"]
     for col, key in enumerate(keys):
-        sheet.write(0, col, label(key, language), header)
+        _write(sheet, 0, col, label(key, language), header)
     for line, record in enumerate(indicator_records(report), start=1):
         for col, key in enumerate(keys):
             value = record[key]
@@ -115,16 +109,29 @@ def workbook(report: Report, language: str, names: Mapping[str, str]) -> bytes:
                 value = label(f"indicator_{value}", language)
             elif key == "status":
                 value = label(value, language)
-            if value is None:
-                sheet.write_blank(line, col, None)
-            elif isinstance(value, float):
-                sheet.write_number(line, col, value, share)
-            else:
-                sheet.write(line, col, value)
+            _write(sheet, line, col, value, share)
     sheet.set_column(0, 0, 40)
     sheet.set_column(1, len(keys) - 1, 16)
     book.close()
     return buffer.getvalue()
+
+
+def _write(sheet: Any, row: int, col: int, value: object, number_format: Any = None) -> None:
+    """One cell by its type; text is never a formula (:func:`spreadsheet_text`).
+
+    ``number_format`` applies to a fractional number (a share) and to header text.
+    """
+    if value is None:
+        sheet.write_blank(row, col, None)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, col, value)
+    elif isinstance(value, float):
+        sheet.write_number(row, col, value, number_format)
+    elif isinstance(value, int):
+        sheet.write_number(row, col, value)
+    else:
+        text = ";".join(map(str, value)) if isinstance(value, list) else str(value)
+        sheet.write_string(row, col, spreadsheet_text(text), number_format)
 
 
 def _is_share(key: str) -> bool:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
+import math
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp_session import get_session
 from argon2 import PasswordHasher
-from sqlalchemy.exc import IntegrityError
 
 from admin.access import STAFF_KEY, current_staff
+from admin.config import PanelConfig
+from admin.device import known_device, remember_device
 from admin.i18n import LANGUAGES, N_
 from admin.keys import CLOCK, CONFIG, DATABASE, HASHER
-from admin.lockout import LockoutPolicy, LoginGuard
+from admin.lockout import Attempt, Lock, LockoutPolicy, LoginGuard
 from admin.params import choice, single, text_field
 from admin.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -23,7 +25,7 @@ from admin.passwords import (
 from admin.policy import CASE_ROLES
 from admin.rendering import flash, render, translator
 from admin.sessions import end_session, safe_next, start_session
-from storage.models import Language
+from storage.models import Channel, Language, StaffRole, StaffUser
 from storage.uow import UnitOfWork
 
 MAX_LOGIN_LENGTH = 64
@@ -72,34 +74,79 @@ async def login(request: web.Request) -> web.StreamResponse:
     now = request.app[CLOCK]()
     ip = client_ip(request)
     policy = LockoutPolicy(
-        config.login_max_failures, config.login_max_failures_per_ip, config.login_lockout
+        max_failures=config.login_max_failures,
+        first_delay=config.login_first_delay,
+        longest_delay=config.login_lockout,
+        max_failures_per_account=config.login_max_failures_per_account,
     )
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
         account = await uow.staff.by_login(login_name) if login_name else None
+        device = known_device(request, config, account.id) if account is not None else None
+        attempt = Attempt(login_name, ip, device)
         guard = LoginGuard(uow, policy, now)
-        if await guard.locked(login_name, ip, account):
+        locked_until = await guard.locked_until(attempt, account)
+        if locked_until is not None:
             uow.audit.record("login.locked", actor_login=login_name, ip=ip)
             await uow.commit()
+            minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
             message = _("Too many failed attempts. Try again in %(minutes)d minutes.") % {
-                "minutes": int(config.login_lockout.total_seconds() // 60)
+                "minutes": minutes
             }
             return await _login_failed(request, message, login_name, next_url, 429)
         valid = _verify(hasher, account.password_hash if account else None, password)
         if account is None or not account.active or not valid:
-            await guard.failed(login_name, ip, account)
+            locks = await guard.failed(attempt, account)
             uow.audit.record("login.failed", actor=account, actor_login=login_name, ip=ip)
-            # A simultaneous failure may have created the same counter; then this one is lost.
-            with contextlib.suppress(IntegrityError):
-                await uow.commit()
+            for lock in locks:
+                _record_lock(uow, config, account, login_name, ip, lock)
+            await uow.commit()
             message = _("Wrong login or password.")
             return await _login_failed(request, message, login_name, next_url, 401)
-        guard.succeeded(account)
+        await guard.succeeded(attempt, account)
         if hasher.check_needs_rehash(account.password_hash):
             account.password_hash = hasher.hash(password)
         uow.audit.record("login", actor=account, ip=ip)
         await uow.commit()
     await start_session(request, account)
-    raise web.HTTPSeeOther(location=next_url)
+    response = web.Response(status=303, headers={"Location": next_url})
+    if device is None:
+        remember_device(response, config, account.id)
+    return response
+
+
+def _record_lock(
+    uow: UnitOfWork,
+    config: PanelConfig,
+    account: StaffUser | None,
+    login_name: str,
+    ip: str,
+    lock: Lock,
+) -> None:
+    """Every lockout in the audit log; an administrator's also in the staff chat, once a run."""
+    until = lock.until.isoformat(timespec="seconds")
+    uow.audit.record(
+        "login.lockout",
+        actor=account,
+        actor_login=login_name,
+        after={"scope": lock.scope, "until": until, "failures": lock.failures},
+        ip=ip,
+    )
+    first_of_run = lock.scope == "account" or lock.failures == config.login_max_failures
+    if account is None or account.role != StaffRole.ADMIN or not first_of_run:
+        return
+    if not config.staff_chat_id:
+        return
+    local = lock.until.astimezone(ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M")
+    where = "со всех адресов" if lock.scope == "account" else f"с адреса {ip}"
+    uow.outbox.enqueue(
+        channel=Channel.TELEGRAM,
+        address=config.staff_chat_id,
+        kind="staff_alert",
+        text=(
+            f"Панель: вход администратора {account.login} заблокирован {where} до {local} "
+            f"после {lock.failures} неудачных попыток."
+        ),
+    )
 
 
 def _verify(hasher: PasswordHasher, stored: str | None, password: str) -> bool:

