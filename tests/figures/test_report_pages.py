@@ -186,7 +186,7 @@ async def test_xlsx_and_row_downloads(client) -> None:
     )
     assert response.status == 200
     book = openpyxl.load_workbook(io.BytesIO(await response.read()))
-    assert book.sheetnames[-1] == "Индикаторлар"
+    assert book.sheetnames[-2:] == ["Индикаторлар", "Түсініктеме"]
     rows = await client.get("/admin/reports/feedback.csv?month=2026-09", headers=as_("analyst"))
     text = await rows.text()
     header = text.splitlines()[0].split(",")
