@@ -14,6 +14,8 @@ from storage.feedback_export import to_csv
 from storage.spreadsheet import spreadsheet_text
 
 FORMATS = ("csv", "xlsx", "json")
+# What the workbook's last sheet explains: the two bases and the suppression mark.
+NOTES = ("note_responses", "note_csat", "note_suppressed")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -112,6 +114,10 @@ def workbook(report: Report, language: str, names: Mapping[str, str]) -> bytes:
             _write(sheet, line, col, value, share)
     sheet.set_column(0, 0, 40)
     sheet.set_column(1, len(keys) - 1, 16)
+    sheet = book.add_worksheet(label("notes", language))
+    for line, key in enumerate(NOTES):
+        sheet.write(line, 0, label(key, language).format(min=report.config.min_cell))
+    sheet.set_column(0, 0, 120)
     book.close()
     return buffer.getvalue()
 

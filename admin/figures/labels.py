@@ -51,7 +51,34 @@ _LABELS: dict[str, tuple[str, str, str]] = {
         "Среднее время до первого действия, ч",
         "Mean hours to first action",
     ),
+    "csat_base": (
+        "CSAT негізі (баға қойылған сапарлар)",
+        "База CSAT (визиты с оценкой)",
+        "CSAT base (rated visits)",
+    ),
     "suppressed": ("Жасырылған (n < шек)", "Скрыто (n < порога)", "Suppressed (n < minimum)"),
+    "notes": ("Түсініктеме", "Пояснения", "Notes"),
+    "note_responses": (
+        "«Жауаптар» — әрбір пікір, тікелей хабарламаларды қоса алғанда (баға қойылмаса да).",
+        "«Ответы» — каждый отзыв, включая прямые сообщения (даже без оценки).",
+        "“Responses” counts every feedback, direct reports included (rated or not).",
+    ),
+    "note_csat": (
+        "CSAT тек баға қойылған сапарлардан есептеледі («CSAT негізі»); "
+        "критерийлер — оған жауап бергендерден.",
+        "CSAT считается только по визитам с оценкой («база CSAT»); "
+        "критерии — по ответившим на них.",
+        "CSAT is computed over rated visits only (“CSAT base”); "
+        "each criterion over those who answered it.",
+    ),
+    "note_suppressed": (
+        "«n < {min}» — {min}-ден аз жауабы бар ұяшық немесе оны азайту арқылы "
+        "анықтауға болмайтындай жасырылған ұяшық: ешбір сан жарияланбайды.",
+        "«n < {min}» — ячейка с менее чем {min} ответами или скрытая, чтобы такую "
+        "ячейку нельзя было вычислить вычитанием: никаких чисел не публикуется.",
+        "“n < {min}” marks a cell with fewer than {min} responses, or one withheld so "
+        "that such a cell cannot be recovered by subtraction: no number is published.",
+    ),
     "indicator": ("Индикатор", "Индикатор", "Indicator"),
     "value": ("Мәні", "Значение", "Value"),
     "low": ("95% СА төменгі шегі", "Нижняя граница 95% ДИ", "95% CI low"),

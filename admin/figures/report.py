@@ -2,19 +2,30 @@
 
 A :class:`FigureRow` is one roll-up cell (the country, a region, an office or a service over a
 period): its counts, and the shares with Wilson intervals derived from them. A row with fewer
-responses than the minimum cell size is suppressed: its shares are not shown or exported, but
-its counts still add up into its parents.
+responses than the minimum cell size is suppressed, and so is any row withheld so that a small
+one cannot be recovered by subtraction (:mod:`admin.figures.suppression`): a suppressed row
+publishes nothing but its mark. Its counts still add up into its parents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from admin.figures.indicators import FiguresConfig, IndicatorResult
 from admin.figures.sql import TAGS
 from admin.figures.stats import Share, significant_change
+from admin.figures.suppression import (
+    COUNTRY,
+    Key,
+    office_key,
+    period_withheld,
+    region_key,
+    service_key,
+    table_of,
+    withheld,
+)
 from storage.models import CRITERIA
 from storage.uow import UnitOfWork
 
@@ -51,6 +62,7 @@ class FigureRow:
     office: str | None = None
     service: str | None = None
     month: str | None = None
+    withheld: bool = False
 
     def count(self, name: str) -> int:
         """A summed count (0 when absent)."""
@@ -63,8 +75,24 @@ class FigureRow:
 
     @property
     def suppressed(self) -> bool:
-        """Too few responses to show shares."""
-        return self.responses < self.min_cell
+        """Too few responses to publish, or withheld to protect a small cell."""
+        return self.withheld or self.responses < self.min_cell
+
+    @property
+    def mark(self) -> str:
+        """What a suppressed cell publishes instead of its numbers."""
+        return f"n < {self.min_cell}"
+
+    @property
+    def key(self) -> Key:
+        """The cell's key in :mod:`admin.figures.suppression`."""
+        if self.level == "region":
+            return region_key(self.region)
+        if self.level == "office":
+            return office_key(self.region, self.office)
+        if self.level == "service":
+            return service_key(self.service)
+        return COUNTRY
 
     @property
     def mean_rating(self) -> float | None:
@@ -226,11 +254,12 @@ async def build_report(
         row["month"]: row
         for row in await repo.totals(trend_months, by=("month",), columns=TREND_COLUMNS)
     }
+    service_sums = await repo.totals(months, by=LEVELS["service"])
     country = _rows("country", roll_up(office_sums, None), config.min_cell)
     previous = _rows("country", roll_up(before_sums, None), config.min_cell)
     offices = _rows("office", office_sums, config.min_cell)
     before = _rows("office", before_sums, config.min_cell)
-    return Report(
+    report = Report(
         month=month,
         period=period,
         months=months,
@@ -239,25 +268,67 @@ async def build_report(
         previous=previous[0] if previous else _empty("country", config.min_cell),
         regions=_rows("region", roll_up(office_sums, "region_code"), config.min_cell),
         offices=[row for row in offices if row.office],
-        services=[
-            row
-            for row in _rows(
-                "service", await repo.totals(months, by=LEVELS["service"]), config.min_cell
-            )
-            if row.service
-        ],
+        services=[row for row in _rows("service", service_sums, config.min_cell) if row.service],
         trend=[
             FigureRow("country", by_month.get(m, {}), config.min_cell, month=m)
             for m in trend_months
         ],
         previous_offices={row.office or "": row for row in before},
     )
+    hidden = await _withheld(uow, months, office_sums, service_sums, config.min_cell)
+    for row in [report.country, *report.regions, *report.offices, *report.services]:
+        row.withheld = row.key in hidden
+    return report
+
+
+async def _withheld(
+    uow: UnitOfWork,
+    months: Sequence[str],
+    office_sums: Sequence[Mapping[str, Any]],
+    service_sums: Sequence[Mapping[str, Any]],
+    min_cell: int,
+) -> frozenset[Key]:
+    """The cells of the period to withhold; for a quarter or a year, with each month's."""
+    period = table_of(office_sums, service_sums)
+    if len(months) == 1:
+        return withheld(period, min_cell)
+    repo = uow.aggregates
+    by_office = await repo.totals(months, by=("month", *LEVELS["office"]), columns=("responses",))
+    by_service = await repo.totals(months, by=("month", *LEVELS["service"]), columns=("responses",))
+    tables = [
+        table_of(
+            [row for row in by_office if row["month"] == m],
+            [row for row in by_service if row["month"] == m],
+        )
+        for m in months
+    ]
+    return period_withheld(period, tables, min_cell)
+
+
+def unsuppressed(report: Report) -> Report:
+    """The report with every cell's numbers shown, for the administrators' internal page."""
+
+    def bare(row: FigureRow) -> FigureRow:
+        return replace(row, min_cell=0, withheld=False)
+
+    return replace(
+        report,
+        country=bare(report.country),
+        previous=bare(report.previous),
+        regions=[bare(row) for row in report.regions],
+        offices=[bare(row) for row in report.offices],
+        services=[bare(row) for row in report.services],
+        trend=[bare(row) for row in report.trend],
+        previous_offices={key: bare(row) for key, row in report.previous_offices.items()},
+    )
 
 
 def export_record(row: FigureRow, indicators: Sequence[Any] = ()) -> dict[str, Any]:
     """The flat export record of a row: shares as fractions with ``_low``/``_high`` bounds.
 
-    A suppressed row keeps its counts but has every share (and the mean rating) left empty.
+    ``responses`` counts every feedback (direct reports included); ``csat_base`` the rated
+    visits CSAT is computed over. A suppressed row publishes its codes, the mark (``n < 10``)
+    in ``responses`` and ``suppressed``; every other field is left empty.
     """
     record: dict[str, Any] = {"level": row.level}
     if row.level in ("region", "office"):
@@ -267,13 +338,14 @@ def export_record(row: FigureRow, indicators: Sequence[Any] = ()) -> dict[str, A
     if row.level == "service":
         record["service"] = row.service or None
     record["responses"] = row.responses
-    record["mean_rating"] = None if row.suppressed else row.mean_rating
+    record["csat_base"] = row.count("rated")
+    record["mean_rating"] = row.mean_rating
     shares: list[tuple[str, Share]] = [("csat", row.csat)]
     shares += [(name, row.criterion(name)) for name in CRITERIA]
     shares += [(f"indicator_{spec.key}", row.source_share(spec.source)) for spec in indicators]
     shares += [("complaints_share", row.complaints)]
     for name, share in shares:
-        hidden = row.suppressed or share.trials == 0
+        hidden = share.trials == 0
         record[name] = None if hidden else share.value
         record[f"{name}_low"] = None if hidden else share.low
         record[f"{name}_high"] = None if hidden else share.high
@@ -287,6 +359,10 @@ def export_record(row: FigureRow, indicators: Sequence[Any] = ()) -> dict[str, A
     hours = row.mean_first_action_hours
     record["first_action_hours_mean"] = None if hours is None else round(hours, 3)
     record["suppressed"] = row.suppressed
+    if row.suppressed:
+        codes = {"level", "region", "office", "service", "suppressed"}
+        record = {k: v if k in codes else None for k, v in record.items()}
+        record["responses"] = row.mark
     return record
 
 

@@ -38,21 +38,23 @@ def pack_name(month: str) -> str:
 def summary_text(report: Report) -> str:
     """A short plain-text summary of a month for the staff who receive the pack."""
     country = report.country
-    lines = [f"Pikir: итоги за {report.month}", f"Ответов: {country.responses}"]
     if country.suppressed:
-        lines.append("Слишком мало ответов для долей.")
-    else:
-        csat = country.csat
-        if csat.value is not None:
-            lines.append(f"CSAT: {csat.value:.1%} (95% ДИ {csat.low:.1%}–{csat.high:.1%})")
-        for result in report.indicators:
-            if result.share.value is None or result.spec.key == "csat":
-                continue
-            target = f", цель {result.target:.0%}" if result.target is not None else ""
-            lines.append(
-                f"{result.spec.key}: {result.share.value:.1%} "
-                f"({result.share.low:.1%}–{result.share.high:.1%}{target}; {result.status})"
-            )
+        # Nothing but the mark: a small month's counts could point at the few who answered.
+        return "\n".join(
+            [f"Pikir: итоги за {report.month}", f"Ответов: {country.mark}", "Цифры скрыты."]
+        )
+    lines = [f"Pikir: итоги за {report.month}", f"Ответов: {country.responses}"]
+    csat = country.csat
+    if csat.value is not None:
+        lines.append(f"CSAT: {csat.value:.1%} (95% ДИ {csat.low:.1%}–{csat.high:.1%})")
+    for result in report.indicators:
+        if result.share.value is None or result.spec.key == "csat":
+            continue
+        target = f", цель {result.target:.0%}" if result.target is not None else ""
+        lines.append(
+            f"{result.spec.key}: {result.share.value:.1%} "
+            f"({result.share.low:.1%}–{result.share.high:.1%}{target}; {result.status})"
+        )
     lines.append(
         f"Жалоб: {country.count('complaints')}, обращений: {country.count('cases_opened')}"
     )

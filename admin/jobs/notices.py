@@ -111,14 +111,18 @@ async def weekly_digest_job(deps: JobDeps, now: datetime | None = None) -> RunRe
             )
             responses, rated, good = (int(v or 0) for v in counts)
             csat = Share(good, rated)
-            lines = [f"Pikir, неделя до {deps.local_time(now):%Y-%m-%d}", f"Ответов: {responses}"]
-            if rated >= deps.figures.min_cell and csat.value is not None:
+            small = responses < deps.figures.min_cell
+            # A small week publishes only the mark, as the reports do: no count, share or tag.
+            shown = f"n < {deps.figures.min_cell}" if small else str(responses)
+            lines = [f"Pikir, неделя до {deps.local_time(now):%Y-%m-%d}", f"Ответов: {shown}"]
+            if not small and rated >= deps.figures.min_cell and csat.value is not None:
                 lines.append(f"CSAT: {csat.value:.1%} (95% ДИ {csat.low:.1%}–{csat.high:.1%})")
-            top = sorted(
-                zip(TAGS, (int(v or 0) for v in tag_counts), strict=True), key=lambda x: -x[1]
-            )
-            named = ", ".join(f"{tag} {count}" for tag, count in top if count)
-            lines.append(f"Теги: {named or '-'}")
+            if not small:
+                top = sorted(
+                    zip(TAGS, (int(v or 0) for v in tag_counts), strict=True), key=lambda x: -x[1]
+                )
+                named = ", ".join(f"{tag} {count}" for tag, count in top if count)
+                lines.append(f"Теги: {named or '-'}")
             lines.append(f"Обращений открыто: {opened or 0}, закрыто: {closed or 0}")
             lines.append(f"Просрочено сейчас: {overdue or 0}")
             uow.outbox.enqueue(

@@ -29,6 +29,7 @@ def setup_reports(app: web.Application, deps: ReportDeps) -> None:
     app[CHART_CACHE] = ChartCache()
     app[REPORT_CACHE] = ReportCache()
     app.router.add_get("/reports", views.dashboard, name="reports")
+    app.router.add_get("/reports/internal", views.internal_dashboard, name="reports_internal")
     app.router.add_get("/reports/export", views.export, name="reports_export")
     app.router.add_get("/reports/feedback.csv", views.feedback_rows, name="reports_feedback")
     app.router.add_get("/reports/packs", views.packs, name="reports_packs")

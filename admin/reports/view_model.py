@@ -27,7 +27,7 @@ class ShareView:
 
     value: str
     interval: str
-    n: int
+    n: int | str
 
     @classmethod
     def of(cls, share: Share, suppressed: bool, min_cell: int) -> ShareView:
@@ -35,7 +35,7 @@ class ShareView:
         if share.value is None:
             return cls("–", "", 0)
         if suppressed:
-            return cls(f"n < {min_cell}", "", share.trials)
+            return cls(f"n < {min_cell}", "", "")
         return cls(
             percent(share.value), f"{percent(share.low)}–{percent(share.high)}", share.trials
         )
@@ -51,6 +51,11 @@ def cases_link(base: str | None, month: str, **filters: str | None) -> str | Non
 
 def _view(row: FigureRow, min_cell: int) -> ShareView:
     return ShareView.of(row.csat, row.suppressed, min_cell)
+
+
+def shown_count(row: FigureRow, name: str = "responses") -> int | str:
+    """A count of the row as published: the suppression mark when the row is suppressed."""
+    return row.mark if row.suppressed else row.count(name)
 
 
 def dashboard_context(
@@ -114,7 +119,7 @@ def dashboard_context(
             "code": row.office,
             "name": names.get(f"office:{row.office}", row.office),
             "region": names.get(f"region:{row.region}", row.region),
-            "responses": row.responses,
+            "responses": shown_count(row),
             "csat": _view(row, min_cell),
             "change": report.office_change(row),
             "link": cases_link(cases_base, month, region=row.region, office=row.office),
@@ -125,11 +130,11 @@ def dashboard_context(
         {
             "code": row.region,
             "name": names.get(f"region:{row.region}", row.region or "–"),
-            "responses": row.responses,
+            "responses": shown_count(row),
             "csat": _view(row, min_cell),
             "ethics": ShareView.of(row.criterion("politeness"), row.suppressed, min_cell),
             "waiting": ShareView.of(row.criterion("waiting"), row.suppressed, min_cell),
-            "complaints": row.count("complaints"),
+            "complaints": shown_count(row, "complaints"),
             "link": cases_link(cases_base, month, region=row.region),
         }
         for row in sorted(report.regions, key=lambda r: r.region or "")
@@ -138,7 +143,7 @@ def dashboard_context(
         {
             "code": tag,
             "name": label(f"tag_{tag}", language),
-            "count": country.count(f"tag_{tag}"),
+            "count": shown_count(country, f"tag_{tag}"),
             "share": ShareView.of(country.tag_share(tag), country.suppressed, min_cell),
             "link": cases_link(cases_base, month, tag=tag),
         }
@@ -147,7 +152,7 @@ def dashboard_context(
     trend = [
         {
             "month": row.month,
-            "responses": row.responses,
+            "responses": shown_count(row),
             "csat": _view(row, min_cell),
             "ethics": ShareView.of(row.criterion("politeness"), row.suppressed, min_cell),
         }
@@ -158,6 +163,8 @@ def dashboard_context(
     return {
         "report": report,
         "country": country,
+        "responses": shown_count(country),
+        "cases_opened": shown_count(country, "cases_opened"),
         "national": national,
         "indicators": indicators,
         "offices": offices,
@@ -168,9 +175,9 @@ def dashboard_context(
         if country.mean_rating and not country.suppressed
         else "–",
         "first_action": f"{country.mean_first_action_hours:.1f}"
-        if country.mean_first_action_hours is not None
+        if country.mean_first_action_hours is not None and not country.suppressed
         else "–",
-        "resolved": ShareView.of(country.resolved, False, min_cell),
+        "resolved": ShareView.of(country.resolved, country.suppressed, min_cell),
         "charts": {
             "trend": (
                 "trend",

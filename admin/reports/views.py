@@ -11,7 +11,7 @@ from aiohttp import web
 
 from admin.access import current_staff, require_roles
 from admin.figures.exports import CONTENT_TYPES, FORMATS, render
-from admin.figures.report import PERIODS, build_report, reference_names
+from admin.figures.report import PERIODS, build_report, reference_names, unsuppressed
 from admin.figures.row_export import analyst_csv
 from admin.reports.context import CHART_CACHE, REPORT_CACHE, REPORT_DEPS
 from admin.reports.view_model import dashboard_context
@@ -63,7 +63,29 @@ def _cases_base(request: web.Request) -> str | None:
 
 @require_roles(*ANALYSTS)
 async def dashboard(request: web.Request) -> web.StreamResponse:
-    """The month's (or period's) figures with intervals, indicators, charts and tables."""
+    """The month's (or period's) figures as they would be published: small cells suppressed."""
+    return await _dashboard(request, internal=False)
+
+
+@require_roles(StaffRole.ADMIN)
+async def internal_dashboard(request: web.Request) -> web.StreamResponse:
+    """The same page with every cell's numbers, marked internal; each view is audited."""
+    deps = request.app[REPORT_DEPS]
+    staff = current_staff(request)
+    month, period = await _month(request), _period(request)
+    async with UnitOfWork(deps.database.sessions) as uow:
+        uow.audit.record(
+            "reports.internal_view",
+            actor=staff,
+            target_type="report",
+            target_id=f"{month}/{period}",
+            ip=request.remote,
+        )
+        await uow.commit()
+    return await _dashboard(request, internal=True)
+
+
+async def _dashboard(request: web.Request, *, internal: bool) -> web.StreamResponse:
     deps = request.app[REPORT_DEPS]
     month, period, language = await _month(request), _period(request), _language(request)
     cache = request.app[REPORT_CACHE]
@@ -77,6 +99,8 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
             )
             cache.put(key, cached)
     report, names = cached
+    if internal:
+        report = unsuppressed(report)
     context = dashboard_context(report, names, language, _cases_base(request))
     charts = {}
     for name, (kind, title, points, options) in context.pop("charts").items():
@@ -90,9 +114,10 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         periods=list(PERIODS),
         language=language,
         staff=current_staff(request),
+        internal=internal,
         urls={
             key: str(request.app.router[f"reports_{key}"].url_for())
-            for key in ("export", "feedback", "packs", "jobs")
+            for key in ("export", "feedback", "packs", "jobs", "internal")
         },
     )
     return aiohttp_jinja2.render_template("reports/dashboard.html", request, context)

@@ -51,6 +51,7 @@ class FeedbackSpec:
     first_action_minutes: int | None = None
     answered: bool = False
     minute: int = 0
+    direct: bool = False
 
 
 def random_spec(rng: random.Random, offices: int = 4, services: int = 3) -> FeedbackSpec:
@@ -98,6 +99,7 @@ async def insert_specs(
                 rating=spec.rating,
                 text="some words" if spec.has_text else None,
                 has_text=spec.has_text,
+                is_direct_report=spec.direct,
                 created_at=created,
                 updated_at=stamp or created,
                 **{f"crit_{k}": v for k, v in spec.criteria.items()},

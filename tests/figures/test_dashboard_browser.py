@@ -58,6 +58,13 @@ async def test_dashboard_in_chromium(
     assert await links.count() > 0
     href = await links.first.get_attribute("xlink:href") or await links.first.get_attribute("href")
     assert href is not None and "/admin/cases?month=" in href
+    # The office with 4 responses (and its complement) shows only the mark, no number.
+    hidden = page.locator("#offices-table tbody tr", has_text="n < 10")
+    assert await hidden.count() >= 2
+    for index in range(await hidden.count()):
+        cells = await hidden.nth(index).locator("td.num").all_inner_texts()
+        assert [c.strip() for c in cells] == ["", "n < 10", "n < 10", ""], cells
+    assert await page.locator("#bases").is_visible()
     await page.screenshot(path=str(artifacts_dir / "reports-dashboard.png"), full_page=True)
     # The month form reloads the page for another month.
     await page.fill("input[name=month]", "2026-08")

@@ -10,7 +10,7 @@ import random
 import openpyxl
 import pytest
 
-from admin.figures.exports import render
+from admin.figures.exports import columns, records, render
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.labels import label
 from admin.figures.report import build_report, reference_names
@@ -54,9 +54,12 @@ async def test_json_csv_and_xlsx_agree_with_the_report(database: Database) -> No
     )
     assert {r["level"] for r in records} == {"country", "region", "office", "service"}
     offices = [r for r in records if r["level"] == "office"]
-    assert sum(r["responses"] for r in offices) == 260  # suppressed cells still count
-    small = [r for r in offices if r["responses"] == 6]
-    assert small and small[0]["suppressed"] is True and small[0]["csat"] is None
+    shown = [r for r in offices if not r["suppressed"]]
+    hidden = [r for r in offices if r["suppressed"]]
+    # The office with 6 responses, and one more so that its region's total does not give it.
+    assert len(hidden) >= 2 and all(r["responses"] == "n < 10" for r in hidden)
+    assert sum(r["responses"] for r in shown) <= 260 - 6 - 10
+    assert all(r["csat_base"] <= r["responses"] for r in shown)
     assert all(set(r) >= {"region", "office", "tag_corruption"} for r in offices)
 
     rows = list(csv.DictReader(io.StringIO(render(report, "csv").decode())))
@@ -64,7 +67,9 @@ async def test_json_csv_and_xlsx_agree_with_the_report(database: Database) -> No
     assert float(rows[0]["csat"]) == pytest.approx(country.csat.value)
 
     book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx", "ru", names)))
-    assert book.sheetnames == ["Страна", "Регион", "ЦОН", "Услуга", "Индикаторы"]
+    assert book.sheetnames == ["Страна", "Регион", "ЦОН", "Услуга", "Индикаторы", "Пояснения"]
+    notes = [row[0].value for row in book["Пояснения"].iter_rows()]
+    assert notes[0] == label("note_responses", "ru") and "n < 10" in notes[2]
     sheet = book["Страна"]
     headers = [cell.value for cell in sheet[1]]
     assert label("csat", "ru") in headers
@@ -78,7 +83,9 @@ async def test_json_csv_and_xlsx_agree_with_the_report(database: Database) -> No
         dict(zip(office_headers, [c.value for c in row], strict=True))
         for row in office_sheet.iter_rows(min_row=2)
     ]
-    assert sum(r[label("responses", "ru")] for r in office_rows) == 260
+    assert {r[label("responses", "ru")] for r in office_rows if r[label("suppressed", "ru")]} == {
+        "n < 10"
+    }
     assert all(r[label("name", "ru")] for r in office_rows)
     indicators = book["Индикаторы"]
     ethics = [cell.value for cell in indicators[2]]
@@ -92,7 +99,7 @@ async def test_empty_month_exports_cleanly(database: Database) -> None:
         report = await build_report(uow, "2020-01", CONFIG)
     records = json.loads(render(report, "json"))
     assert records == [records[0]]
-    assert records[0]["responses"] == 0 and records[0]["suppressed"] is True
+    assert records[0]["responses"] == "n < 10" and records[0]["suppressed"] is True
     openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
 
 
@@ -148,3 +155,47 @@ def test_one_escaping_for_every_spreadsheet_cell() -> None:
         assert spreadsheet_text(text) == expected
     assert spreadsheet_text("- 5") == "'- 5"  # a number only with spaces around is text
     assert to_csv([{"a": "=1+1", "b": ["@x", "y"]}], ["a", "b"]) == "a,b\n'=1+1,'@x;y\n"
+
+
+# What a suppressed row may carry besides the mark: which cell it is, and that it is suppressed.
+IDENTITY = {"level", "region", "office", "service", "name", "suppressed"}
+
+
+def _parsed(body: bytes, fmt: str, names: list[str]) -> list[dict]:
+    """The records of every level as a reader of the file gets them, keyed by export name."""
+    if fmt == "json":
+        return json.loads(body)
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(body.decode())))
+        for row in rows:
+            row["suppressed"] = row["suppressed"] == "true"
+            for key, value in row.items():
+                row[key] = None if value == "" else value
+        return rows
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    keys = {label(key, "en"): key for key in [*names, "name"]}
+    out = []
+    for sheet in book.worksheets[:4]:
+        headers = [keys[cell.value] for cell in sheet[1]]
+        out += [
+            dict(zip(headers, [c.value for c in row], strict=True))
+            for row in sheet.iter_rows(min_row=2)
+        ]
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+async def test_suppressed_rows_carry_nothing_but_the_mark(database: Database, fmt: str) -> None:
+    await _report_data(database)
+    async with UnitOfWork(database.sessions) as uow:
+        report = await build_report(uow, "2026-09", CONFIG)
+        names = await reference_names(uow, "en")
+    rows = _parsed(render(report, fmt, "en", names), fmt, columns(records(report)))
+    hidden = [row for row in rows if row["suppressed"]]
+    assert len(hidden) >= 2  # the small office and its complement
+    for row in hidden:
+        assert row["responses"] == "n < 10", row
+        assert {k for k, v in row.items() if v is not None} <= IDENTITY | {"responses"}, row
+    shown = [row for row in rows if not row["suppressed"]]
+    assert shown and all(int(row["responses"]) >= 10 for row in shown)
+    assert all(row["csat"] is not None for row in shown if int(row["csat_base"]))

@@ -186,9 +186,31 @@ async def test_sla_reminders_hourly_without_repeating(database: Database, tmp_pa
     assert later.rows == 3  # the two again, and the one that fell due meanwhile
 
 
-async def test_weekly_digest(database: Database, tmp_path: Path) -> None:
+async def test_month_pack_and_summary_publish_only_the_mark_for_small_cells(
+    database: Database, tmp_path: Path
+) -> None:
+    await _october(database, count=7)  # fewer than 10 in the whole month
+    await _subscribers(database)
+    result = await close_month_job(make_deps(database, tmp_path, FIRST_OF_NOVEMBER))
+    assert result.ran and result.outcome == "ok", result.detail
+    (sent,) = await _outbox(database, "report")
+    assert "Ответов: n < 10" in sent.text
+    assert not any(char.isdigit() for char in sent.text.split("Ответов:")[1].replace("10", ""))
+    book = openpyxl.load_workbook(tmp_path / "reports" / "pikir-2026-10.xlsx")
+    for name in ("Страна", "Регион", "ЦОН", "Услуга"):
+        sheet = book[name]
+        headers = [cell.value for cell in sheet[1]]
+        for row in sheet.iter_rows(min_row=2, values_only=True):
+            record = dict(zip(headers, row, strict=True))
+            assert record["Ответы"] == "n < 10", (name, record)
+            numbers = [v for v in row if isinstance(v, int | float) and not isinstance(v, bool)]
+            assert numbers == [], (name, record)
+
+
+@pytest.mark.parametrize("size", [30, 200])
+async def test_weekly_digest(database: Database, tmp_path: Path, size: int) -> None:
     rng = random.Random(2)
-    specs = [random_spec(rng) for _ in range(30)]
+    specs = [random_spec(rng) for _ in range(size)]
     await insert_specs(database, specs)
     now = datetime(2026, 10, 8, 9, 0, tzinfo=ALMATY)
     async with UnitOfWork(database.sessions) as uow:
@@ -200,7 +222,11 @@ async def test_weekly_digest(database: Database, tmp_path: Path) -> None:
     result = await weekly_digest_job(make_deps(database, tmp_path, now))
     assert result.rows == in_week
     (message,) = await _outbox(database, "digest")
-    assert f"Ответов: {in_week}" in message.text
+    if in_week < 10:  # a small week publishes nothing but the mark
+        assert "Ответов: n < 10" in message.text
+        assert "Теги" not in message.text and "CSAT" not in message.text
+    else:
+        assert f"Ответов: {in_week}" in message.text and "Теги: " in message.text
     assert (await _runs(database, "weekly_digest"))[0].run_key == "weekly_digest:2026-W41"
 
 

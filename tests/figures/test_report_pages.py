@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
 from admin.app import create_admin_app
 from admin.config import PanelConfig
@@ -22,7 +23,7 @@ from admin.figures.service import refresh
 from admin.reports import ReportDeps, setup_reports
 from admin.reports.view_model import percent
 from storage.database import Database
-from storage.models import StaffRole
+from storage.models import AuditEntry, StaffRole
 from storage.uow import UnitOfWork
 from tests.figures.factory import insert_specs, random_spec
 
@@ -186,7 +187,7 @@ async def test_xlsx_and_row_downloads(client) -> None:
     )
     assert response.status == 200
     book = openpyxl.load_workbook(io.BytesIO(await response.read()))
-    assert book.sheetnames[-1] == "Индикаторлар"
+    assert book.sheetnames[-2:] == ["Индикаторлар", "Түсініктеме"]
     rows = await client.get("/admin/reports/feedback.csv?month=2026-09", headers=as_("analyst"))
     text = await rows.text()
     header = text.splitlines()[0].split(",")
@@ -246,3 +247,44 @@ async def test_a_wrong_password_does_not_reach_the_reports(client) -> None:
     assert response.status != 303
     dashboard = await browser.get("/admin/reports?month=2026-09", allow_redirects=False)
     assert dashboard.status == 303
+
+
+async def test_small_cells_show_only_the_mark_on_the_page(client) -> None:
+    page = await (await client.get("/admin/reports?month=2026-09", headers=as_("analyst"))).text()
+    records = json.loads(
+        await (
+            await client.get(
+                "/admin/reports/export?month=2026-09&format=json", headers=as_("analyst")
+            )
+        ).text()
+    )
+    hidden = [r for r in records if r["level"] == "office" and r["suppressed"]]
+    assert len(hidden) >= 2  # the office with 4 responses and its complement
+    for office in hidden:
+        cell = re.search(rf'<tr data-office="{office["office"]}">(.*?)</tr>', page, re.S)
+        assert cell, office["office"]
+        numbers = re.findall(r'<td class="num[^"]*">([^<]*)</td>', cell.group(1))
+        assert numbers == ["", "n &lt; 10", "n &lt; 10", ""], numbers
+    bases = re.search(r"<p id=\"bases\">(.*?)</p>", page, re.S)
+    assert bases and "включая прямые сообщения" in bases.group(1)  # the analyst reads Russian
+
+
+async def test_internal_page_is_for_administrators_and_audited(client, database) -> None:
+    url = "/admin/reports/internal?month=2026-09"
+    assert (await client.get(url, headers=as_("analyst"))).status == 403
+    response = await client.get(url, headers=as_("admin"))
+    assert response.status == 200
+    page = await response.text()
+    assert 'id="internal-notice"' in page
+    small = re.search(r'<tr data-office="[^"]+">(?:(?!</tr>).)*?<td class="num">4</td>', page, re.S)
+    assert small, "the office with 4 responses shows its number internally"
+    assert "n &lt; 10" not in re.search(r'id="offices-table".*?</table>', page, re.S).group(0)
+    published = await (
+        await client.get("/admin/reports?month=2026-09", headers=as_("admin"))
+    ).text()
+    assert 'id="internal-notice"' not in published and "/admin/reports/internal?" in published
+    async with UnitOfWork(database.sessions) as uow:
+        query = select(AuditEntry).where(AuditEntry.action == "reports.internal_view")
+        views = list((await uow.session.scalars(query)).all())
+    assert len(views) == 1 and views[0].actor_login == "admin"
+    assert views[0].target_id == "2026-09/month"

@@ -52,8 +52,10 @@ def test_suppression_at_the_boundary() -> None:
     below, at = _row(9, 9), _row(10, 9)
     assert below.suppressed and not at.suppressed
     hidden, shown = export_record(below), export_record(at)
-    assert hidden["suppressed"] is True and hidden["responses"] == 9
-    assert hidden["csat"] is None and hidden["csat_low"] is None and hidden["mean_rating"] is None
+    assert hidden["suppressed"] is True and hidden["responses"] == "n < 10"
+    identity = {"level", "region", "office", "suppressed", "responses"}
+    assert all(value is None for key, value in hidden.items() if key not in identity), hidden
+    assert shown["responses"] == 10 and shown["csat_base"] == 10
     assert shown["csat"] == pytest.approx(0.9)
     assert shown["csat_low"] == pytest.approx(wilson(9, 10)[0])
     assert shown["politeness_high"] == pytest.approx(wilson(9, 10)[1])
