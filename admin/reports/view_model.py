@@ -3,7 +3,8 @@ chart points and drill-down links. Kept apart from the handlers so it can be tes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import calendar
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -41,11 +42,25 @@ class ShareView:
         )
 
 
-def cases_link(base: str | None, month: str, **filters: str | None) -> str | None:
-    """The case queue filtered to the cases behind a cell, or None for roles without cases."""
-    if base is None:
+def cases_link(base: str | None, months: Sequence[str], **filters: str | None) -> str | None:
+    """The case queue filtered to the cases behind a cell, or None for roles without cases.
+
+    The queue filters on the day a case was opened in the agency's time zone, which is how a
+    feedback's month is counted, so the period becomes the first and last day of its months;
+    every status is listed, as the figures count them all. ``filters`` are the queue's own
+    (``region``, ``office``, ``service``, ``channel``, ``language``, ``tag``).
+    """
+    if base is None or not months:
         return None
-    query = {"month": month, **{k: v for k, v in filters.items() if v}}
+    first, last = min(months), max(months)
+    year, month = (int(part) for part in last.split("-"))
+    last_day = calendar.monthrange(year, month)[1]
+    query = {
+        "status": "all",
+        "from": f"{first}-01",
+        "to": f"{last}-{last_day:02d}",
+        **{k: v for k, v in filters.items() if v},
+    }
     return f"{base}?{urlencode(query)}"
 
 
@@ -62,7 +77,6 @@ def dashboard_context(
     """Everything the dashboard template prints, the chart points included."""
     min_cell = report.config.min_cell
     country = report.country
-    month = report.month
     national = [
         (
             "csat",
@@ -117,7 +131,7 @@ def dashboard_context(
             "responses": row.responses,
             "csat": _view(row, min_cell),
             "change": report.office_change(row),
-            "link": cases_link(cases_base, month, region=row.region, office=row.office),
+            "link": cases_link(cases_base, report.months, region=row.region, office=row.office),
         }
         for index, row in enumerate([*shown, *hidden])
     ]
@@ -130,7 +144,7 @@ def dashboard_context(
             "ethics": ShareView.of(row.criterion("politeness"), row.suppressed, min_cell),
             "waiting": ShareView.of(row.criterion("waiting"), row.suppressed, min_cell),
             "complaints": row.count("complaints"),
-            "link": cases_link(cases_base, month, region=row.region),
+            "link": cases_link(cases_base, report.months, region=row.region),
         }
         for row in sorted(report.regions, key=lambda r: r.region or "")
     ]
@@ -140,7 +154,7 @@ def dashboard_context(
             "name": label(f"tag_{tag}", language),
             "count": country.count(f"tag_{tag}"),
             "share": ShareView.of(country.tag_share(tag), country.suppressed, min_cell),
-            "link": cases_link(cases_base, month, tag=tag),
+            "link": cases_link(cases_base, report.months, tag=tag),
         }
         for tag in TAGS
     ]
@@ -171,6 +185,7 @@ def dashboard_context(
         if country.mean_first_action_hours is not None
         else "–",
         "resolved": ShareView.of(country.resolved, False, min_cell),
+        "cases_link": cases_link(cases_base, report.months),
         "charts": {
             "trend": (
                 "trend",
@@ -180,7 +195,7 @@ def dashboard_context(
                         row.month or "",
                         row.csat,
                         row.suppressed,
-                        cases_link(cases_base, row.month or ""),
+                        cases_link(cases_base, [row.month] if row.month else []),
                     )
                     for row in report.trend
                 ],
@@ -203,7 +218,7 @@ def dashboard_context(
                         row.office or "",
                         row.csat,
                         False,
-                        cases_link(cases_base, month, region=row.region, office=row.office),
+                        cases_link(cases_base, report.months, region=row.region, office=row.office),
                     )
                     for row in shown
                 ],
@@ -217,7 +232,7 @@ def dashboard_context(
                         label(f"tag_{tag}", language),
                         country.tag_share(tag),
                         country.suppressed,
-                        cases_link(cases_base, month, tag=tag),
+                        cases_link(cases_base, report.months, tag=tag),
                     )
                     for tag in TAGS
                 ],

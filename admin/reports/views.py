@@ -57,8 +57,7 @@ def _period(request: web.Request) -> str:
 def _cases_base(request: web.Request) -> str | None:
     if current_staff(request).role not in SEES_CASES:
         return None
-    reports = str(request.app.router["reports"].url_for())
-    return reports.removesuffix("/reports") + "/cases"
+    return str(request.app.router["queue"].url_for())
 
 
 @require_roles(*ANALYSTS)
