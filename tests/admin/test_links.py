@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from admin.jobs.deps import JobDeps
 from admin.jobs.notices import sla_reminders_job
-
 from storage.database import Database
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
