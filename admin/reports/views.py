@@ -10,11 +10,13 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from admin.access import current_staff, require_roles
-from admin.figures.exports import CONTENT_TYPES, FORMATS, render
+from admin.downloads import audit_download
+from admin.figures.exports import CONTENT_TYPES, FORMATS, records, render
 from admin.figures.report import PERIODS, build_report, reference_names
-from admin.figures.row_export import analyst_csv
+from admin.figures.row_export import ANALYST_COLUMNS, analyst_row
 from admin.reports.context import CHART_CACHE, REPORT_CACHE, REPORT_DEPS
 from admin.reports.view_model import dashboard_context
+from storage.feedback_export import to_csv
 from storage.intake import month_of
 from storage.models import StaffRole
 from storage.types import utcnow
@@ -99,7 +101,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
 
 @require_roles(*ANALYSTS)
 async def export(request: web.Request) -> web.StreamResponse:
-    """The period's roll-ups as a CSV, XLSX or JSON download."""
+    """The period's roll-ups as a CSV, XLSX or JSON download (recorded in the audit log)."""
     deps = request.app[REPORT_DEPS]
     fmt = request.query.get("format", "csv")
     if fmt not in FORMATS:
@@ -108,7 +110,16 @@ async def export(request: web.Request) -> web.StreamResponse:
     async with UnitOfWork(deps.database.sessions) as uow:
         report = await build_report(uow, month, deps.figures, period)
         names = await reference_names(uow, language) if fmt == "xlsx" else {}
-    body = await asyncio.to_thread(render, report, fmt, language, names)
+        body = await asyncio.to_thread(render, report, fmt, language, names)
+        audit_download(
+            request,
+            uow,
+            what="aggregates",
+            fmt=fmt,
+            rows=len(records(report)),
+            filters={"month": month, "period": period, "language": language},
+        )
+        await uow.commit()
     name = f"pikir-aggregates-{month}-{period}.{fmt}"
     return web.Response(
         body=body,
@@ -124,9 +135,13 @@ async def feedback_rows(request: web.Request) -> web.StreamResponse:
     deps = request.app[REPORT_DEPS]
     month = await _month(request)
     async with UnitOfWork(deps.database.sessions) as uow:
-        text = await analyst_csv(uow.feedback.stream_month(month))
+        rows = [analyst_row(feedback) async for feedback in uow.feedback.stream_month(month)]
+        audit_download(
+            request, uow, what="feedback_rows", fmt="csv", rows=len(rows), filters={"month": month}
+        )
+        await uow.commit()
     return web.Response(
-        text=text,
+        text=to_csv(rows, ANALYST_COLUMNS),
         content_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="pikir-feedback-{month}.csv"'},
     )
@@ -161,6 +176,17 @@ async def pack_file(request: web.Request) -> web.StreamResponse:
     path = request.app[REPORT_DEPS].reports_dir / name
     if not path.is_file():
         raise web.HTTPNotFound()
+    async with UnitOfWork(request.app[REPORT_DEPS].database.sessions) as uow:
+        audit_download(
+            request,
+            uow,
+            what="pack",
+            fmt=path.suffix.lstrip("."),
+            rows=None,
+            filters={"month": name.removeprefix("pikir-")[:7]},
+            target_id=name,
+        )
+        await uow.commit()
     return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -9,6 +9,7 @@ from aiohttp.web_request import FileField
 from pydantic import ValidationError
 
 from admin.access import current_staff, require_roles
+from admin.downloads import audit_download
 from admin.i18n import N_
 from admin.keys import CONFIG, DATABASE
 from admin.params import choice, flag, path_id, text_field
@@ -258,6 +259,18 @@ async def poster_download(request: web.Request) -> web.StreamResponse:
     links = office_links(office.code, config.public_url, config.bot_username)
     names = {name[-2:]: getattr(office, name) for name in NAME_FIELDS}
     body = poster_pdf(office.code, names, links)
+    async with UnitOfWork(request.app[DATABASE].sessions) as uow:
+        audit_download(
+            request,
+            uow,
+            what="poster",
+            fmt="pdf",
+            rows=None,
+            filters={"office": office.code},
+            target_type="office",
+            target_id=office.id,
+        )
+        await uow.commit()
     return web.Response(
         body=body,
         content_type="application/pdf",
