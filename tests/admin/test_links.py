@@ -16,7 +16,7 @@ from sqlalchemy import select
 from admin.jobs.deps import JobDeps
 from admin.jobs.notices import sla_reminders_job
 from storage.database import Database
-from storage.models import OutboxMessage
+from storage.models import Case, OutboxMessage
 from storage.uow import UnitOfWork
 from tests.admin.crawler import crawl, page_kind
 from tests.admin.demo_site import FIGURES, NOW, DemoSite, demo_app, fill_demo
@@ -75,7 +75,7 @@ async def test_every_link_leads_somewhere(site: DemoSite, role: str) -> None:
 
 
 def _tab_count(html: str, status: str) -> int:
-    match = re.search(rf'data-status="{status}"[^>]*>[^<]*<span class="count">(\d+)</span>', html)
+    match = re.search(rf'data-status="{status}" [^>]*>[^<]*<span class="count">(\d+)</span>', html)
     assert match is not None, f"no {status} tab"
     return int(match.group(1))
 
@@ -101,7 +101,7 @@ async def test_a_dashboard_figure_drills_down_to_the_same_cases(site: DemoSite) 
     # The queue shows the filters as set.
     assert re.search(rf'<option value="{tag}" selected>', queue)
     assert 'name="from" value="2026-08-01"' in queue and 'name="to" value="2026-10-31"' in queue
-    assert re.search(r'data-status="all" aria-current="page"', queue)
+    assert re.search(r'data-status="all" href="[^"]*" aria-current="page"', queue)
     # The cases opened in the period, and an office's cases, likewise.
     opened = re.search(r'<a href="([^"]+)" id="cases-opened">(\d+)</a>', dashboard)
     assert opened is not None
@@ -135,5 +135,32 @@ async def test_the_overdue_reminder_links_to_the_overdue_cases(site: DemoSite) -
     response = await browser.get(urlsplit(link.group(0)).path + "?" + urlsplit(link.group(0)).query)
     assert response.status == 200
     page = await response.text()
-    assert re.search(r'data-status="overdue" aria-current="page"', page)
+    assert re.search(r'data-status="overdue" href="[^"]*" aria-current="page"', page)
     assert _tab_count(page, "overdue") == result.rows
+
+
+async def test_a_reviewer_chooses_and_counts_within_their_regions(site: DemoSite) -> None:
+    async with UnitOfWork(site.database.sessions) as uow:
+        offices = await uow.reference.offices()
+        mine = {o.code for o in offices if o.region_code == site.reviewer_region}
+        cases = (await uow.session.scalars(select(Case.region_code))).all()
+    browser = await site.browser("reviewer")
+    page = await (await browser.get("/admin/queue?status=all")).text()
+    region_select = page[
+        page.index('name="region"') : page.index("</select>", page.index('name="region"'))
+    ]
+    office_select = page[
+        page.index('name="office"') : page.index("</select>", page.index('name="office"'))
+    ]
+    assert re.findall(r'<option value="([\w-]+)"', region_select) == [site.reviewer_region]
+    assert set(re.findall(r'<option value="([\w-]+)"', office_select)) == mine
+    assert _tab_count(page, "all") == cases.count(site.reviewer_region) > 0
+    # Another region cannot be asked for by hand either.
+    other = await browser.get(f"/admin/queue?region={site.other_regions[0]}")
+    assert other.status == 400
+    # The administrator chooses among all of them.
+    admin = await (await (await site.browser("admin")).get("/admin/queue?status=all")).text()
+    assert _tab_count(admin, "all") == len(cases)
+    assert len(re.findall(r'<option value="[\w-]+"', admin)) > len(
+        re.findall(r'<option value="[\w-]+"', page)
+    )
