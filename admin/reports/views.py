@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from admin.access import current_staff, require_roles
+from admin.display import JOB_LABELS, JOB_OUTCOME_LABELS, PERIOD_LABELS, job_detail, run_slot
 from admin.downloads import audit_download
 from admin.figures.exports import CONTENT_TYPES, FORMATS, records, render
 from admin.figures.report import PERIODS, build_report, reference_names
@@ -89,6 +90,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         month=month,
         period=period,
         periods=list(PERIODS),
+        period_labels=PERIOD_LABELS,
         language=language,
         staff=current_staff(request),
         urls={
@@ -160,7 +162,7 @@ async def packs(request: web.Request) -> web.StreamResponse:
         {
             "name": p.name,
             "size": p.stat().st_size,
-            "made": datetime.fromtimestamp(p.stat().st_mtime).strftime("%Y-%m-%d %H:%M"),
+            "made": datetime.fromtimestamp(p.stat().st_mtime, UTC),
         }
         for p in files
     ]
@@ -197,4 +199,15 @@ async def job_runs(request: web.Request) -> web.StreamResponse:
     job = request.query.get("job") or None
     async with UnitOfWork(deps.database.sessions) as uow:
         runs = await uow.job_runs.recent(limit=200, job=job)
-    return aiohttp_jinja2.render_template("reports/jobs.html", request, {"runs": runs, "job": job})
+    return aiohttp_jinja2.render_template(
+        "reports/jobs.html",
+        request,
+        {
+            "runs": runs,
+            "job": job,
+            "job_labels": JOB_LABELS,
+            "outcome_labels": JOB_OUTCOME_LABELS,
+            "job_detail": job_detail,
+            "run_slot": run_slot,
+        },
+    )

@@ -15,7 +15,7 @@ from admin.keys import CONFIG, DATABASE
 from admin.params import choice, flag, path_id, text_field
 from admin.policy import ADMIN_ROLES
 from admin.posters import office_links, poster_pdf, qr_png, qr_svg
-from admin.rendering import flash, render, translator
+from admin.rendering import flash, render, request_language, translator
 from admin.views.auth import client_ip
 from storage.models import Office, Service
 from storage.reference_data import (
@@ -117,7 +117,16 @@ async def services_page(request: web.Request) -> web.StreamResponse:
     """Every service of the register."""
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
         services = await uow.reference.services(active_only=False)
-    return await render(request, "services.html", {"services": services})
+        categories = await uow.reference.categories()
+    language = request_language(request)
+    return await render(
+        request,
+        "services.html",
+        {
+            "services": services,
+            "categories": {c.code: str(getattr(c, f"name_{language}")) for c in categories},
+        },
+    )
 
 
 @require_roles(*ADMIN_ROLES)

@@ -16,9 +16,11 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from aiohttp.test_utils import TestClient
 
-# Markup whose text is not the panel's own words: citizens' messages, names typed by staff.
-_USER_CONTENT_CLASSES = frozenset({"snippet", "citizen-text", "body", "user-content"})
-_SKIPPED_TAGS = frozenset({"script", "style", "svg", "option"})
+# Markup whose text is not the panel's own words: citizens' messages, notes typed by staff, the
+# poster (printed in all three languages on purpose).
+_USER_CONTENT_CLASSES = frozenset({"snippet", "citizen-text", "body", "poster"})
+# Identifiers shown as such (logins, codes, addresses) are set in <code>.
+_SKIPPED_TAGS = frozenset({"script", "style", "svg", "code"})
 
 
 @dataclass

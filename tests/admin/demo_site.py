@@ -20,6 +20,11 @@ from admin.app import create_admin_app
 from admin.config import PanelConfig
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.service import refresh
+from admin.jobs.deps import JobDeps
+from admin.jobs.figures_jobs import close_month_job, refresh_aggregates_job
+from admin.jobs.notices import weekly_digest_job
+from admin.jobs.retention import retention_job
+from admin.jobs.retraining import retrain_job
 from admin.reports import ReportDeps, setup_reports
 from bot.demo import generate_demo
 from bot.tagging import ClassifierTagger
@@ -33,6 +38,12 @@ NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 # Months of the demo: 2026-09, 2026-10 and the current 2026-11.
 MONTHS = 3
 FIGURES = FiguresConfig(min_cell=5, indicators=default_indicators(ethics_targets={2026: 0.78}))
+DISPLAY_NAMES = {
+    StaffRole.ADMIN: "Асель Нурланова",
+    StaffRole.REVIEWER: "Ерлан Сапаров",
+    StaffRole.ANTICORRUPTION: "Дина Ахметова",
+    StaffRole.ANALYST: "Марат Жумабаев",
+}
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -74,8 +85,9 @@ class DemoSite:
         await self.server.close()
 
 
-async def fill_demo(database: Database) -> tuple[str, tuple[str, ...]]:
-    """Demo feedback, fresh aggregates and one staff member per role (logins: role names).
+async def fill_demo(database: Database, directory: Path) -> tuple[str, tuple[str, ...]]:
+    """Demo feedback, fresh aggregates, the scheduled jobs run once (so their page and the
+    previous month's pack exist) and one staff member per role (logins: role names).
 
     Returns the reviewer's region and the other regions.
     """
@@ -83,6 +95,10 @@ async def fill_demo(database: Database) -> tuple[str, tuple[str, ...]]:
     assert tagger is not None, "the shipped classifier could not be loaded"
     await generate_demo(database, months=MONTHS, per_month=90, seed=11, tagger=tagger, now=NOW)
     await refresh(database, everything=True, now=NOW)
+    deps = JobDeps(database=database, figures=FIGURES, data_dir=directory, clock=lambda: NOW)
+    for job in (refresh_aggregates_job, close_month_job, weekly_digest_job, retention_job):
+        assert (await job(deps)).outcome == "ok"
+    assert (await retrain_job(deps)).outcome == "ok"
     async with UnitOfWork(database.sessions) as uow:
         regions = sorted({office.region_code for office in await uow.reference.offices()})
         mine = regions[0]
@@ -92,7 +108,7 @@ async def fill_demo(database: Database) -> tuple[str, tuple[str, ...]]:
                 password_hash=HASHER.hash(PASSWORD),
                 role=role,
                 regions=[mine] if role == StaffRole.REVIEWER else [],
-                display_name=role.value.title(),
+                display_name=DISPLAY_NAMES[role],
             )
             user.language = Language.EN
         await uow.commit()

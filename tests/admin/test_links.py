@@ -27,6 +27,7 @@ REPORTS = {
     "/admin/reports/export",
     "/admin/reports/feedback.csv",
     "/admin/reports/packs",
+    "/admin/reports/packs/pikir-N-N.xlsx",
 }
 ADMINISTRATION = {
     "/admin/users",
@@ -54,7 +55,7 @@ REACHED = {
 
 @pytest.fixture
 async def site(database: Database, tmp_path: Path) -> AsyncIterator[DemoSite]:
-    mine, others = await fill_demo(database)
+    mine, others = await fill_demo(database, tmp_path)
     server = TestServer(demo_app(database, tmp_path), host="127.0.0.1")
     await server.start_server()
     demo = DemoSite(database, server, mine, others)
