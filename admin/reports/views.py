@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -112,7 +113,11 @@ async def export(request: web.Request) -> web.StreamResponse:
     async with UnitOfWork(deps.database.sessions) as uow:
         report = await build_report(uow, month, deps.figures, period)
         names = await reference_names(uow, language) if fmt == "xlsx" else {}
-        body = await asyncio.to_thread(render, report, fmt, language, names)
+        # A CSV asked for in a language is for people: headers and levels in that language.
+        labelled = "language" in request.query
+        body = await asyncio.to_thread(
+            functools.partial(render, report, fmt, language, names, labelled=labelled)
+        )
         audit_download(
             request,
             uow,
