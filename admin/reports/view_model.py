@@ -148,6 +148,18 @@ def dashboard_context(
         }
         for row in sorted(report.regions, key=lambda r: r.region or "")
     ]
+    services = [
+        {
+            "code": row.service,
+            "name": names.get(f"service:{row.service}", row.service or "–"),
+            "responses": row.responses,
+            "csat": _view(row, min_cell),
+            "cases": row.count("cases_opened"),
+            "link": cases_link(cases_base, report.months, service=row.service),
+        }
+        for row in sorted(report.services, key=lambda r: -r.responses)
+        if row.service
+    ]
     tags = [
         {
             "code": tag,
@@ -176,6 +188,7 @@ def dashboard_context(
         "indicators": indicators,
         "offices": offices,
         "regions": regions,
+        "services": services,
         "tags": tags,
         "trend": trend,
         "mean_rating": f"{country.mean_rating:.2f}"

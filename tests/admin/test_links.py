@@ -108,6 +108,17 @@ async def test_a_dashboard_figure_drills_down_to_the_same_cases(site: DemoSite) 
     assert opened is not None
     queue = await (await browser.get(html.unescape(opened.group(1)))).text()
     assert _tab_count(queue, "all") == int(opened.group(2)) > 0
+    # A service's cases likewise.
+    services = re.findall(
+        r'<tr data-service="([\w-]+)">.*?<td class="num cases"><a href="([^"]+)">(\d+)</a>',
+        dashboard,
+        re.S,
+    )
+    service, link, count = max(services, key=lambda cell: int(cell[2]))
+    assert int(count) > 0
+    queue = await (await browser.get(html.unescape(link))).text()
+    assert _tab_count(queue, "all") == int(count)
+    assert re.search(rf'<option value="{service}" selected>', queue)
     office = re.search(r'<tr data-office="([\w-]+)">.*?<a href="([^"]+)">', dashboard, re.S)
     assert office is not None
     queue = await (await browser.get(html.unescape(office.group(2)))).text()
