@@ -66,8 +66,7 @@ def assign(uow: UnitOfWork, actor: Actor, case: Case, assignee: StaffUser | None
     before = {"assignee_id": case.assignee_id, "status": str(case.status)}
     case.assignee_id = assignee.id if assignee else None
     if assignee is not None and case.status == CaseStatus.NEW:
-        # Taking a new case is the forward move into review.
-        assert case_states.allowed(case.status, CaseStatus.IN_REVIEW)
+        # Taking a new case is its forward move into review (see admin.case_states).
         case.status = CaseStatus.IN_REVIEW
     _touch(case, actor)
     after = {"assignee_id": case.assignee_id, "status": str(case.status)}
