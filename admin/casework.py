@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from admin import case_states
 from admin.i18n import N_
 from storage.intake import LOW_RATING_PRIORITY, SEVERITY, due_time, labels_column, triage
 from storage.models import (
@@ -30,20 +31,6 @@ from storage.uow import UnitOfWork
 MAX_REPLY_LENGTH = 4000
 MAX_NOTE_LENGTH = 4000
 MAX_REASON_LENGTH = 1000
-
-TRANSITIONS: Mapping[CaseStatus, frozenset[CaseStatus]] = {
-    CaseStatus.NEW: frozenset(
-        {CaseStatus.IN_REVIEW, CaseStatus.ANSWERED, CaseStatus.RESOLVED, CaseStatus.REJECTED}
-    ),
-    CaseStatus.IN_REVIEW: frozenset(
-        {CaseStatus.ANSWERED, CaseStatus.RESOLVED, CaseStatus.REJECTED}
-    ),
-    CaseStatus.ANSWERED: frozenset(
-        {CaseStatus.IN_REVIEW, CaseStatus.RESOLVED, CaseStatus.REJECTED}
-    ),
-    CaseStatus.RESOLVED: frozenset({CaseStatus.IN_REVIEW}),
-    CaseStatus.REJECTED: frozenset({CaseStatus.IN_REVIEW}),
-}
 
 
 class CaseChanged(Exception):
@@ -78,7 +65,8 @@ def assign(uow: UnitOfWork, actor: Actor, case: Case, assignee: StaffUser | None
     """Give the case to ``assignee`` (or to nobody); a new case goes into review."""
     before = {"assignee_id": case.assignee_id, "status": str(case.status)}
     case.assignee_id = assignee.id if assignee else None
-    if case.status == CaseStatus.NEW and assignee is not None:
+    if assignee is not None and case.status == CaseStatus.NEW:
+        # Taking a new case is its forward move into review (see admin.case_states).
         case.status = CaseStatus.IN_REVIEW
     _touch(case, actor)
     after = {"assignee_id": case.assignee_id, "status": str(case.status)}
@@ -86,16 +74,26 @@ def assign(uow: UnitOfWork, actor: Actor, case: Case, assignee: StaffUser | None
 
 
 def change_status(
-    uow: UnitOfWork, actor: Actor, case: Case, status: CaseStatus, reason: str = ""
+    uow: UnitOfWork,
+    actor: Actor,
+    case: Case,
+    status: CaseStatus,
+    reason: str = "",
+    *,
+    confirmed_backward: bool = False,
 ) -> None:
-    """Move the case to ``status``; a rejection needs a reason."""
+    """Move the case to ``status`` as :mod:`admin.case_states` allows.
+
+    A rejection needs a reason; a move back (reopening) needs ``confirmed_backward`` and a
+    reason. The audit log and the case's history record the move from → to.
+    """
     reason = reason.strip()
-    if status not in TRANSITIONS[case.status]:
-        raise CaseActionError(N_("This status change is not possible."))
-    if status == CaseStatus.REJECTED and not reason:
-        raise CaseActionError(N_("A rejection needs a reason."))
     if len(reason) > MAX_REASON_LENGTH:
         raise CaseActionError(N_("The reason is too long."))
+    try:
+        case_states.check_move(case.status, status, reason, confirmed=confirmed_backward)
+    except case_states.MoveRefused as exc:
+        raise CaseActionError(str(exc)) from exc
     before = {"status": str(case.status), "resolution": case.resolution}
     case.status = status
     if status in (CaseStatus.RESOLVED, CaseStatus.REJECTED):
@@ -174,7 +172,8 @@ async def reply(uow: UnitOfWork, actor: Actor, case: Case, text: str) -> OutboxM
         )
         await uow.feedback.flush()
     before = {"status": str(case.status)}
-    if case.status in (CaseStatus.NEW, CaseStatus.IN_REVIEW):
+    if CaseStatus.ANSWERED in case_states.FORWARD[case.status]:
+        # Answering moves an open case forward; a closed one keeps its outcome.
         case.status = CaseStatus.ANSWERED
     case.answered_at = case.answered_at or actor.now
     _touch(case, actor)

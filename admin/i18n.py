@@ -10,7 +10,7 @@ messages: ``pybabel extract -F admin/babel.cfg -o admin/locales/messages.pot adm
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -68,11 +68,17 @@ class Formatter:
 
     def __init__(self, language: str, timezone: str) -> None:
         self.language = language
-        self.zone = ZoneInfo(timezone)
+        self.tz = ZoneInfo(timezone)
+
+    @property
+    def zone(self) -> str:
+        """The time zone as staff read it: its offset from UTC now, ``UTC+05:00``."""
+        offset = datetime.now(UTC).astimezone(self.tz).strftime("%z")
+        return f"UTC{offset[:3]}:{offset[3:]}"
 
     def datetime(self, value: datetime | None) -> str:
         """A short local date and time, or an empty string."""
         if value is None:
             return ""
         # Numeric and the same in every language; strftime is far cheaper than Babel here.
-        return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")

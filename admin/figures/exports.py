@@ -61,14 +61,33 @@ def indicator_records(report: Report) -> list[dict[str, Any]]:
 
 
 def render(
-    report: Report, fmt: str, language: str = "en", names: Mapping[str, str] | None = None
+    report: Report,
+    fmt: str,
+    language: str = "en",
+    names: Mapping[str, str] | None = None,
+    *,
+    labelled: bool = False,
 ) -> bytes:
-    """The report as ``csv``, ``json`` or ``xlsx`` bytes."""
+    """The report as ``csv``, ``json`` or ``xlsx`` bytes.
+
+    A ``labelled`` CSV has its headers and level names in ``language`` (for people opening it
+    in a spreadsheet); otherwise its headers are the keys of the JSON, for programs.
+    """
     if fmt == "json":
         return json.dumps(records(report), ensure_ascii=False, indent=1).encode()
     if fmt == "csv":
         rows = records(report)
-        return to_csv(rows, columns(rows)).encode()
+        keys = columns(rows)
+        if labelled:
+            named = [
+                {
+                    label(key, language): label(value, language) if key == "level" else value
+                    for key, value in row.items()
+                }
+                for row in rows
+            ]
+            return to_csv(named, [label(key, language) for key in keys]).encode()
+        return to_csv(rows, keys).encode()
     if fmt == "xlsx":
         return workbook(report, language, names or {})
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
@@ -98,6 +117,8 @@ def workbook(report: Report, language: str, names: Mapping[str, str]) -> bytes:
                 record["name"] = names.get(f"{code_key}:{record.get(code_key)}", "")
             for col, key in enumerate(keys):
                 value = record.get(key)
+                if key == "level":
+                    value = label(str(value), language)
                 _write(sheet, line, col, value, share if _is_share(key) else None)
         sheet.set_column(0, len(keys) - 1, 14)
     sheet = book.add_worksheet(label("indicators", language))

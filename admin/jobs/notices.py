@@ -61,7 +61,7 @@ async def sla_reminders_job(deps: JobDeps, now: datetime | None = None) -> RunRe
                 kind="sla_reminder",
                 text=(
                     f"Просрочено обращений: {len(rows)}. {listed}{more}.\n"
-                    f"{deps.panel_url}/cases?overdue=1"
+                    f"{deps.panel_url}/queue?status=overdue"
                 ),
                 dedupe_key=run_key,
             )

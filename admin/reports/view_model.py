@@ -3,7 +3,8 @@ chart points and drill-down links. Kept apart from the handlers so it can be tes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import calendar
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -41,11 +42,25 @@ class ShareView:
         )
 
 
-def cases_link(base: str | None, month: str, **filters: str | None) -> str | None:
-    """The case queue filtered to the cases behind a cell, or None for roles without cases."""
-    if base is None:
+def cases_link(base: str | None, months: Sequence[str], **filters: str | None) -> str | None:
+    """The case queue filtered to the cases behind a cell, or None for roles without cases.
+
+    The queue filters on the day a case was opened in the agency's time zone, which is how a
+    feedback's month is counted, so the period becomes the first and last day of its months;
+    every status is listed, as the figures count them all. ``filters`` are the queue's own
+    (``region``, ``office``, ``service``, ``channel``, ``language``, ``tag``).
+    """
+    if base is None or not months:
         return None
-    query = {"month": month, **{k: v for k, v in filters.items() if v}}
+    first, last = min(months), max(months)
+    year, month = (int(part) for part in last.split("-"))
+    last_day = calendar.monthrange(year, month)[1]
+    query = {
+        "status": "all",
+        "from": f"{first}-01",
+        "to": f"{last}-{last_day:02d}",
+        **{k: v for k, v in filters.items() if v},
+    }
     return f"{base}?{urlencode(query)}"
 
 
@@ -67,7 +82,6 @@ def dashboard_context(
     """Everything the dashboard template prints, the chart points included."""
     min_cell = report.config.min_cell
     country = report.country
-    month = report.month
     national = [
         (
             "csat",
@@ -122,7 +136,7 @@ def dashboard_context(
             "responses": shown_count(row),
             "csat": _view(row, min_cell),
             "change": report.office_change(row),
-            "link": cases_link(cases_base, month, region=row.region, office=row.office),
+            "link": cases_link(cases_base, report.months, region=row.region, office=row.office),
         }
         for index, row in enumerate([*shown, *hidden])
     ]
@@ -135,9 +149,21 @@ def dashboard_context(
             "ethics": ShareView.of(row.criterion("politeness"), row.suppressed, min_cell),
             "waiting": ShareView.of(row.criterion("waiting"), row.suppressed, min_cell),
             "complaints": shown_count(row, "complaints"),
-            "link": cases_link(cases_base, month, region=row.region),
+            "link": cases_link(cases_base, report.months, region=row.region),
         }
         for row in sorted(report.regions, key=lambda r: r.region or "")
+    ]
+    services = [
+        {
+            "code": row.service,
+            "name": names.get(f"service:{row.service}", row.service or "–"),
+            "responses": shown_count(row),
+            "csat": _view(row, min_cell),
+            "cases": shown_count(row, "cases_opened"),
+            "link": cases_link(cases_base, report.months, service=row.service),
+        }
+        for row in sorted(report.services, key=lambda r: -r.responses)
+        if row.service
     ]
     tags = [
         {
@@ -145,7 +171,7 @@ def dashboard_context(
             "name": label(f"tag_{tag}", language),
             "count": shown_count(country, f"tag_{tag}"),
             "share": ShareView.of(country.tag_share(tag), country.suppressed, min_cell),
-            "link": cases_link(cases_base, month, tag=tag),
+            "link": cases_link(cases_base, report.months, tag=tag),
         }
         for tag in TAGS
     ]
@@ -169,6 +195,7 @@ def dashboard_context(
         "indicators": indicators,
         "offices": offices,
         "regions": regions,
+        "services": services,
         "tags": tags,
         "trend": trend,
         "mean_rating": f"{country.mean_rating:.2f}"
@@ -178,6 +205,7 @@ def dashboard_context(
         if country.mean_first_action_hours is not None and not country.suppressed
         else "–",
         "resolved": ShareView.of(country.resolved, country.suppressed, min_cell),
+        "cases_link": cases_link(cases_base, report.months),
         "charts": {
             "trend": (
                 "trend",
@@ -187,7 +215,7 @@ def dashboard_context(
                         row.month or "",
                         row.csat,
                         row.suppressed,
-                        cases_link(cases_base, row.month or ""),
+                        cases_link(cases_base, [row.month] if row.month else []),
                     )
                     for row in report.trend
                 ],
@@ -210,7 +238,7 @@ def dashboard_context(
                         row.office or "",
                         row.csat,
                         False,
-                        cases_link(cases_base, month, region=row.region, office=row.office),
+                        cases_link(cases_base, report.months, region=row.region, office=row.office),
                     )
                     for row in shown
                 ],
@@ -224,7 +252,7 @@ def dashboard_context(
                         label(f"tag_{tag}", language),
                         country.tag_share(tag),
                         country.suppressed,
-                        cases_link(cases_base, month, tag=tag),
+                        cases_link(cases_base, report.months, tag=tag),
                     )
                     for tag in TAGS
                 ],

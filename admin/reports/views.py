@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from admin.access import current_staff, require_roles
-from admin.figures.exports import CONTENT_TYPES, FORMATS, render
+from admin.display import JOB_LABELS, JOB_OUTCOME_LABELS, PERIOD_LABELS, job_detail, run_slot
+from admin.downloads import audit_download
+from admin.figures.exports import CONTENT_TYPES, FORMATS, records, render
 from admin.figures.report import PERIODS, build_report, reference_names, unsuppressed
-from admin.figures.row_export import analyst_csv
+from admin.figures.row_export import ANALYST_COLUMNS, analyst_row
 from admin.reports.context import CHART_CACHE, REPORT_CACHE, REPORT_DEPS
 from admin.reports.view_model import dashboard_context
+from storage.feedback_export import to_csv
 from storage.intake import month_of
 from storage.models import StaffRole
 from storage.types import utcnow
@@ -57,8 +61,7 @@ def _period(request: web.Request) -> str:
 def _cases_base(request: web.Request) -> str | None:
     if current_staff(request).role not in SEES_CASES:
         return None
-    reports = str(request.app.router["reports"].url_for())
-    return reports.removesuffix("/reports") + "/cases"
+    return str(request.app.router["queue"].url_for())
 
 
 @require_roles(*ANALYSTS)
@@ -112,6 +115,7 @@ async def _dashboard(request: web.Request, *, internal: bool) -> web.StreamRespo
         month=month,
         period=period,
         periods=list(PERIODS),
+        period_labels=PERIOD_LABELS,
         language=language,
         staff=current_staff(request),
         internal=internal,
@@ -125,7 +129,7 @@ async def _dashboard(request: web.Request, *, internal: bool) -> web.StreamRespo
 
 @require_roles(*ANALYSTS)
 async def export(request: web.Request) -> web.StreamResponse:
-    """The period's roll-ups as a CSV, XLSX or JSON download."""
+    """The period's roll-ups as a CSV, XLSX or JSON download (recorded in the audit log)."""
     deps = request.app[REPORT_DEPS]
     fmt = request.query.get("format", "csv")
     if fmt not in FORMATS:
@@ -134,7 +138,20 @@ async def export(request: web.Request) -> web.StreamResponse:
     async with UnitOfWork(deps.database.sessions) as uow:
         report = await build_report(uow, month, deps.figures, period)
         names = await reference_names(uow, language) if fmt == "xlsx" else {}
-    body = await asyncio.to_thread(render, report, fmt, language, names)
+        # A CSV asked for in a language is for people: headers and levels in that language.
+        labelled = "language" in request.query
+        body = await asyncio.to_thread(
+            functools.partial(render, report, fmt, language, names, labelled=labelled)
+        )
+        audit_download(
+            request,
+            uow,
+            what="aggregates",
+            fmt=fmt,
+            rows=len(records(report)),
+            filters={"month": month, "period": period, "language": language},
+        )
+        await uow.commit()
     name = f"pikir-aggregates-{month}-{period}.{fmt}"
     return web.Response(
         body=body,
@@ -150,9 +167,13 @@ async def feedback_rows(request: web.Request) -> web.StreamResponse:
     deps = request.app[REPORT_DEPS]
     month = await _month(request)
     async with UnitOfWork(deps.database.sessions) as uow:
-        text = await analyst_csv(uow.feedback.stream_month(month))
+        rows = [analyst_row(feedback) async for feedback in uow.feedback.stream_month(month)]
+        audit_download(
+            request, uow, what="feedback_rows", fmt="csv", rows=len(rows), filters={"month": month}
+        )
+        await uow.commit()
     return web.Response(
-        text=text,
+        text=to_csv(rows, ANALYST_COLUMNS),
         content_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="pikir-feedback-{month}.csv"'},
     )
@@ -171,7 +192,7 @@ async def packs(request: web.Request) -> web.StreamResponse:
         {
             "name": p.name,
             "size": p.stat().st_size,
-            "made": datetime.fromtimestamp(p.stat().st_mtime).strftime("%Y-%m-%d %H:%M"),
+            "made": datetime.fromtimestamp(p.stat().st_mtime, UTC),
         }
         for p in files
     ]
@@ -187,6 +208,17 @@ async def pack_file(request: web.Request) -> web.StreamResponse:
     path = request.app[REPORT_DEPS].reports_dir / name
     if not path.is_file():
         raise web.HTTPNotFound()
+    async with UnitOfWork(request.app[REPORT_DEPS].database.sessions) as uow:
+        audit_download(
+            request,
+            uow,
+            what="pack",
+            fmt=path.suffix.lstrip("."),
+            rows=None,
+            filters={"month": name.removeprefix("pikir-")[:7]},
+            target_id=name,
+        )
+        await uow.commit()
     return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -197,4 +229,15 @@ async def job_runs(request: web.Request) -> web.StreamResponse:
     job = request.query.get("job") or None
     async with UnitOfWork(deps.database.sessions) as uow:
         runs = await uow.job_runs.recent(limit=200, job=job)
-    return aiohttp_jinja2.render_template("reports/jobs.html", request, {"runs": runs, "job": job})
+    return aiohttp_jinja2.render_template(
+        "reports/jobs.html",
+        request,
+        {
+            "runs": runs,
+            "job": job,
+            "job_labels": JOB_LABELS,
+            "outcome_labels": JOB_OUTCOME_LABELS,
+            "job_detail": job_detail,
+            "run_slot": run_slot,
+        },
+    )

@@ -5,7 +5,6 @@ The panel only reads this table; entries are added by the actions themselves.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -13,11 +12,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from admin.access import require_roles
+from admin.display import AUDIT_ACTION_LABELS, TARGET_LABELS, Names, audit_changes
 from admin.i18n import N_
 from admin.keys import CONFIG, DATABASE
 from admin.params import bad_request, check_query_size, day, integer, single
 from admin.policy import ADMIN_ROLES
-from admin.rendering import render
+from admin.rendering import render, request_language, translator
+from storage.models import Region
 from storage.repositories.audit import AuditFilter
 from storage.uow import UnitOfWork
 
@@ -70,8 +71,24 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
         until=until + timedelta(days=1) if until else None,
     )
     before_id = integer(query, "before", low=1)
+    language = request_language(request)
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
         entries = await uow.audit.entries(wanted, before_id=before_id, limit=PAGE_SIZE)
+        assignees = {
+            int(value)
+            for entry in entries
+            for side in (entry.before or {}, entry.after or {})
+            if isinstance(value := side.get("assignee_id"), int)
+        }
+        names = Names(
+            people=await uow.cases.staff_names(assignees),
+            regions={r.code: r.name(language) for r in await uow.reference.pick_list(Region)},
+            categories={
+                c.code: str(getattr(c, f"name_{language}"))
+                for c in await uow.reference.categories()
+            },
+        )
+    _ = translator(request)
     filters = {name: single(query, name, 64) for name in FILTER_NAMES}
     params = {k: v for k, v in filters.items() if v}
     next_url = None
@@ -84,21 +101,16 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
             "entries": [
                 {
                     "entry": entry,
-                    "before": _compact(entry.before),
-                    "after": _compact(entry.after),
+                    "action": AUDIT_ACTION_LABELS.get(entry.action),
+                    "target": TARGET_LABELS.get(entry.target_type or ""),
+                    "changes": audit_changes(entry.before, entry.after, names, _),
                 }
                 for entry in entries
             ],
             "filters": filters,
-            "actions": ACTIONS,
-            "target_types": TARGET_TYPES,
+            "actions": [(action, AUDIT_ACTION_LABELS[action]) for action in ACTIONS],
+            "target_types": [(kind, TARGET_LABELS[kind]) for kind in TARGET_TYPES],
             "next_url": next_url,
             "first_url": "/admin/audit?" + urlencode(params) if before_id else None,
         },
     )
-
-
-def _compact(value: object) -> str:
-    if value is None:
-        return ""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

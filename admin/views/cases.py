@@ -12,7 +12,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.orm.exc import StaleDataError
 
-from admin import casework
+from admin import case_states, casework
 from admin.access import current_staff, require_roles
 from admin.casework import Actor, CaseActionError, CaseChanged
 from admin.i18n import N_
@@ -150,9 +150,8 @@ async def _case_context(
         "messages": messages,
         "people": people,
         "assignees": possible_assignees(colleagues, case),
-        "next_statuses": [
-            status for status in CaseStatus if status in casework.TRANSITIONS[case.status]
-        ],
+        "forward_statuses": case_states.FORWARD[case.status],
+        "backward_statuses": case_states.BACKWARD[case.status],
         "reply_possible": respondent is not None and bool(respondent.reply_address),
         "overdue": case.status in OPEN_STATUSES and case.due_at is not None and case.due_at < now,
         "priority": priority_label(case.priority),
@@ -268,14 +267,21 @@ async def assign_case(request: web.Request) -> web.StreamResponse:
 
 @require_roles(*CASE_ROLES)
 async def change_case_status(request: web.Request) -> web.StreamResponse:
-    """Move the case to another status (a rejection with a reason)."""
+    """Move the case to another status as :mod:`admin.case_states` allows."""
 
     async def action(uow: UnitOfWork, actor: Actor, case: Case, form: Form) -> str:
         value = choice(form, "status", [status.value for status in CaseStatus])
-        if value is None:
-            raise CaseActionError(N_("Choose a status."))
+        if value is None:  # the form's default, "no change"
+            raise CaseActionError(N_("Nothing was changed: choose a new status."))
         reason = text_field(form, "reason", casework.MAX_REASON_LENGTH)
-        casework.change_status(uow, actor, case, CaseStatus(value), reason)
+        casework.change_status(
+            uow,
+            actor,
+            case,
+            CaseStatus(value),
+            reason,
+            confirmed_backward=choice(form, "back", ("1",)) is not None,
+        )
         return N_("The status has been changed.")
 
     return await _act(request, action)

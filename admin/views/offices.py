@@ -9,12 +9,13 @@ from aiohttp.web_request import FileField
 from pydantic import ValidationError
 
 from admin.access import current_staff, require_roles
+from admin.downloads import audit_download
 from admin.i18n import N_
 from admin.keys import CONFIG, DATABASE
 from admin.params import choice, flag, path_id, text_field
 from admin.policy import ADMIN_ROLES
 from admin.posters import office_links, poster_pdf, qr_png, qr_svg
-from admin.rendering import flash, render, translator
+from admin.rendering import flash, render, request_language, translator
 from admin.views.auth import client_ip
 from storage.models import Office, Service
 from storage.reference_data import (
@@ -116,7 +117,16 @@ async def services_page(request: web.Request) -> web.StreamResponse:
     """Every service of the register."""
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
         services = await uow.reference.services(active_only=False)
-    return await render(request, "services.html", {"services": services})
+        categories = await uow.reference.categories()
+    language = request_language(request)
+    return await render(
+        request,
+        "services.html",
+        {
+            "services": services,
+            "categories": {c.code: str(getattr(c, f"name_{language}")) for c in categories},
+        },
+    )
 
 
 @require_roles(*ADMIN_ROLES)
@@ -258,6 +268,18 @@ async def poster_download(request: web.Request) -> web.StreamResponse:
     links = office_links(office.code, config.public_url, config.bot_username)
     names = {name[-2:]: getattr(office, name) for name in NAME_FIELDS}
     body = poster_pdf(office.code, names, links)
+    async with UnitOfWork(request.app[DATABASE].sessions) as uow:
+        audit_download(
+            request,
+            uow,
+            what="poster",
+            fmt="pdf",
+            rows=None,
+            filters={"office": office.code},
+            target_type="office",
+            target_id=office.id,
+        )
+        await uow.commit()
     return web.Response(
         body=body,
         content_type="application/pdf",

@@ -21,8 +21,9 @@ from admin.rendering import render, request_language
 from admin.views.labels import CHANNEL_LABELS, STATUS_LABELS, TAG_LABELS, priority_label
 from storage.intake import SEVERITY
 from storage.models import CaseStatus, Channel, Language, Office, Region, Service
-from storage.repositories.cases import OPEN_STATUSES, QueueCursor, QueueFilter
+from storage.repositories.cases import OPEN_STATUSES, CaseScope, QueueCursor, QueueFilter
 from storage.repositories.feedback import normalise_reference
+from storage.repositories.reference import PickItem
 from storage.uow import UnitOfWork
 
 FILTER_NAMES = (
@@ -82,8 +83,9 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     opened_from = day(query, "from", zone)
     opened_to = day(query, "to", zone)
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
-        regions = await uow.reference.pick_list(Region)
-        offices = await uow.reference.pick_list(Office)
+        # A reviewer chooses among their own regions and offices only.
+        regions = [r for r in await uow.reference.pick_list(Region) if _in_scope(scope, r)]
+        offices = [o for o in await uow.reference.pick_list(Office) if _in_scope(scope, o)]
         services = await uow.reference.pick_list(Service)
         office_code = choice(query, "office", [office.code for office in offices])
         service_code = choice(query, "service", [service.code for service in services])
@@ -150,6 +152,10 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
             "case_languages": [lang.value for lang in Language],
         },
     )
+
+
+def _in_scope(scope: CaseScope, item: PickItem) -> bool:
+    return scope.region_codes is None or item.region_code in scope.region_codes
 
 
 def _statuses(status: str) -> tuple[CaseStatus, ...]:

@@ -18,10 +18,10 @@ from admin.keys import DATABASE, HASHER
 from admin.params import choice, flag, path_id, text_field
 from admin.passwords import hash_password, one_time_password
 from admin.policy import ADMIN_ROLES
-from admin.rendering import flash, render, translator
+from admin.rendering import flash, render, request_language, translator
 from admin.views.auth import client_ip
 from admin.views.labels import ROLE_LABELS
-from storage.models import Language, StaffRole, StaffUser
+from storage.models import Language, Region, StaffRole, StaffUser
 from storage.uow import UnitOfWork
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9._-]{2,64}$")
@@ -42,7 +42,17 @@ async def users_page(request: web.Request) -> web.StreamResponse:
     """Every staff account."""
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
         users = await uow.staff.all()
-    return await render(request, "users.html", {"users": users, "role_labels": ROLE_LABELS})
+        regions = await uow.reference.pick_list(Region)
+    language = request_language(request)
+    return await render(
+        request,
+        "users.html",
+        {
+            "users": users,
+            "role_labels": ROLE_LABELS,
+            "region_names": {region.code: region.name(language) for region in regions},
+        },
+    )
 
 
 @require_roles(*ADMIN_ROLES)

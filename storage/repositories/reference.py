@@ -20,6 +20,8 @@ class PickItem:
     name_kk: str
     name_ru: str
     name_en: str
+    # The region an office lies in (a region's own code for a region; None for a service).
+    region_code: str | None = None
 
     def name(self, language: str) -> str:
         """The name in ``language`` (kk, ru or en)."""
@@ -42,12 +44,16 @@ class ReferenceRepository:
         Plain rows for filter lists, cheaper than loading every object on each page view.
         """
         id_column = getattr(model, "id", None)
+        region_column = getattr(model, "region_code", None)
+        if model is Region:
+            region_column = model.code
         query = select(
             model.code,
             id_column if id_column is not None else literal(None),
             model.name_kk,
             model.name_ru,
             model.name_en,
+            region_column if region_column is not None else literal(None),
         ).order_by(model.code)
         return [PickItem(*row) for row in await self.session.execute(query)]
 

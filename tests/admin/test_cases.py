@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -152,8 +154,20 @@ async def test_status_changes_and_rejection_needs_a_reason(panel: Panel) -> None
         client, case.id, "status", {"status": "resolved"}, version=stored.version
     )
     assert impossible.status == 400
+    # Moving back needs the box ticked and a reason; either alone changes nothing.
+    for form in (
+        {"status": "in_review", "reason": "The citizen wrote again"},
+        {"status": "in_review", "back": "1"},
+    ):
+        refused = await _post(client, case.id, "status", form, version=stored.version)
+        assert refused.status == 400
+        assert (await _case(panel, case.id)).status == CaseStatus.REJECTED
     reopened = await _post(
-        client, case.id, "status", {"status": "in_review"}, version=stored.version
+        client,
+        case.id,
+        "status",
+        {"status": "in_review", "back": "1", "reason": "The citizen wrote again"},
+        version=stored.version,
     )
     assert reopened.status == 303
     assert (await _case(panel, case.id)).status == CaseStatus.IN_REVIEW
@@ -162,6 +176,32 @@ async def test_status_changes_and_rejection_needs_a_reason(panel: Panel) -> None
         ("new", "rejected"),
         ("rejected", "in_review"),
     ]
+
+
+async def test_the_status_form_defaults_to_no_change(panel: Panel) -> None:
+    case = await panel.add_case()
+    client = await panel.as_role(StaffRole.ADMIN)
+    reply = await _post(client, case.id, "reply", {"reply": "Мы разберёмся."}, version=1)
+    assert reply.status == 303
+    answered = await _case(panel, case.id)
+    assert answered.status == CaseStatus.ANSWERED
+    page = await _page(client, case.id)
+    form = page[page.index('class="stacked status-form"') :]
+    form = form[: form.index("</form>")]
+    # "No change" is chosen; the forward moves follow; the move back is apart, never chosen.
+    options = re.findall(r'<option value="(\w*)"( selected)?', form)
+    assert options == [("", " selected"), ("resolved", ""), ("rejected", ""), ("in_review", "")]
+    assert "Move back (reopen)" in form and 'name="back"' in form
+    # Pressing the button as the form comes, with a reason typed: nothing moves backwards.
+    pressed = await _post(
+        client, case.id, "status", {"status": "", "reason": "ok"}, version=answered.version
+    )
+    assert pressed.status == 400
+    assert "Nothing was changed: choose a new status." in await pressed.text()
+    assert (await _case(panel, case.id)).status == CaseStatus.ANSWERED
+    # A status equal to the current one is refused as well.
+    same = await _post(client, case.id, "status", {"status": "answered"}, answered.version)
+    assert same.status == 400
 
 
 async def test_reply_goes_through_the_outbox_with_its_delivery_status(panel: Panel) -> None:

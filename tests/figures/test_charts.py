@@ -8,7 +8,8 @@ from admin.reports.charts import Point, bar_chart, ranked_chart, trend_chart, wi
 
 SVG = "{http://www.w3.org/2000/svg}"
 POINTS = [
-    Point(f"2026-{m:02d}", 0.7, 0.62, 0.78, f"/admin/cases?month=2026-{m:02d}") for m in range(1, 7)
+    Point(f"2026-{m:02d}", 0.7, 0.62, 0.78, f"/admin/queue?status=all&from=2026-{m:02d}-01")
+    for m in range(1, 7)
 ]
 
 
@@ -24,7 +25,7 @@ def test_charts_carry_no_inline_style_and_keep_their_colours_and_links() -> None
         assert all("style" not in element.attrib for element in root.iter())
         fills = {element.get("fill") for element in root.iter()} - {None, "none"}
         assert len(fills) >= 2  # the colours survived as attributes
-        assert "/admin/cases?month=2026-03" in svg
+        assert "/admin/queue?status=all&amp;from=2026-03-01" in svg
 
 
 def test_without_inline_styles_turns_css_into_attributes() -> None:

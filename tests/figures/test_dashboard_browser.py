@@ -57,7 +57,7 @@ async def test_dashboard_in_chromium(
     links = page.locator("figure svg a")
     assert await links.count() > 0
     href = await links.first.get_attribute("xlink:href") or await links.first.get_attribute("href")
-    assert href is not None and "/admin/cases?month=" in href
+    assert href is not None and "/admin/queue?status=all&from=" in href
     # The office with 4 responses (and its complement) shows only the mark, no number.
     hidden = page.locator("#offices-table tbody tr", has_text="n < 10")
     assert await hidden.count() >= 2

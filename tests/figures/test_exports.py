@@ -199,3 +199,34 @@ async def test_suppressed_rows_carry_nothing_but_the_mark(database: Database, fm
     shown = [row for row in rows if not row["suppressed"]]
     assert shown and all(int(row["responses"]) >= 10 for row in shown)
     assert all(row["csat"] is not None for row in shown if int(row["csat_base"]))
+
+
+async def test_csv_and_xlsx_name_levels_and_columns_in_the_asked_language(
+    database: Database,
+) -> None:
+    rng = random.Random(3)
+    await insert_specs(database, [random_spec(rng) for _ in range(120)])
+    await refresh(database, everything=True)
+    async with UnitOfWork(database.sessions) as uow:
+        report = await build_report(uow, "2026-09", CONFIG)
+    for language, country, header in (("ru", "Страна", "Уровень"), ("kk", "Ел", "Деңгей")):
+        rows = list(
+            csv.DictReader(io.StringIO(render(report, "csv", language, labelled=True).decode()))
+        )
+        assert set(rows[0]) >= {header, label("responses", language), label("csat", language)}
+        assert rows[0][header] == country
+        assert {row[header] for row in rows} == {
+            label(level, language) for level in ("country", "region", "office", "service")
+        }
+        assert not [key for key in rows[0] if "_" in key]
+        book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx", language, {})))
+        for sheet in book.worksheets[:4]:
+            headers = [cell.value for cell in sheet[1]]
+            levels = {row[headers.index(header)].value for row in sheet.iter_rows(min_row=2)}
+            assert levels <= {
+                label(level, language) for level in ("country", "region", "office", "service")
+            }
+            assert levels
+    # Without a language the CSV keeps the keys of the JSON, for programs.
+    plain = list(csv.DictReader(io.StringIO(render(report, "csv").decode())))
+    assert plain[0]["level"] == "country"

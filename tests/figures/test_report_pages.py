@@ -176,9 +176,10 @@ async def test_drill_down_links_only_for_roles_that_see_cases(client) -> None:
     analyst = await (
         await client.get("/admin/reports?month=2026-09", headers=as_("analyst"))
     ).text()
-    assert "/admin/cases?month=2026-09&amp;tag=corruption" in admin
-    assert re.search(r"/admin/cases\?month=2026-09&amp;region=\w+&amp;office=", admin)
-    assert "/admin/cases" not in analyst
+    period = "/admin/queue?status=all&amp;from=2026-09-01&amp;to=2026-09-30"
+    assert f"{period}&amp;tag=corruption" in admin
+    assert re.search(re.escape(period) + r"&amp;region=\w+&amp;office=", admin)
+    assert "/admin/queue" not in analyst
 
 
 async def test_xlsx_and_row_downloads(client) -> None:

@@ -1,0 +1,48 @@
+"""Every page of the panel in Kazakh, Russian and English: no code names on screen, and in the
+Kazakh and Russian panels no English left untranslated."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from storage.database import Database
+from tests.admin.crawler import crawl, page_kind
+from tests.admin.demo_site import DemoSite, demo_app, fill_demo
+
+SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+DOTTED_CODE = re.compile(r"\b[a-z]+\.[a-z_]+\b")
+FILE_NAME = re.compile(r"\S+\.(?:xlsx|txt|csv|json|pdf)\b")
+LATIN_WORD = re.compile(r"\b[A-Za-z][a-z]{2,}\b")
+# Latin words that are the same in every language of the panel: names of products, formats.
+SAME_IN_EVERY_LANGUAGE = frozenset({"Pikir", "Telegram", "English", "Wilson", "mail"})
+
+
+@pytest.fixture
+async def site(database: Database, tmp_path: Path) -> AsyncIterator[DemoSite]:
+    mine, others = await fill_demo(database, tmp_path)
+    server = TestServer(demo_app(database, tmp_path), host="127.0.0.1")
+    await server.start_server()
+    demo = DemoSite(database, server, mine, others)
+    yield demo
+    await demo.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+async def test_no_page_shows_codes_or_untranslated_english(site: DemoSite, language: str) -> None:
+    problems: dict[str, set[str]] = {}
+    for role in ("admin", "reviewer", "analyst"):
+        browser = await site.browser(role, language)
+        for visit in await crawl(browser, per_kind=4):
+            text = FILE_NAME.sub(" ", " ".join(visit.text))
+            found = set(SNAKE_CASE.findall(text)) | set(DOTTED_CODE.findall(text))
+            if language != "en":
+                found |= set(LATIN_WORD.findall(text)) - SAME_IN_EVERY_LANGUAGE
+            if found:
+                problems.setdefault(page_kind(visit.url), set()).update(found)
+    assert problems == {}, "\n".join(f"{kind}: {sorted(words)}" for kind, words in problems.items())
