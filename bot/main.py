@@ -183,6 +183,7 @@ def conversation_service(
         staff_chat_id=settings.telegram.staff_chat_id,
         timezone=settings.reports.timezone,
         sla_hours=settings.sla.model_dump(),
+        data_dir=settings.data_dir,
     )
     return ConversationService(
         SqlUnits(database.sessions, store),

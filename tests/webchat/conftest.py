@@ -48,9 +48,12 @@ def translator() -> Translator:
     return Translator.load()
 
 
-def chat_service(database: Database, translator: Translator) -> ConversationService:
-    """The conversation core on ``database``, as the composition root builds it."""
-    store = StoreConfig(secret_key=SECRET)
+def chat_service(
+    database: Database, translator: Translator, data_dir: Path | None = None
+) -> ConversationService:
+    """The conversation core on ``database``, as the composition root builds it (photos are
+    stored under ``data_dir``)."""
+    store = StoreConfig(secret_key=SECRET, data_dir=data_dir)
     return ConversationService(
         SqlUnits(database.sessions, store), translator, KeywordTagger(), case_url="/admin/cases"
     )
@@ -107,7 +110,9 @@ async def start_chat(
             "relay_interval": 0.1,
         }
         options = ChatOptions(secret_key=SECRET, **(defaults | overrides))
-        runtime = build_runtime(chat_service(database, translator), database.sessions, options)
+        runtime = build_runtime(
+            chat_service(database, translator, tmp_path), database.sessions, options
+        )
         root = web.Application()
         root.add_subapp("/chat", create_chat_app(runtime))
         test_server = TestServer(root, host="127.0.0.1")
