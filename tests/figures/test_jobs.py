@@ -19,7 +19,12 @@ from sqlalchemy import func, select
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.jobs import register_jobs
 from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules
-from admin.jobs.figures_jobs import close_month_job, refresh_aggregates_job
+from admin.jobs.figures_jobs import (
+    MonthNotOver,
+    close_month_job,
+    close_month_now,
+    refresh_aggregates_job,
+)
 from admin.jobs.notices import sla_reminders_job, weekly_digest_job
 from admin.jobs.retention import JOB_RUNS_KEPT, retention_job
 from admin.jobs.retraining import retrain_job
@@ -118,6 +123,30 @@ async def test_month_close_on_the_first_sends_the_pack_once(
     (run,) = await _runs(database, "month_close")
     assert run.run_key == "month_close:2026-10" and run.outcome == "ok" and run.rows == 1
     assert run.finished_at is not None
+
+
+async def test_closing_a_month_by_hand_is_idempotent_and_can_resend(
+    database: Database, tmp_path: Path
+) -> None:
+    await _october(database)
+    await _subscribers(database)
+    deps = make_deps(database, tmp_path, FIRST_OF_NOVEMBER + timedelta(days=5))
+    with pytest.raises(MonthNotOver):
+        await close_month_now(deps, "2026-11")
+
+    first = await close_month_now(deps, "2026-10")
+    assert first.outcome == "ok" and first.rows == 1
+    assert (tmp_path / "reports" / "pikir-2026-10.xlsx").is_file()
+    again = await close_month_now(deps, "2026-10")
+    assert again.outcome == "ok" and again.rows == 0
+    assert len(await _outbox(database, "report")) == 1
+    resent = await close_month_now(deps, "2026-10", resend=True)
+    assert resent.rows == 1
+    assert [m.address for m in await _outbox(database, "report")] == ["555", "555"]
+    # The scheduled run of the 1st finds the month closed already.
+    assert not (await close_month_job(make_deps(database, tmp_path, FIRST_OF_NOVEMBER))).ran
+    keys = [run.run_key for run in await _runs(database, "month_close")]
+    assert keys[-1] == "month_close:2026-10" and len(keys) == 3
 
 
 async def test_failed_run_is_recorded_and_claimed_again(database: Database, tmp_path: Path) -> None:
