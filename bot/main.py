@@ -31,6 +31,7 @@ from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules, Retrainer
 from admin.jobs.figures_jobs import MonthNotOver, close_month_now
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
 from admin.reports import ReportDeps, setup_reports
+from admin.reports.context import MonthCloser
 from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
 from bot.conversation import ConversationService, FloodGuard, Limits, Translator
 from bot.forwarded import forwarded_middleware
@@ -117,10 +118,21 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
             database=database,
             figures=figures_config(settings),
             reports_dir=settings.data_dir / "reports",
+            close_month=month_closer(job_deps(settings, database, tagger)),
         ),
     )
     app.add_subapp("/admin", admin_app)
     return app
+
+
+def month_closer(deps: JobDeps) -> MonthCloser:
+    """The packs page's "close the month" button: the same close as ``pikir month close``."""
+
+    async def close(month: str, resend: bool) -> tuple[str, str | None]:
+        result = await close_month_now(deps, month, resend=resend)
+        return result.outcome, result.detail
+
+    return close
 
 
 def panel_config(settings: Settings, secret_key: bytes) -> PanelConfig:
