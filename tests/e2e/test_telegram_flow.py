@@ -62,11 +62,13 @@ async def test_deep_link_to_receipt(
     try:
         citizen = _citizen(emulator_client, service, 5001, lang)
         await citizen.say("/start AST-01")
-        assert await citizen.last_text() == t(lang, "language.ask")
-        await citizen.press(t(lang, f"language.name.{lang}"))
-        # The language message was edited into the greeting, not followed by a flood of new ones.
+        # Telegram's language_code stands in for the language question: the greeting offers
+        # the other two, and the office's QR code leads straight to the service question.
         messages = await citizen.messages()
         assert messages[0]["text"].startswith(t(lang, "start.welcome"))
+        assert t(lang, "language.preselected") in messages[0]["text"]
+        offered = messages[0]["reply_markup"]["inline_keyboard"][0]
+        assert len(offered) == 2 and t(lang, f"language.name.{lang}") not in offered
         assert messages[-1]["text"] == t(lang, "category.ask")
         await citizen.press_first_of_last()
         assert await citizen.last_text() == t(lang, "service.ask")
@@ -95,6 +97,44 @@ async def test_deep_link_to_receipt(
         if mode == "webhook":
             hook = await emulator_client.get("/_test/webhook", token=citizen.token)
             assert hook["url"].endswith("/telegram/webhook")
+    finally:
+        await service.stop()
+
+
+async def test_text_typed_at_a_button_is_kept_and_the_status_is_a_button_away(
+    database: Database,
+    database_url: str,
+    emulator: str,
+    emulator_client: EmulatorClient,
+    tmp_path: Path,
+) -> None:
+    service = await _service(database_url, emulator, "polling", tmp_path)
+    try:
+        citizen = _citizen(emulator_client, service, 5101, "kk")
+        await citizen.say("/start AST-01")
+        await citizen.press(t("kk", "button.other_service"))
+        await citizen.say("Кезекте үш сағат тұрдым")  # at the rating: kept, and said so
+        assert await citizen.last_text() == f"{t('kk', 'text.kept')}\n\n{t('kk', 'rating.ask')}"
+        await citizen.press("2")
+        for _ in range(5):
+            await citizen.press(t("kk", "button.skip"))
+        assert t("kk", "text.offer_kept", text="Кезекте үш сағат тұрдым") in (
+            await citizen.last_text()
+        )
+        await citizen.press(t("kk", "button.keep_text"))
+        await citizen.press(t("kk", "button.skip_photo"))
+        await citizen.press(t("kk", "button.consent_no"))
+        async with database.sessions() as session:
+            feedback = await session.scalar(select(Feedback))
+        assert feedback is not None and feedback.text == "Кезекте үш сағат тұрдым"
+        await citizen.press(t("kk", "button.status"))
+        assert await citizen.last_text() == t(
+            "kk", "status.line", ref=feedback.ref, state=t("kk", "status.new")
+        )
+        # One tap on the greeting's offer changes the language, however old that message is.
+        await citizen.press("English")
+        texts = [m["text"] for m in await citizen.messages()]
+        assert any(text.startswith(t("en", "language.saved")) for text in texts), texts
     finally:
         await service.stop()
 

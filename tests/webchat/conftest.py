@@ -209,6 +209,16 @@ class Browser:
         await self.send({"type": "press", "data": self.data_of(label)})
         return await self.until("messages")
 
+    async def press_earlier(self, label: str) -> dict[str, Any]:
+        """Press a button on any message shown, the latest that has it (not only the question)."""
+        for message in reversed(self.messages):
+            for row in message.get("buttons") or ():
+                for button in row:
+                    if button["label"] == label:
+                        await self.send({"type": "press", "data": button["data"]})
+                        return await self.until("messages")
+        raise AssertionError(f"no button {label!r} on any message")
+
     async def press_nth(self, index: int) -> dict[str, Any]:
         data = [b["data"] for row in self.question["buttons"] for b in row][index]
         await self.send({"type": "press", "data": data})
