@@ -135,6 +135,33 @@ class FeedbackRepository:
         )
         return Erasure(len(ids), [location for location in locations if location])
 
+    async def erase_content(self, feedback_id: int) -> Erasure:
+        """Erase one feedback's free text and photos (an administrator's deletion); the
+        ratings, tags and case stay, so the figures keep their numbers."""
+        now = utcnow()
+        locations = (
+            await self.session.scalars(
+                select(Attachment.location).where(
+                    Attachment.feedback_id == feedback_id,
+                    Attachment.erased_at.is_(None),
+                    Attachment.location.is_not(None),
+                )
+            )
+        ).all()
+        await self.session.execute(
+            update(Attachment)
+            .where(Attachment.feedback_id == feedback_id, Attachment.erased_at.is_(None))
+            .values(location=None, erased_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(
+            update(Feedback)
+            .where(Feedback.id == feedback_id)
+            .values(text=None, text_erased_at=now, updated_at=Feedback.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        return Erasure(int(getattr(result, "rowcount", 0) or 0), [loc for loc in locations if loc])
+
     def add_tag(self, tag: Tag) -> None:
         """Attach a tag row."""
         self.session.add(tag)
