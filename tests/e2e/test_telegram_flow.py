@@ -180,7 +180,6 @@ async def test_direct_corruption_report_alerts_the_staff_chat(
     try:
         citizen = _citizen(emulator_client, service, 5002, "ru")
         await citizen.say("/start ALA-01")
-        await citizen.press("Русский")
         await citizen.say("/corruption")
         assert await citizen.last_text() == t("ru", "text.ask_direct", limit=2000)
         await citizen.say("Просили 10 000 тенге за ускорение, мой тел. 87011234567")
@@ -209,7 +208,6 @@ async def test_restart_in_the_middle_of_the_flow(
     try:
         citizen = _citizen(emulator_client, service, 5003, "en")
         await citizen.say("/start AST-02")
-        await citizen.press("English")
         await citizen.press(t("en", "button.other_service"))
         assert await citizen.last_text() == t("en", "rating.ask")
         await service.stop()
@@ -231,7 +229,6 @@ async def test_a_duplicated_update_has_effect_once(
     try:
         citizen = _citizen(emulator_client, service, 5004, "kk")
         await citizen.say("/start AST-01")
-        await citizen.press("Қазақша")
         await citizen.press(t("kk", "button.other_service"))
         count = len(await citizen.messages())
         async with database.sessions() as session:
