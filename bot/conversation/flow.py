@@ -1,8 +1,10 @@
 """The steps of the citizen's conversation: what each event does at each step.
 
-Entry (with or without an office code) → language → office (region and paged list, or typed
-search) → service (category, service, or "other") → rating 1–5 → one-tap criteria → free text →
-photo → consent → receipt. ``/corruption`` takes the short way: office → text → photo → consent.
+Entry (with or without an office code) → language (unless the device's language gives it) →
+office (region and paged list, or typed search) → service (category, service, or "other") →
+rating 1–5 → one-tap criteria → free text → photo → consent → receipt. ``/corruption`` takes the
+short way: office → text → photo → consent. Text typed where a button is expected is kept as
+the draft comment and offered back at the free-text question.
 """
 
 from __future__ import annotations
