@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
 VENV := .venv
 
-.PHONY: run test install check demo bench clean
+.PHONY: run test install check demo bench clean system-packages
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -22,12 +22,17 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	UV_PYTHON=$(PYTHON) $(UV) sync --frozen --quiet --compile-bytecode
 	touch $@
 
-# The Telegram Bot API emulator and axe-core for the end-to-end tests (needs Node.js and npm;
-# .ci/run installs them from Debian's packages, as it does Chromium).
+# Chromium, Node.js/npm, the DejaVu fonts and poppler-utils for the browser, end-to-end and
+# poster tests: installed from the system's packages when run as root with apt, otherwise named
+# in one line with how to install them.
+system-packages:
+	.ci/system-packages
+
+# The Telegram Bot API emulator and axe-core for the end-to-end tests (needs Node.js and npm).
 E2E_MODULES := tests/e2e/node_modules/.installed
-$(E2E_MODULES): tests/e2e/package.json tests/e2e/package-lock.json
-	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+$(E2E_MODULES): tests/e2e/package.json tests/e2e/package-lock.json | system-packages
+	if command -v npm >/dev/null; then \
+	  cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; fi
 
 install: $(VENV)/.installed
 
@@ -37,7 +42,7 @@ run: install
 demo: install
 	$(VENV)/bin/pikir demo
 
-test: install $(E2E_MODULES)
+test: install system-packages $(E2E_MODULES)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 check: install

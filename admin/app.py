@@ -91,6 +91,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     _page(router, case + "/tags", "case_tags", post=cases.correct_case_tags)
     _page(router, case + "/reply", "case_reply", post=cases.reply_to_citizen)
     _page(router, case + "/note", "case_note", post=cases.add_case_note)
+    _page(router, case + "/erase", "case_erase", post=cases.erase_case_content)
     _page(router, r"/attachments/{id:\d+}", "attachment", get=cases.attachment)
     _page(router, "/users", "users", get=users.users_page)
     _page(router, "/users/new", "user_new", get=users.new_user_page, post=users.create_user)

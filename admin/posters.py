@@ -31,6 +31,11 @@ HEADLINES = (
 SUBTITLE = "Анонимді · Анонимно · Anonymous — 1 min"
 TELEGRAM_CAPTION = "Telegram"
 WEB_CAPTION = "Веб-чат · Веб-чат · Web chat"
+HOW_TO = (
+    "Телефонның камерасын QR-кодқа бағыттаңыз",
+    "Наведите камеру телефона на QR-код",
+    "Point your phone's camera at the QR code",
+)
 
 
 class FontMissing(RuntimeError):
@@ -69,7 +74,12 @@ def qr_svg(url: str, scale: int = 10) -> bytes:
 
 
 def poster_pdf(code: str, names: Mapping[str, str], links: PosterLinks) -> bytes:
-    """An A4 poster: the headline and the office name in Kazakh, Russian and English, the QRs."""
+    """An A4 poster: the headline and the office name in Kazakh, Russian and English, the QRs.
+
+    With one QR code (no bot configured) it is drawn large in the middle of the page; with two
+    they stand side by side. Either way the codes, their captions and the how-to lines are
+    spread over the page below the headline, so no half of it is left empty.
+    """
     # Imported here: reportlab would add a fifth of a second to every start of the CLI.
     from reportlab.lib.colors import HexColor, black
     from reportlab.lib.pagesizes import A4
@@ -97,16 +107,33 @@ def poster_pdf(code: str, names: Mapping[str, str], links: PosterLinks) -> bytes
         y -= 7 * mm
     targets = [(TELEGRAM_CAPTION, links.telegram), (WEB_CAPTION, links.web)]
     shown = [(caption, url) for caption, url in targets if url]
-    size = 75 * mm
+    # The band between the office's name and the footer holds the codes, each with its caption
+    # and link below it, then the how-to lines.
+    band_top, band_bottom = y - 4 * mm, 30 * mm
+    below_code = 17 * mm
+    how_to = len(HOW_TO) * 8 * mm + 6 * mm
+    margin = 20 * mm
+    if len(shown) == 1:
+        size = min(width - 2 * margin, band_top - band_bottom - below_code - how_to)
+    else:
+        size = min((width - 3 * 12 * mm) / 2, band_top - band_bottom - below_code - how_to)
+    block = size + below_code + how_to
+    top = band_top - (band_top - band_bottom - block) / 2  # the block centred in the band
     gap = (width - size * len(shown)) / (len(shown) + 1)
-    top = y - 8 * mm
     for index, (caption, url) in enumerate(shown):
         left = gap + index * (size + gap)
         _draw_qr(canvas, url, left, top - size, size)
-        canvas.setFont(FONT_BOLD_NAME, 14)
+        canvas.setFont(FONT_BOLD_NAME, 16 if len(shown) == 1 else 14)
         canvas.drawCentredString(left + size / 2, top - size - 9 * mm, caption)
         canvas.setFont(FONT_NAME, 8)
-        canvas.drawCentredString(left + size / 2, top - size - 15 * mm, _fit(url, 60))
+        canvas.drawCentredString(left + size / 2, top - size - 15 * mm, _fit(url, 70))
+    line = top - size - below_code - 6 * mm
+    canvas.setFillColor(HexColor("#0b5394"))
+    for text in HOW_TO:
+        canvas.setFont(FONT_NAME, 13)
+        canvas.drawCentredString(width / 2, line, text)
+        line -= 8 * mm
+    canvas.setFillColor(black)
     canvas.setFont(FONT_NAME, 10)
     canvas.drawCentredString(width / 2, 20 * mm, f"{code} · Pikir")
     canvas.showPage()

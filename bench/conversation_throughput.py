@@ -122,8 +122,7 @@ async def conversation(dispatcher: Dispatcher, bot: Bot, api: NullApi, chat: int
     def button(row: int, column: int = 0) -> str:
         return api.keyboards[chat][row][column]
 
-    await feed(text_update(bot, chat, "/start AST-01"))
-    await feed(press_update(bot, chat, button(0, 1)))  # Русский
+    await feed(text_update(bot, chat, "/start AST-01"))  # Russian from language_code
     await feed(press_update(bot, chat, button(0)))  # first category
     await feed(press_update(bot, chat, button(0)))  # first service
     await feed(press_update(bot, chat, button(0, 3)))  # rating 4

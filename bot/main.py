@@ -28,8 +28,10 @@ from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.service import export_aggregates, import_historic, refresh
 from admin.jobs import register_jobs
 from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules, Retrainer
+from admin.jobs.figures_jobs import MonthNotOver, close_month_now
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
 from admin.reports import ReportDeps, setup_reports
+from admin.reports.context import MonthCloser
 from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
 from bot.conversation import ConversationService, FloodGuard, Limits, Translator
 from bot.forwarded import forwarded_middleware
@@ -135,10 +137,21 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
             database=database,
             figures=figures_config(settings),
             reports_dir=settings.data_dir / "reports",
+            close_month=month_closer(job_deps(settings, database, tagger)),
         ),
     )
     app.add_subapp("/admin", admin_app)
     return app
+
+
+def month_closer(deps: JobDeps) -> MonthCloser:
+    """The packs page's "close the month" button: the same close as ``pikir month close``."""
+
+    async def close(month: str, resend: bool) -> tuple[str, str | None]:
+        result = await close_month_now(deps, month, resend=resend)
+        return result.outcome, result.detail
+
+    return close
 
 
 def panel_config(settings: Settings, secret_key: bytes) -> PanelConfig:
@@ -205,6 +218,7 @@ def conversation_service(
         staff_chat_id=settings.telegram.staff_chat_id,
         timezone=settings.reports.timezone,
         sla_hours=settings.sla.model_dump(),
+        data_dir=settings.data_dir,
     )
     return ConversationService(
         SqlUnits(database.sessions, store),
@@ -513,6 +527,16 @@ def demo(months: int, per_month: int, seed: int) -> None:
             tagger=load_tagger(settings),
         )
         click.echo(f"added {count} demo feedback rows over {months} months")
+        # Every page has data at once: the figures need no wait for the refresh job, and the
+        # past months are closed so their packs exist (demo packs are not sent to anyone).
+        result = await refresh(database, everything=True)
+        click.echo(f"aggregates refreshed: {result.cells} cell(s)")
+        deps = job_deps(settings, database, None)
+        current = deps.local_time(deps.clock()).strftime("%Y-%m")
+        closed = [m for m in result.months if m < current]
+        for month in closed:
+            await close_month_now(deps, month, send=False)
+        click.echo(f"closed {len(closed)} past month(s): packs in {deps.reports_dir}")
 
     body()
 
@@ -694,6 +718,37 @@ def aggregate(month: str | None, everything: bool) -> None:
         )
         months = ", ".join(result.months) or "none"
         click.echo(f"aggregates refreshed: {result.cells} cell(s) in month(s) {months}")
+
+    body()
+
+
+@cli.group()
+def month() -> None:
+    """Monthly reporting."""
+
+
+@month.command("close")
+@click.option("--month", "month_", required=True, help="The month to close, YYYY-MM.")
+@click.option("--resend", is_flag=True, help="Send the pack again to those who had it.")
+def month_close(month_: str, resend: bool) -> None:
+    """Close a past month: final figures, its M&E pack, the pack to subscribed staff.
+
+    Running it again rewrites the pack and sends it only to subscribers who have not had it.
+    """
+    if not _valid_month(month_):
+        _fail("--month must look like 2026-03", code=2)
+
+    @with_database
+    async def body(settings: Settings, database: Database) -> None:
+        deps = job_deps(settings, database, None)
+        try:
+            result = await close_month_now(deps, month_, resend=resend)
+        except MonthNotOver:
+            _fail(f"{month_} is not over yet: only a past month can be closed", code=2)
+            return
+        if result.outcome != "ok":
+            _fail(f"closing {month_} failed: {result.detail}")
+        click.echo(f"{month_} closed: {result.detail}")
 
     body()
 

@@ -104,7 +104,8 @@ class Citizen:
 
     async def choose(self, label: str | None = None) -> None:
         """Press the button ``label`` of the current question (its first button if None)."""
-        buttons = self.page.locator(".msg.bot .buttons button")
+        # The current question's buttons (an earlier message may keep a lasting one).
+        buttons = self.page.locator(".msg.bot").last.locator(".buttons button")
         if self.keyboard:
             target = label or (await buttons.first.inner_text()).strip()
             await tab_to(self.page, target)

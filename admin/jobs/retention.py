@@ -1,27 +1,36 @@
 """Daily retention: free text and attachments older than the retention period are erased.
 
 The feedback rows stay (``has_text`` too), so the aggregates and every figure are kept.
+Photo files no attachment or draft refers to any more (their feedback was erased, by the
+citizen or before erasure removed files, or the upload never became part of a feedback) are
+removed from disk as well.
 Work goes in batches so one run never holds a long transaction. The record of the scheduled
 jobs' runs is kept for :data:`JOB_RUNS_KEPT`, so that table does not grow for ever.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 
 from admin.jobs.deps import JobDeps
 from admin.jobs.runner import Outcome, RunResult, run_once
-from storage.models import Attachment, Feedback
+from storage.files import remove_stored, stored_files, stored_path
+from storage.models import Attachment, Conversation, Feedback
 from storage.uow import UnitOfWork
 
 BATCH = 1000
 # A year and a bit of history for the admin; no run key is claimed again that long after
 # (each names its own day, week or month).
 JOB_RUNS_KEPT = timedelta(days=400)
+# A photo is written before the conversation records it in the draft (the same request): a file
+# younger than this is never taken for a forgotten one.
+ORPHAN_GRACE = timedelta(days=1)
 
 
 async def erase_old_content(deps: JobDeps, now: datetime) -> tuple[int, int]:
@@ -51,7 +60,6 @@ async def erase_old_content(deps: JobDeps, now: datetime) -> tuple[int, int]:
             await uow.commit()
         texts += len(ids)
     files = 0
-    uploads = deps.data_dir.resolve()
     while True:
         async with UnitOfWork(deps.database.sessions) as uow:
             rows = (
@@ -63,8 +71,6 @@ async def erase_old_content(deps: JobDeps, now: datetime) -> tuple[int, int]:
             ).all()
             if not rows:
                 break
-            for row in rows:
-                _remove_stored_file(uploads, row.location)
             await uow.session.execute(
                 update(Attachment)
                 .where(Attachment.id.in_([row.id for row in rows]))
@@ -72,19 +78,63 @@ async def erase_old_content(deps: JobDeps, now: datetime) -> tuple[int, int]:
                 .execution_options(synchronize_session=False)
             )
             await uow.commit()
+        # After the commit: a crash in between leaves a file the sweep below removes next time.
+        await asyncio.to_thread(remove_stored, deps.data_dir, [row.location for row in rows])
         files += len(rows)
     return texts, files
 
 
-def _remove_stored_file(root: Path, location: str | None) -> None:
-    """Delete an uploaded file if it lives under the data directory (Telegram ids do not)."""
-    if not location:
-        return
-    path = Path(location)
-    candidate = (path if path.is_absolute() else root / path).resolve()
-    if candidate.is_relative_to(root) and candidate.is_file():
-        with contextlib.suppress(FileNotFoundError):
-            candidate.unlink()
+async def remove_forgotten_files(deps: JobDeps, now: datetime) -> int:
+    """Remove photo files under the data directory that no live attachment or draft names.
+
+    This covers feedback erased by the citizen before erasure removed files, an erasure whose
+    files a crash left behind, and uploads that never became part of a feedback.
+    """
+    candidates = await asyncio.to_thread(
+        lambda: list(stored_files(deps.data_dir, older_than=now - ORPHAN_GRACE))
+    )
+    if not candidates:
+        return 0
+    live: set[Path | None] = set()
+    async with UnitOfWork(deps.database.sessions) as uow:
+        live.update(
+            stored_path(deps.data_dir, location)
+            for location in await uow.session.scalars(
+                select(Attachment.location).where(
+                    Attachment.erased_at.is_(None), Attachment.location.is_not(None)
+                )
+            )
+        )
+        last_id = 0
+        while True:
+            batch = (
+                await uow.session.execute(
+                    select(Conversation.id, Conversation.data)
+                    .where(Conversation.id > last_id)
+                    .order_by(Conversation.id)
+                    .limit(BATCH)
+                )
+            ).all()
+            if not batch:
+                break
+            for row in batch:
+                live.update(stored_path(deps.data_dir, ref) for ref in _file_refs(row.data))
+            last_id = batch[-1].id
+    forgotten = [location for location, path in candidates if path.resolve() not in live]
+    return await asyncio.to_thread(remove_stored, deps.data_dir, forgotten)
+
+
+def _file_refs(data: Any) -> Iterator[str]:
+    """The photo locations a conversation's saved draft holds (``file_ref`` anywhere in it)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "file_ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _file_refs(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _file_refs(item)
 
 
 async def retention_job(deps: JobDeps, now: datetime | None = None) -> RunResult:
@@ -94,13 +144,14 @@ async def retention_job(deps: JobDeps, now: datetime | None = None) -> RunResult
 
     async def body() -> Outcome:
         texts, files = await erase_old_content(deps, now)
+        forgotten = await remove_forgotten_files(deps, now)
         async with UnitOfWork(deps.database.sessions) as uow:
             runs = await uow.job_runs.purge(started_before=now - JOB_RUNS_KEPT)
             await uow.commit()
         return Outcome(
-            rows=texts + files,
+            rows=texts + files + forgotten,
             detail=f"{texts} text(s), {files} attachment(s) erased; "
-            f"{runs} old job run(s) forgotten",
+            f"{forgotten} forgotten photo file(s) removed; {runs} old job run(s) forgotten",
         )
 
     return await run_once(deps, "retention", f"retention:{day}", body, now)

@@ -33,5 +33,6 @@ def setup_reports(app: web.Application, deps: ReportDeps) -> None:
     app.router.add_get("/reports/export", views.export, name="reports_export")
     app.router.add_get("/reports/feedback.csv", views.feedback_rows, name="reports_feedback")
     app.router.add_get("/reports/packs", views.packs, name="reports_packs")
+    app.router.add_post("/reports/packs/close", views.close_month, name="reports_close_month")
     app.router.add_get("/reports/packs/{name}", views.pack_file, name="reports_pack")
     app.router.add_get("/reports/jobs", views.job_runs, name="reports_jobs")

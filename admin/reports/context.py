@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,14 +14,20 @@ from admin.figures.indicators import FiguresConfig
 from admin.reports.chart_cache import ChartCache
 from storage.database import Database
 
+# Closes a past month (month, resend) and says how it went: (outcome, detail); raises
+# admin.jobs.figures_jobs.MonthNotOver for a month not over yet.
+MonthCloser = Callable[[str, bool], Awaitable[tuple[str, str | None]]]
+
 
 @dataclass(frozen=True)
 class ReportDeps:
-    """The database, the figures' settings and where the monthly packs are kept."""
+    """The database, the figures' settings, where the monthly packs are kept and (when the
+    service can send them) how to close a month on an administrator's request."""
 
     database: Database
     figures: FiguresConfig
     reports_dir: Path
+    close_month: MonthCloser | None = None
 
 
 class ReportCache:

@@ -16,8 +16,11 @@ from admin.downloads import audit_download
 from admin.figures.exports import CONTENT_TYPES, FORMATS, records, render
 from admin.figures.report import PERIODS, build_report, reference_names, unsuppressed
 from admin.figures.row_export import ANALYST_COLUMNS, analyst_row
+from admin.jobs.figures_jobs import MonthNotOver
+from admin.rendering import flash, translator
 from admin.reports.context import CHART_CACHE, REPORT_CACHE, REPORT_DEPS
 from admin.reports.view_model import dashboard_context
+from admin.views.auth import client_ip
 from storage.feedback_export import to_csv
 from storage.intake import month_of
 from storage.models import StaffRole
@@ -181,8 +184,9 @@ async def feedback_rows(request: web.Request) -> web.StreamResponse:
 
 @require_roles(*ANALYSTS)
 async def packs(request: web.Request) -> web.StreamResponse:
-    """The monthly M&E packs made by the month-close job."""
-    directory = request.app[REPORT_DEPS].reports_dir
+    """The monthly M&E packs made by the month-close job (an administrator may close a month)."""
+    deps = request.app[REPORT_DEPS]
+    directory = deps.reports_dir
     files = (
         sorted((p for p in directory.glob("pikir-*.xlsx") if PACK.match(p.name)), reverse=True)
         if directory.is_dir()
@@ -196,7 +200,55 @@ async def packs(request: web.Request) -> web.StreamResponse:
         }
         for p in files
     ]
-    return aiohttp_jinja2.render_template("reports/packs.html", request, {"packs": items})
+    closable: list[str] = []
+    if deps.close_month is not None and current_staff(request).role is StaffRole.ADMIN:
+        current = month_of(utcnow(), deps.figures.timezone)
+        async with UnitOfWork(deps.database.sessions) as uow:
+            closable = sorted(
+                (m for m in await uow.aggregates.months() if m < current), reverse=True
+            )
+    return aiohttp_jinja2.render_template(
+        "reports/packs.html", request, {"packs": items, "closable": closable}
+    )
+
+
+@require_roles(StaffRole.ADMIN)
+async def close_month(request: web.Request) -> web.StreamResponse:
+    """Close a past month now (again, or sending the pack once more): audited."""
+    deps = request.app[REPORT_DEPS]
+    _ = translator(request)
+    if deps.close_month is None:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    month = str(form.get("month", "")).strip()
+    resend = form.get("resend") == "1"
+    back = str(request.app.router["reports_packs"].url_for())
+    if not MONTH.match(month):
+        await flash(request, _("Choose a month to close."), "error")
+        raise web.HTTPSeeOther(location=back)
+    try:
+        outcome, detail = await deps.close_month(month, resend)
+    except MonthNotOver:
+        await flash(request, _("Only a month that is over can be closed."), "error")
+        raise web.HTTPSeeOther(location=back) from None
+    staff = current_staff(request)
+    async with UnitOfWork(deps.database.sessions) as uow:
+        uow.audit.record(
+            "report.month_close",
+            actor=staff,
+            target_type="month",
+            target_id=month,
+            after={"resend": resend, "outcome": outcome, "detail": detail},
+            ip=client_ip(request),
+        )
+        await uow.commit()
+    if outcome == "ok":
+        await flash(request, _("The month %(month)s has been closed.") % {"month": month})
+    else:
+        await flash(
+            request, _("Closing %(month)s failed; see the jobs page.") % {"month": month}, "error"
+        )
+    raise web.HTTPSeeOther(location=back)
 
 
 @require_roles(*ANALYSTS)

@@ -38,8 +38,9 @@ from admin.views.labels import (
     TAG_LABELS,
     priority_label,
 )
+from storage.files import remove_stored
 from storage.intake import SEVERITY
-from storage.models import CRITERIA, Case, CaseStatus, StaffUser, TagSource
+from storage.models import CRITERIA, Case, CaseStatus, StaffRole, StaffUser, TagSource
 from storage.repositories.cases import OPEN_STATUSES
 from storage.repositories.feedback import effective_tags
 from storage.uow import UnitOfWork
@@ -326,6 +327,33 @@ async def add_case_note(request: web.Request) -> web.StreamResponse:
         return N_("The note has been added.")
 
     return await _act(request, action, needs_version=False)
+
+
+@require_roles(StaffRole.ADMIN)
+async def erase_case_content(request: web.Request) -> web.StreamResponse:
+    """Erase the citizen's text and photos of a case (rows and files); audited. The figures
+    are kept: ratings, criteria, tags and the case stay."""
+    staff = current_staff(request)
+    _ = translator(request)
+    case_id = path_id(request)
+    config = request.app[CONFIG]
+    async with UnitOfWork(request.app[DATABASE].sessions) as uow:
+        case = await _load_visible_case(uow, staff, case_id)
+        erasure = await uow.feedback.erase_content(case.feedback_id)
+        uow.audit.record(
+            "case.erase_content",
+            actor=staff,
+            target_type="case",
+            target_id=case.id,
+            after={"photos": len(erasure.locations)},
+            ip=client_ip(request),
+        )
+        await uow.commit()
+    # After the commit: a file a crash leaves behind is removed by the retention job's sweep.
+    await asyncio.to_thread(remove_stored, config.data_dir, erasure.locations)
+    request.app[COUNTS].clear()
+    await flash(request, _("The citizen's text and photos have been erased."))
+    raise web.HTTPSeeOther(location=f"/admin/cases/{case_id}")
 
 
 @require_roles(*RAW_TEXT_ROLES)

@@ -15,7 +15,8 @@ Events in (``bot.conversation.events``), for one ``(channel, chat_key)``:
   code's deep link, ``/chat?office=AST-01`` on the web). An unknown code gets a friendly note,
   then the normal flow.
 * ``Text(text)`` — typed text (searches offices at the office steps; the complaint at the text
-  step; cut to ``Limits.max_text`` with a notice).
+  step; at a step that expects a button it is kept as the draft comment, offered back at the
+  text step; cut to ``Limits.max_text`` with a notice).
 * ``Press(data)`` — a button press, with the button's ``data`` exactly as rendered.
 * ``Command(name, args)`` — ``help``, ``status``, ``corruption``, ``language``, ``cancel``,
   ``back``, ``erase`` (aliases ``forget``, ``delete``); anything else is answered as unknown.
@@ -29,7 +30,8 @@ Replies out (``bot.conversation.replies``): an ``Outcome`` with ``replies: list[
 order and an optional ``notice`` (a short toast for a press, e.g. "out of date"). Each ``Reply``
 has ``text`` (plain text, never markup: a channel must escape it for HTML), ``buttons`` (rows of
 ``Button(label, data)``; ``data`` ≤ 64 bytes and carries the conversation's version, so presses
-on old messages are detected and answered as stale), ``expects_text`` (the step wants typed
+on old messages are detected and answered as stale, except the greeting's language offer and
+the receipt's status button, which work on any message), ``expects_text`` (the step wants typed
 text), and ``edit`` (replace the message whose button was pressed instead of sending a new one).
 ``Outcome.submitted_ref`` is the reference number when this event recorded a feedback; the
 feedback is committed before ``handle`` returns.

@@ -1,8 +1,10 @@
 """The steps of the citizen's conversation: what each event does at each step.
 
-Entry (with or without an office code) → language → office (region and paged list, or typed
-search) → service (category, service, or "other") → rating 1–5 → one-tap criteria → free text →
-photo → consent → receipt. ``/corruption`` takes the short way: office → text → photo → consent.
+Entry (with or without an office code) → language (unless the device's language gives it) →
+office (region and paged list, or typed search) → service (category, service, or "other") →
+rating 1–5 → one-tap criteria → free text → photo → consent → receipt. ``/corruption`` takes the
+short way: office → text → photo → consent. Text typed where a button is expected is kept as
+the draft comment and offered back at the free-text question.
 """
 
 from __future__ import annotations
@@ -10,10 +12,19 @@ from __future__ import annotations
 import unicodedata
 
 from bot.conversation import callbacks
-from bot.conversation.events import LANGUAGES, Command, Event, Photo, Press, Start
+from bot.conversation.events import (
+    LANGUAGES,
+    Command,
+    Event,
+    Photo,
+    Press,
+    Start,
+    language_from_hint,
+)
 from bot.conversation.i18n import _
 from bot.conversation.ports import TaggerPort
 from bot.conversation.prompts import STATUS_NAMES, Prompter, step_of
+from bot.conversation.replies import Button
 from bot.conversation.state import CRITERIA, Draft, Step
 from bot.conversation.submission import Submitter
 from bot.conversation.turn import Limits, Turn
@@ -28,6 +39,18 @@ FLOW_STEPS = frozenset(
         Step.RATING,
         Step.CRITERIA,
         Step.TEXT,
+        Step.PHOTO,
+        Step.CONSENT,
+    }
+)
+# Steps that expect a button: text typed there is kept as the draft comment.
+KEEPS_TEXT = frozenset(
+    {
+        Step.LANGUAGE,
+        Step.CATEGORY,
+        Step.SERVICE,
+        Step.RATING,
+        Step.CRITERIA,
         Step.PHOTO,
         Step.CONSENT,
     }
@@ -75,14 +98,19 @@ class Flow:
                 draft.office_id, draft.region = office.id, office.region_code
                 draft.office_from_link = True
         language = draft.language or turn.respondent_language
+        guessed = None
         if language is None:
-            turn.step = Step.LANGUAGE
-            await self.prompter.prompt(turn)
-            return
+            # The device's language stands in for the question; one tap changes it.
+            guessed = language_from_hint(turn.incoming.language_hint)
+            if guessed is None:
+                turn.step = Step.LANGUAGE
+                await self.prompter.prompt(turn)
+                return
+            language = guessed
         draft.language = language
-        await self._welcome(turn)
+        await self._welcome(turn, offer_languages=guessed is not None)
 
-    async def _welcome(self, turn: Turn) -> None:
+    async def _welcome(self, turn: Turn, *, offer_languages: bool = False) -> None:
         draft = turn.draft
         greeting = _("corruption.intro") if draft.direct else _("start.welcome")
         lines = [turn.t(greeting)]
@@ -90,7 +118,17 @@ class Flow:
             office = await turn.unit.office(draft.office_id, turn.lang)
             if office is not None:
                 lines.append(turn.t("start.office", office=office.name))
-        turn.say("\n\n".join(lines))
+        rows: tuple[tuple[Button, ...], ...] = ()
+        if offer_languages:
+            lines.append(turn.t("language.preselected"))
+            rows = (
+                tuple(
+                    turn.button(turn.translator.text(code, f"language.name.{code}"), "L", code)
+                    for code in LANGUAGES
+                    if code != turn.lang
+                ),
+            )
+        turn.say("\n\n".join(lines), rows)
         turn.step = Step.IDLE
         await self.enter(turn, self._first_step(draft))
 
@@ -188,6 +226,10 @@ class Flow:
     async def press(self, turn: Turn, data: str) -> None:
         """Apply a button press, or answer it as stale when it comes from an old message."""
         pressed = callbacks.decode(data)
+        if pressed is not None and await self._timeless_press(
+            turn, pressed.action, pressed.argument
+        ):
+            return
         if pressed is None or pressed.version != turn.stored_version:
             await self._stale(turn)
             return
@@ -200,6 +242,21 @@ class Flow:
             await self.start(turn, None)
         elif not await self._step_press(turn, action, arg):
             await self._stale(turn)
+
+    async def _timeless_press(self, turn: Turn, action: str, arg: str) -> bool:
+        """A press that means the same on any message, however old: the language offered
+        with the welcome (outside the language question) and the receipt's status button."""
+        if action == "L" and arg in LANGUAGES and turn.step is not Step.LANGUAGE:
+            turn.draft.language = arg
+            if turn.respondent_id is not None:
+                await turn.unit.set_language(turn.respondent_id, arg)
+            turn.say(turn.t("language.saved"))
+            await self._reprompt(turn)
+            return True
+        if action == "q" and arg:
+            await self.status(turn, arg)
+            return True
+        return False
 
     async def _stale(self, turn: Turn) -> None:
         turn.stale = True
@@ -241,7 +298,9 @@ class Flow:
             await self._rated(turn, int(arg))
         elif step is Step.CRITERIA and action == "k" and arg in {"y", "n", "s"}:
             await self._criterion_answered(turn, arg)
-        elif step is Step.TEXT and action == "t" and not draft.direct:
+        elif step is Step.TEXT and action == "t" and arg == "k" and draft.text:
+            await self.enter(turn, Step.PHOTO)  # the comment typed earlier, as it is
+        elif step is Step.TEXT and action == "t" and arg == "-" and not draft.direct:
             draft.text = None
             await self.enter(turn, Step.PHOTO)
         elif step is Step.PHOTO and action == "p":
@@ -323,10 +382,24 @@ class Flow:
             await self.enter(turn, Step.PHOTO)
         elif step is Step.IDLE:
             turn.say(turn.t("idle.hint"), ((turn.button(turn.t("button.again"), "g"),),))
-        elif step is Step.PHOTO:
-            await self._reprompt(turn, note=turn.t("photo.expected"))
+        elif step in KEEPS_TEXT:
+            await self._keep_typed(turn, text)
         else:
             await self._reprompt(turn, note=turn.t("buttons.use"))
+
+    async def _keep_typed(self, turn: Turn, text: str) -> None:
+        """Text typed where a button is expected becomes (part of) the draft comment, so
+        nothing the citizen wrote is lost; the question is asked again."""
+        draft = turn.draft
+        combined = f"{draft.text}\n\n{text}" if draft.text else text
+        cut = self._keep_text(turn, combined)
+        before_text_step = turn.step not in (Step.PHOTO, Step.CONSENT)
+        notes = [turn.t(_("text.kept") if before_text_step else _("text.kept_added"))]
+        if cut:
+            notes.append(cut)
+        if turn.step is Step.PHOTO:
+            notes.append(turn.t("photo.expected"))
+        await self._reprompt(turn, note="\n\n".join(notes))
 
     def _keep_text(self, turn: Turn, text: str) -> str | None:
         """Store the complaint, cut to the limit; the notice to show if it was cut."""

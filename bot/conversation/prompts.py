@@ -20,6 +20,8 @@ CRITERION_QUESTIONS = {
     "result": _("criteria.result"),
     "no_extra_payment": _("criteria.extra_payment"),
 }
+# How much of a kept comment the text question quotes back.
+PREVIEW = 300
 STATUS_NAMES = {
     "received": _("status.received"),
     "new": _("status.new"),
@@ -138,9 +140,16 @@ class Prompter:
         else:
             low = draft.rating is not None and draft.rating <= 2
             key = _("text.ask_low") if low else _("text.ask")
+        text = turn.t(key, limit=self._limits.max_text)
+        if draft.text:
+            # What was typed at an earlier question is offered, not silently sent.
+            preview = draft.text if len(draft.text) <= PREVIEW else draft.text[:PREVIEW] + "…"
+            text = f"{text}\n\n{turn.t('text.offer_kept', text=preview)}"
+            rows.append((turn.button(turn.t("button.keep_text"), "t", "k"),))
+        if not draft.direct:
             rows.append((turn.button(turn.t("button.skip_text"), "t", "-"),))
         rows.append(self._nav(turn))
-        return turn.t(key, limit=self._limits.max_text), tuple(rows), True
+        return text, tuple(rows), True
 
     async def _photo(self, turn: Turn) -> tuple[str, Rows, bool]:
         rows = ((turn.button(turn.t("button.skip_photo"), "p", "-"),), self._nav(turn))

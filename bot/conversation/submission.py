@@ -56,7 +56,13 @@ class Submitter:
         _finish(draft, recorded.ref)
         turn.step = Step.IDLE
         turn.submitted_ref = recorded.ref
-        turn.say("\n\n".join(receipt), ((turn.button(turn.t("button.again"), "g"),),))
+        turn.say(
+            "\n\n".join(receipt),
+            (
+                (turn.button(turn.t("button.status"), "q", recorded.ref),),
+                (turn.button(turn.t("button.again"), "g"),),
+            ),
+        )
 
     def _tag(self, text: str | None) -> TagResult | None:
         if not text or self._tagger is None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,6 +25,7 @@ from bot.conversation.ports import (
     TagResult,
 )
 from bot.persistence.reference_cache import Named, ReferenceCache, Snapshot
+from storage.files import remove_stored
 from storage.intake import (
     DEFAULT_SLA_HOURS,
     AttachmentDraft,
@@ -47,6 +50,8 @@ class StoreConfig:
     staff_chat_id: str | None = None
     timezone: str = "Asia/Almaty"
     sla_hours: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
+    # Where stored photos live (their locations are relative to it); None keeps files on erase.
+    data_dir: Path | None = None
 
 
 class SqlUnits:
@@ -76,6 +81,8 @@ class SqlConversationUnit:
         self._config = config
         self._reference = reference
         self._conversation: Conversation | None = None
+        # Photos of an erasure, removed from disk only once the erasure is committed.
+        self._files_to_remove: list[str] = []
 
     @property
     def uow(self) -> UnitOfWork:
@@ -227,12 +234,17 @@ class SqlConversationUnit:
         return CaseState(feedback.ref, case.status.value, has_answer=case.answered_at is not None)
 
     async def erase_respondent(self, respondent_id: int) -> int:
-        count = await self._uow.feedback.erase_respondent(respondent_id)
+        erasure = await self._uow.feedback.erase_respondent(respondent_id)
         await self._uow.conversations.delete_respondent(respondent_id)
-        return count
+        self._files_to_remove.extend(erasure.locations)
+        return erasure.feedbacks
 
     async def commit(self) -> None:
         await self._uow.commit()
+        if self._files_to_remove and self._config.data_dir is not None:
+            # A file left by a crash here is found by the retention job's sweep.
+            await asyncio.to_thread(remove_stored, self._config.data_dir, self._files_to_remove)
+        self._files_to_remove = []
 
 
 def _office_info(office: Named | None, language: str) -> OfficeInfo | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select, update
@@ -28,6 +29,14 @@ def normalise_reference(raw: str) -> str:
     cleaned = cleaned.removeprefix("PK")
     cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
     return "PK-" + cleaned
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing a respondent touched: feedbacks, and the photos' stored locations."""
+
+    feedbacks: int
+    locations: list[str]
 
 
 class FeedbackRepository:
@@ -89,11 +98,12 @@ class FeedbackRepository:
                 yield row
             last_id = rows[-1].id
 
-    async def erase_respondent(self, respondent_id: int) -> int:
+    async def erase_respondent(self, respondent_id: int) -> Erasure:
         """Erase a respondent's free text and attachments and unlink their feedback.
 
         Ratings, criteria, tags and cases stay, so the aggregates keep their numbers
-        (``has_text`` still says a text was given). Returns how many feedbacks were touched.
+        (``has_text`` still says a text was given). Returns how many feedbacks were touched and
+        where their photos were, so the caller removes the files once this is committed.
         """
         now = utcnow()
         ids = (
@@ -102,7 +112,16 @@ class FeedbackRepository:
             )
         ).all()
         if not ids:
-            return 0
+            return Erasure(0, [])
+        locations = (
+            await self.session.scalars(
+                select(Attachment.location).where(
+                    Attachment.feedback_id.in_(ids),
+                    Attachment.erased_at.is_(None),
+                    Attachment.location.is_not(None),
+                )
+            )
+        ).all()
         await self.session.execute(
             update(Attachment)
             .where(Attachment.feedback_id.in_(ids), Attachment.erased_at.is_(None))
@@ -114,7 +133,34 @@ class FeedbackRepository:
             .values(text=None, text_erased_at=now, respondent_id=None, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        return len(ids)
+        return Erasure(len(ids), [location for location in locations if location])
+
+    async def erase_content(self, feedback_id: int) -> Erasure:
+        """Erase one feedback's free text and photos (an administrator's deletion); the
+        ratings, tags and case stay, so the figures keep their numbers."""
+        now = utcnow()
+        locations = (
+            await self.session.scalars(
+                select(Attachment.location).where(
+                    Attachment.feedback_id == feedback_id,
+                    Attachment.erased_at.is_(None),
+                    Attachment.location.is_not(None),
+                )
+            )
+        ).all()
+        await self.session.execute(
+            update(Attachment)
+            .where(Attachment.feedback_id == feedback_id, Attachment.erased_at.is_(None))
+            .values(location=None, erased_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(
+            update(Feedback)
+            .where(Feedback.id == feedback_id)
+            .values(text=None, text_erased_at=now, updated_at=Feedback.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        return Erasure(int(getattr(result, "rowcount", 0) or 0), [loc for loc in locations if loc])
 
     def add_tag(self, tag: Tag) -> None:
         """Attach a tag row."""

@@ -45,6 +45,13 @@ class OutboxRepository:
         self.session.add(message)
         return message
 
+    async def has_dedupe_key(self, dedupe_key: str) -> bool:
+        """Whether a message with this de-duplication key was ever queued."""
+        found = await self.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+        )
+        return found is not None
+
     async def claim_due(
         self, channels: Sequence[Channel], now: datetime, limit: int
     ) -> list[OutboxMessage]:

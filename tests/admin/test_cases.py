@@ -382,3 +382,59 @@ async def test_attachments_open_for_the_raw_roles_only_as_safe_images(
     assert (await client.get(f"/admin/attachments/{items[3].id}")).status == 404
     assert (await client.get(f"/admin/attachments/{items[4].id}")).status == 404
     assert len(await _audit(panel, "attachment.view")) == 5
+
+
+async def test_an_administrator_erases_a_cases_text_and_photos_rows_and_files(
+    panel: Panel, panel_config
+) -> None:
+    from storage.models import Attachment, Feedback
+
+    case = await panel.add_case(labels=("corruption",))
+    other = await panel.add_case(labels=("corruption",))
+    web_uploads = panel_config.uploads_dir / "web"
+    telegram_downloads = panel_config.uploads_dir / "telegram"
+    for folder in (web_uploads, telegram_downloads):
+        folder.mkdir(parents=True, exist_ok=True)
+    (web_uploads / "a.jpg").write_bytes(b"\xff\xd8\xff jpeg")
+    (telegram_downloads / "t.jpg").write_bytes(b"\xff\xd8\xff jpeg")
+    (web_uploads / "other.jpg").write_bytes(b"\xff\xd8\xff jpeg")
+    secret = panel_config.data_dir / "secret_key"
+    secret.write_text("not to be removed")
+    async with UnitOfWork(panel.database.sessions) as uow:
+        uow.session.add_all(
+            [
+                Attachment(feedback_id=case.feedback_id, location="uploads/web/a.jpg"),
+                Attachment(feedback_id=case.feedback_id, location="uploads/telegram/t.jpg"),
+                Attachment(feedback_id=case.feedback_id, location="uploads/../secret_key"),
+                Attachment(feedback_id=case.feedback_id, location="AgACAgIAAxkBAAIC"),
+                Attachment(feedback_id=other.feedback_id, location="uploads/web/other.jpg"),
+            ]
+        )
+        await uow.commit()
+    reviewer = await panel.as_role(StaffRole.REVIEWER)
+    page = await (await reviewer.get(f"/admin/cases/{case.id}")).text()
+    assert f"/admin/cases/{case.id}/erase" not in page
+    refused = await reviewer.post(
+        f"/admin/cases/{case.id}/erase", data={"csrf": csrf_of(page)}, allow_redirects=False
+    )
+    assert refused.status == 403
+    admin = await panel.as_role(StaffRole.ADMIN)
+    page = await (await admin.get(f"/admin/cases/{case.id}")).text()
+    assert f"/admin/cases/{case.id}/erase" in page
+    done = await admin.post(f"/admin/cases/{case.id}/erase", data={"csrf": csrf_of(page)})
+    assert done.status == 200
+    assert "The citizen&#39;s text and photos have been erased." in await done.text()
+    assert not (web_uploads / "a.jpg").exists() and not (telegram_downloads / "t.jpg").exists()
+    assert secret.exists() and (web_uploads / "other.jpg").exists()
+    async with UnitOfWork(panel.database.sessions) as uow:
+        feedback = await uow.session.get(Feedback, case.feedback_id)
+        assert feedback is not None and feedback.text is None and feedback.has_text
+        assert feedback.rating == 2 and feedback.has_case  # the figures keep their numbers
+        items = (
+            await uow.session.scalars(
+                select(Attachment).where(Attachment.feedback_id == case.feedback_id)
+            )
+        ).all()
+        assert all(item.erased_at is not None and item.location is None for item in items)
+    [entry] = await _audit(panel, "case.erase_content")
+    assert entry.target_id == str(case.id) and entry.after == {"photos": 4}

@@ -90,8 +90,7 @@ async def test_office_by_region_paging_and_search(
 ) -> None:
     t = lambda key, **kw: translator.text("en", key, **kw)  # noqa: E731
     citizen = Citizen(service, hint="en-GB")
-    await citizen.send(Start())
-    await citizen.press("English")
+    await citizen.send(Start())  # the device's language is taken: no language question
     assert citizen.last.text == t("region.ask")
     await citizen.press("Almaty city")
     assert citizen.last.text == t("office.ask")
@@ -122,7 +121,6 @@ async def test_unknown_office_code_gets_a_note_then_the_normal_flow(
     citizen = Citizen(service, hint="ru")
     outcome = await citizen.send(Start("NOPE-99"))
     assert translator.text("ru", "start.unknown_office", code="NOPE-99") in texts(outcome)
-    await citizen.press("Русский")
     assert citizen.last.text == translator.text("ru", "region.ask")
 
 
@@ -184,7 +182,6 @@ async def test_corruption_tagged_complaint_alerts_staff(
     t = lambda key, **kw: translator.text("en", key, **kw)  # noqa: E731
     citizen = Citizen(service, hint="en")
     await citizen.send(Start("AST-02"))
-    await citizen.press("English")
     await citizen.press(t("button.other_service"))
     await citizen.press("3")
     for _ in range(5):
@@ -380,3 +377,109 @@ async def test_every_command_answers_in_the_citizens_language(
     await citizen.say("/erase")
     await citizen.press(t("button.erase_yes"))
     assert texts(citizen.outcomes[-1]) == t("erase.done")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_text_typed_at_a_button_step_is_kept_as_the_comment(
+    service: ConversationService, database: Database, translator: Translator, lang: str
+) -> None:
+    t = lambda key, **kw: translator.text(lang, key, **kw)  # noqa: E731
+    citizen = Citizen(service, hint=lang)
+    await citizen.send(Start("AST-01"))
+    await citizen.press(t("button.other_service"))
+    assert citizen.last.text == t("rating.ask")
+    await citizen.say("The operator shouted at me")
+    # Said in the citizen's language, and the same question is asked again.
+    assert citizen.last.text == f"{t('text.kept')}\n\n{t('rating.ask')}"
+    await citizen.press("1")
+    await citizen.say("and asked for money")  # at a criterion
+    assert citizen.last.text.startswith(t("text.kept")) and "(1/5)" in citizen.last.text
+    for _ in range(5):
+        await citizen.press(t("button.skip"))
+    kept = "The operator shouted at me\n\nand asked for money"
+    assert citizen.last.text == (
+        f"{t('text.ask_low', limit=2000)}\n\n{t('text.offer_kept', text=kept)}"
+    )
+    assert t("button.keep_text") in [label for label, _ in citizen.buttons()]
+    await citizen.press(t("button.keep_text"))
+    assert citizen.last.text == t("photo.ask")
+    await citizen.say("It was on Monday")  # past the comment: added to it
+    assert citizen.last.text.startswith(t("text.kept_added"))
+    await citizen.press(t("button.skip_photo"))
+    await citizen.press(t("button.consent_no"))
+    [feedback] = await _feedback(database)
+    assert feedback.text == kept + "\n\nIt was on Monday"
+
+
+async def test_a_new_comment_replaces_the_kept_text_and_skip_drops_it(
+    service: ConversationService, database: Database, translator: Translator
+) -> None:
+    t = lambda key, **kw: translator.text("en", key, **kw)  # noqa: E731
+    citizen = Citizen(service, hint="en")
+    await citizen.send(Start("AST-01"))
+    await citizen.say("slow")  # at the category question
+    await citizen.press(t("button.other_service"))
+    await citizen.press("4")
+    for _ in range(5):
+        await citizen.press(t("button.yes"))
+    assert t("text.offer_kept", text="slow") in citizen.last.text
+    await citizen.say("Everything was fine in the end")
+    await citizen.press(t("button.skip_photo"))
+    await citizen.press(t("button.consent_no"))
+    await citizen.send(Start("AST-01"))
+    await citizen.say("typo")
+    await citizen.press(t("button.other_service"))
+    await citizen.press("5")
+    for _ in range(5):
+        await citizen.press(t("button.yes"))
+    await citizen.press(t("button.skip_text"))
+    await citizen.press(t("button.skip_photo"))
+    await citizen.press(t("button.consent_no"))
+    assert sorted(f.text or "" for f in await _feedback(database)) == [
+        "",
+        "Everything was fine in the end",
+    ]
+
+
+async def test_the_device_language_is_preselected_and_one_tap_changes_it(
+    service: ConversationService, translator: Translator
+) -> None:
+    citizen = Citizen(service, hint="kk-KZ")
+    welcome = await citizen.send(Start("AST-01"))
+    # A QR visit in the citizen's language starts at the service question.
+    assert citizen.last.text == translator.text("kk", "category.ask")
+    offer = welcome.replies[0]
+    assert translator.text("kk", "language.preselected") in offer.text
+    assert [b.label for row in offer.buttons for b in row] == ["Русский", "English"]
+    await citizen.press_nth(0)  # a category: the welcome's buttons are now old
+    await citizen.send(Press(citizen.data_of("English", offer)))
+    assert citizen.outcomes[-1].replies[0].text.startswith(translator.text("en", "language.saved"))
+    assert citizen.last.text.endswith(translator.text("en", "service.ask"))
+    # Remembered for the next visit, whatever the device says.
+    await citizen.press(translator.text("en", "button.cancel"))
+    await citizen.send(Start("AST-01"))
+    assert citizen.last.text == translator.text("en", "category.ask")
+    without_hint = Citizen(service, chat="200")
+    await without_hint.send(Start("AST-01"))
+    assert without_hint.last.text == translator.text("en", "language.ask")
+
+
+async def test_the_receipt_has_a_status_button_that_works_later(
+    service: ConversationService, translator: Translator
+) -> None:
+    t = lambda key, **kw: translator.text("ru", key, **kw)  # noqa: E731
+    citizen = Citizen(service, hint="ru")
+    await citizen.send(Start("AST-01"))
+    await citizen.press(t("button.other_service"))
+    await citizen.press("5")
+    for _ in range(5):
+        await citizen.press(t("button.yes"))
+    await citizen.press(t("button.skip_text"))
+    await citizen.press(t("button.skip_photo"))
+    done = await citizen.press(t("button.consent_no"))
+    receipt = done.replies[-1]
+    ref = done.submitted_ref
+    assert ref is not None
+    await citizen.say("/help")  # the receipt is no longer the latest message
+    outcome = await citizen.send(Press(citizen.data_of(t("button.status"), receipt)))
+    assert outcome.replies[0].text == t("status.line", ref=ref, state=t("status.received"))

@@ -135,8 +135,7 @@ async def citizen_complains(page: Page, service: str) -> str:
     citizen = Citizen(page, lambda key, **params: translator.text("ru", key, **params))
     t = citizen.t
     await page.goto(f"{service}/chat?office=AST-01")
-    await citizen.expect_question(t("language.ask"))
-    await citizen.choose(t("language.name.ru"))
+    # The browser's language (Russian) is taken: straight to the service question.
     await citizen.expect_question(t("category.ask"))
     await citizen.choose()
     await citizen.expect_question(t("service.ask"))

@@ -62,11 +62,13 @@ async def test_deep_link_to_receipt(
     try:
         citizen = _citizen(emulator_client, service, 5001, lang)
         await citizen.say("/start AST-01")
-        assert await citizen.last_text() == t(lang, "language.ask")
-        await citizen.press(t(lang, f"language.name.{lang}"))
-        # The language message was edited into the greeting, not followed by a flood of new ones.
+        # Telegram's language_code stands in for the language question: the greeting offers
+        # the other two, and the office's QR code leads straight to the service question.
         messages = await citizen.messages()
         assert messages[0]["text"].startswith(t(lang, "start.welcome"))
+        assert t(lang, "language.preselected") in messages[0]["text"]
+        offered = messages[0]["reply_markup"]["inline_keyboard"][0]
+        assert len(offered) == 2 and t(lang, f"language.name.{lang}") not in offered
         assert messages[-1]["text"] == t(lang, "category.ask")
         await citizen.press_first_of_last()
         assert await citizen.last_text() == t(lang, "service.ask")
@@ -95,6 +97,44 @@ async def test_deep_link_to_receipt(
         if mode == "webhook":
             hook = await emulator_client.get("/_test/webhook", token=citizen.token)
             assert hook["url"].endswith("/telegram/webhook")
+    finally:
+        await service.stop()
+
+
+async def test_text_typed_at_a_button_is_kept_and_the_status_is_a_button_away(
+    database: Database,
+    database_url: str,
+    emulator: str,
+    emulator_client: EmulatorClient,
+    tmp_path: Path,
+) -> None:
+    service = await _service(database_url, emulator, "polling", tmp_path)
+    try:
+        citizen = _citizen(emulator_client, service, 5101, "kk")
+        await citizen.say("/start AST-01")
+        await citizen.press(t("kk", "button.other_service"))
+        await citizen.say("Кезекте үш сағат тұрдым")  # at the rating: kept, and said so
+        assert await citizen.last_text() == f"{t('kk', 'text.kept')}\n\n{t('kk', 'rating.ask')}"
+        await citizen.press("2")
+        for _ in range(5):
+            await citizen.press(t("kk", "button.skip"))
+        assert t("kk", "text.offer_kept", text="Кезекте үш сағат тұрдым") in (
+            await citizen.last_text()
+        )
+        await citizen.press(t("kk", "button.keep_text"))
+        await citizen.press(t("kk", "button.skip_photo"))
+        await citizen.press(t("kk", "button.consent_no"))
+        async with database.sessions() as session:
+            feedback = await session.scalar(select(Feedback))
+        assert feedback is not None and feedback.text == "Кезекте үш сағат тұрдым"
+        await citizen.press(t("kk", "button.status"))
+        assert await citizen.last_text() == t(
+            "kk", "status.line", ref=feedback.ref, state=t("kk", "status.new")
+        )
+        # One tap on the greeting's offer changes the language, however old that message is.
+        await citizen.press("English")
+        texts = [m["text"] for m in await citizen.messages()]
+        assert any(text.startswith(t("en", "language.saved")) for text in texts), texts
     finally:
         await service.stop()
 
@@ -140,7 +180,6 @@ async def test_direct_corruption_report_alerts_the_staff_chat(
     try:
         citizen = _citizen(emulator_client, service, 5002, "ru")
         await citizen.say("/start ALA-01")
-        await citizen.press("Русский")
         await citizen.say("/corruption")
         assert await citizen.last_text() == t("ru", "text.ask_direct", limit=2000)
         await citizen.say("Просили 10 000 тенге за ускорение, мой тел. 87011234567")
@@ -169,7 +208,6 @@ async def test_restart_in_the_middle_of_the_flow(
     try:
         citizen = _citizen(emulator_client, service, 5003, "en")
         await citizen.say("/start AST-02")
-        await citizen.press("English")
         await citizen.press(t("en", "button.other_service"))
         assert await citizen.last_text() == t("en", "rating.ask")
         await service.stop()
@@ -191,7 +229,6 @@ async def test_a_duplicated_update_has_effect_once(
     try:
         citizen = _citizen(emulator_client, service, 5004, "kk")
         await citizen.say("/start AST-01")
-        await citizen.press("Қазақша")
         await citizen.press(t("kk", "button.other_service"))
         count = len(await citizen.messages())
         async with database.sessions() as session:

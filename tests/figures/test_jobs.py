@@ -4,6 +4,7 @@ retraining, run records, and the misfire policy of the real APScheduler."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,12 @@ from sqlalchemy import func, select
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.jobs import register_jobs
 from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules
-from admin.jobs.figures_jobs import close_month_job, refresh_aggregates_job
+from admin.jobs.figures_jobs import (
+    MonthNotOver,
+    close_month_job,
+    close_month_now,
+    refresh_aggregates_job,
+)
 from admin.jobs.notices import sla_reminders_job, weekly_digest_job
 from admin.jobs.retention import JOB_RUNS_KEPT, retention_job
 from admin.jobs.retraining import retrain_job
@@ -27,6 +33,8 @@ from storage.models import (
     Attachment,
     Case,
     CaseStatus,
+    Channel,
+    Conversation,
     Feedback,
     JobRun,
     MonthlyAggregate,
@@ -115,6 +123,30 @@ async def test_month_close_on_the_first_sends_the_pack_once(
     (run,) = await _runs(database, "month_close")
     assert run.run_key == "month_close:2026-10" and run.outcome == "ok" and run.rows == 1
     assert run.finished_at is not None
+
+
+async def test_closing_a_month_by_hand_is_idempotent_and_can_resend(
+    database: Database, tmp_path: Path
+) -> None:
+    await _october(database)
+    await _subscribers(database)
+    deps = make_deps(database, tmp_path, FIRST_OF_NOVEMBER + timedelta(days=5))
+    with pytest.raises(MonthNotOver):
+        await close_month_now(deps, "2026-11")
+
+    first = await close_month_now(deps, "2026-10")
+    assert first.outcome == "ok" and first.rows == 1
+    assert (tmp_path / "reports" / "pikir-2026-10.xlsx").is_file()
+    again = await close_month_now(deps, "2026-10")
+    assert again.outcome == "ok" and again.rows == 0
+    assert len(await _outbox(database, "report")) == 1
+    resent = await close_month_now(deps, "2026-10", resend=True)
+    assert resent.rows == 1
+    assert [m.address for m in await _outbox(database, "report")] == ["555", "555"]
+    # The scheduled run of the 1st finds the month closed already.
+    assert not (await close_month_job(make_deps(database, tmp_path, FIRST_OF_NOVEMBER))).ran
+    keys = [run.run_key for run in await _runs(database, "month_close")]
+    assert keys[-1] == "month_close:2026-10" and len(keys) == 3
 
 
 async def test_failed_run_is_recorded_and_claimed_again(database: Database, tmp_path: Path) -> None:
@@ -291,6 +323,76 @@ async def test_retention_erases_old_text_and_files_but_keeps_figures(
             )
         ).all()
     assert sorted(after) == sorted(before)
+
+
+async def test_retention_removes_photo_files_nothing_refers_to_any_more(
+    database: Database, tmp_path: Path
+) -> None:
+    """Files of feedback erased before erasure removed files (the row says erased, the file
+    stayed) go; a live photo, a photo in a draft and a fresh upload stay."""
+    now = datetime(2026, 9, 15, tzinfo=UTC)
+    ids = await insert_specs(database, [random_spec(random.Random(8)) for _ in range(2)])
+    web = tmp_path / "uploads" / "web"
+    telegram = tmp_path / "uploads" / "telegram"
+    web.mkdir(parents=True)
+    telegram.mkdir(parents=True)
+    files = {
+        name: folder / f"{name}.jpg"
+        for name, folder in (
+            ("erased_web", web),
+            ("erased_telegram", telegram),
+            ("live", web),
+            ("draft", web),
+            ("fresh", web),
+        )
+    }
+    old = (now - timedelta(days=3)).timestamp()
+    for name, path in files.items():
+        path.write_bytes(b"jpeg")
+        if name != "fresh":
+            os.utime(path, (old, old))
+    async with UnitOfWork(database.sessions) as uow:
+        uow.session.add_all(
+            [
+                # Erased by /erase before files were removed: the location was blanked.
+                Attachment(feedback_id=ids[0], location=None, erased_at=now - timedelta(days=2)),
+                Attachment(
+                    feedback_id=ids[1],
+                    location="uploads/web/live.jpg",
+                    created_at=now - timedelta(days=3),
+                ),
+                Conversation(
+                    channel=Channel.WEB,
+                    chat_key="k" * 64,
+                    step="text",
+                    data={"draft": {"photos": [{"file_ref": "uploads/web/draft.jpg"}]}},
+                ),
+            ]
+        )
+        await uow.commit()
+    await refresh_aggregates_job(make_deps(database, tmp_path, now))
+    before = await _with_text(database)
+
+    result = await retention_job(make_deps(database, tmp_path, now, retention_days=30))
+    assert result.outcome == "ok" and "2 forgotten photo file(s) removed" in (result.detail or "")
+    assert not files["erased_web"].exists() and not files["erased_telegram"].exists()
+    assert files["live"].exists() and files["draft"].exists() and files["fresh"].exists()
+    await refresh_aggregates_job(make_deps(database, tmp_path, now + timedelta(minutes=20)))
+    assert await _with_text(database) == before
+
+
+async def _with_text(database: Database) -> list[tuple[str, int, int]]:
+    async with UnitOfWork(database.sessions) as uow:
+        rows = await uow.session.execute(
+            select(
+                MonthlyAggregate.month,
+                func.sum(MonthlyAggregate.responses),
+                func.sum(MonthlyAggregate.with_text),
+            )
+            .group_by(MonthlyAggregate.month)
+            .order_by(MonthlyAggregate.month)
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
 
 
 def test_register_jobs_sets_schedules_and_misfire_policy(tmp_path: Path) -> None:

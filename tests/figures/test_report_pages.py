@@ -20,10 +20,13 @@ from admin.app import create_admin_app
 from admin.config import PanelConfig
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.service import refresh
+from admin.jobs.deps import JobDeps
 from admin.reports import ReportDeps, setup_reports
 from admin.reports.view_model import percent
+from bot.main import month_closer
 from storage.database import Database
 from storage.models import AuditEntry, StaffRole
+from storage.repositories.audit import AuditFilter
 from storage.uow import UnitOfWork
 from tests.figures.factory import insert_specs, random_spec
 
@@ -37,7 +40,16 @@ async def make_app(database: Database, reports_dir: Path) -> web.Application:
     app = web.Application()
     config = PanelConfig(secret_key=b"k" * 32, data_dir=reports_dir.parent)
     admin = create_admin_app(database, config, hasher=CHEAP_HASHER)
-    setup_reports(admin, ReportDeps(database=database, figures=CONFIG, reports_dir=reports_dir))
+    jobs = JobDeps(database=database, figures=CONFIG, data_dir=reports_dir.parent)
+    setup_reports(
+        admin,
+        ReportDeps(
+            database=database,
+            figures=CONFIG,
+            reports_dir=reports_dir,
+            close_month=month_closer(jobs),
+        ),
+    )
     app.add_subapp("/admin", admin)
     return app
 
@@ -214,6 +226,50 @@ async def test_packs_listed_and_downloadable(client, tmp_path: Path) -> None:
     assert "pikir-2026-09.xlsx" in listing
     file = await client.get("/admin/reports/packs/pikir-2026-09.xlsx", headers=as_("analyst"))
     assert file.status == 200 and (await file.read()).startswith(b"PK")
+
+
+async def test_an_administrator_closes_a_month_from_the_packs_page(
+    client, database: Database, tmp_path: Path
+) -> None:
+    analyst = await (await client.get("/admin/reports/packs", headers=as_("analyst"))).text()
+    assert "packs/close" not in analyst
+    page = await (await client.get("/admin/reports/packs", headers=as_("admin"))).text()
+    assert '<option value="2026-09">' in page and '<option value="2026-08">' in page
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token is not None
+    refused = await client.post(
+        "/admin/reports/packs/close",
+        data={"month": "2026-09", "csrf": token.group(1)},
+        headers=as_("analyst"),
+        allow_redirects=False,
+    )
+    assert refused.status == 403
+    closed = await client.post(
+        "/admin/reports/packs/close",
+        data={"month": "2026-09", "resend": "1", "csrf": token.group(1)},
+        headers=as_("admin"),
+    )
+    assert closed.status == 200
+    listing = await closed.text()
+    assert "Месяц 2026-09 закрыт." in listing
+    assert '<a href="packs/pikir-2026-09.xlsx">' in listing
+    assert (tmp_path / "reports" / "pikir-2026-09.xlsx").is_file()
+    future = await client.post(
+        "/admin/reports/packs/close",
+        data={"month": "2999-01", "csrf": token.group(1)},
+        headers=as_("admin"),
+    )
+    assert "Закрыть можно только завершившийся месяц." in await future.text()
+    assert not (tmp_path / "reports" / "pikir-2999-01.xlsx").exists()
+    async with UnitOfWork(database.sessions) as uow:
+        entries = await uow.audit.entries(AuditFilter(action="report.month_close"))
+    assert [(e.actor_login, e.target_id) for e in entries] == [("admin", "2026-09")]
+    assert entries[0].after == {
+        "resend": True,
+        "outcome": "ok",
+        "detail": entries[0].after["detail"],
+    }
+    assert "pikir-2026-09.xlsx" in entries[0].after["detail"]
 
 
 async def test_empty_database_month_shows_the_page(client) -> None:

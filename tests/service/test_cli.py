@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,7 @@ def test_help_on_every_command(tmp_path: Path) -> None:
         ["import", "--help"],
         ["export", "feedback", "--help"],
         ["aggregate", "--help"],
+        ["month", "close", "--help"],
         ["classifier", "--help"],
         ["classifier", "evaluate", "--help"],
     ):
@@ -177,6 +179,39 @@ def test_demo_then_export(cli_url: str, tmp_path: Path) -> None:
     assert exported and months <= {now.strftime("%Y-%m")}
     bad = run(["export", "feedback", "--month", "2026-13"], cli_url, tmp_path)
     assert bad.returncode == 2 and "YYYY-MM" not in bad.stderr and "2026-03" in bad.stderr
+
+    # The demo left the figures refreshed and the past month closed: its pack exists.
+    previous = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    assert "closed 1 past month(s)" in demo.stdout
+    pack = tmp_path / "var" / "reports" / f"pikir-{previous}.xlsx"
+    assert pack.is_file() and pack.with_suffix(".txt").is_file()
+    figures = run(
+        ["export", "aggregates", "--month", previous, "--format", "json"], cli_url, tmp_path
+    )
+    assert figures.returncode == 0, figures.stderr
+    (country,) = [r for r in json.loads(figures.stdout) if r["level"] == "country"]
+    assert country["responses"] == 40
+
+
+def test_month_close_is_idempotent_and_refuses_a_month_not_over(
+    cli_url: str, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC).astimezone(ZoneInfo("Asia/Almaty"))
+    previous = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    pack = tmp_path / "var" / "reports" / f"pikir-{previous}.xlsx"
+    first = run(["month", "close", "--month", previous], cli_url, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert f"{previous} closed: pikir-{previous}.xlsx; sent to 0 staff" in first.stdout
+    again = run(["month", "close", "--month", previous, "--resend"], cli_url, tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert f"{previous} closed: pikir-{previous}.xlsx" in again.stdout and pack.is_file()
+    current = run(["month", "close", "--month", now.strftime("%Y-%m")], cli_url, tmp_path)
+    assert current.returncode == 2 and "not over yet" in current.stderr
+    bad = run(["month", "close", "--month", "2026-13"], cli_url, tmp_path)
+    assert bad.returncode == 2 and "2026-03" in bad.stderr
 
 
 def test_bad_setting_is_one_clear_line(tmp_path: Path) -> None:

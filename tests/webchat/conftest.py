@@ -48,9 +48,12 @@ def translator() -> Translator:
     return Translator.load()
 
 
-def chat_service(database: Database, translator: Translator) -> ConversationService:
-    """The conversation core on ``database``, as the composition root builds it."""
-    store = StoreConfig(secret_key=SECRET)
+def chat_service(
+    database: Database, translator: Translator, data_dir: Path | None = None
+) -> ConversationService:
+    """The conversation core on ``database``, as the composition root builds it (photos are
+    stored under ``data_dir``)."""
+    store = StoreConfig(secret_key=SECRET, data_dir=data_dir)
     return ConversationService(
         SqlUnits(database.sessions, store), translator, KeywordTagger(), case_url="/admin/cases"
     )
@@ -107,7 +110,9 @@ async def start_chat(
             "relay_interval": 0.1,
         }
         options = ChatOptions(secret_key=SECRET, **(defaults | overrides))
-        runtime = build_runtime(chat_service(database, translator), database.sessions, options)
+        runtime = build_runtime(
+            chat_service(database, translator, tmp_path), database.sessions, options
+        )
         root = web.Application()
         root.add_subapp("/chat", create_chat_app(runtime))
         test_server = TestServer(root, host="127.0.0.1")
@@ -203,6 +208,16 @@ class Browser:
     async def press(self, label: str) -> dict[str, Any]:
         await self.send({"type": "press", "data": self.data_of(label)})
         return await self.until("messages")
+
+    async def press_earlier(self, label: str) -> dict[str, Any]:
+        """Press a button on any message shown, the latest that has it (not only the question)."""
+        for message in reversed(self.messages):
+            for row in message.get("buttons") or ():
+                for button in row:
+                    if button["label"] == label:
+                        await self.send({"type": "press", "data": button["data"]})
+                        return await self.until("messages")
+        raise AssertionError(f"no button {label!r} on any message")
 
     async def press_nth(self, index: int) -> dict[str, Any]:
         data = [b["data"] for row in self.question["buttons"] for b in row][index]

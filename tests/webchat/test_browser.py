@@ -64,9 +64,9 @@ async def test_a_feedback_from_a_qr_code_on_a_phone(
     assert await page.evaluate("document.documentElement.lang") == language
     await expect(page.get_by_role("log")).to_have_attribute("aria-live", "polite")
 
-    await citizen.expect_question(t("language.ask"))
-    await citizen.choose(t(f"language.name.{language}"))
+    # The browser's language stands in for the language question; the others are one tap away.
     await citizen.expect_question(t("category.ask"))
+    await expect(page.locator(".msg.bot .buttons button.lasting")).to_have_count(2)
     await citizen.choose()
     await citizen.expect_question(t("service.ask"))
     await citizen.choose()
@@ -223,10 +223,6 @@ async def test_the_widget_snippet_opens_the_chat_in_a_frame(
         await expect(toggle).to_have_attribute("aria-expanded", "true")
         await expect(toggle).to_have_text(server.t("en", "web.widget_close"))
         await expect(frame.locator(".msg.bot .text").last).to_have_text(
-            server.t("en", "language.ask")
-        )
-        await frame.get_by_role("button", name="English", exact=True).click()
-        await expect(frame.locator(".msg.bot .text").last).to_have_text(
             server.t("en", "category.ask")
         )
         await toggle.click()
@@ -250,9 +246,12 @@ async def test_in_another_sites_frame_the_chat_resumes_from_its_partitioned_cook
     ) as (agency, server):
         page, errors = await phone_page(chromium, "en", ignore_https_errors=True)
         frame = await agency.open_widget(page)
-        await frame.get_by_role("button", name="English", exact=True).click()
         await expect(frame.locator(".msg.bot .text").last).to_have_text(
             server.t("en", "category.ask")
+        )
+        await frame.get_by_role("button", name=server.t("en", "button.other_service")).click()
+        await expect(frame.locator(".msg.bot .text").last).to_have_text(
+            server.t("en", "rating.ask")
         )
         (cookie,) = [c for c in await page.context.cookies() if c["name"] == "pikir_chat"]
         assert (cookie["sameSite"], cookie["secure"], cookie["httpOnly"]) == ("None", True, True)
@@ -261,13 +260,15 @@ async def test_in_another_sites_frame_the_chat_resumes_from_its_partitioned_cook
         # The agency's page reloaded: the same conversation.
         frame = await agency.open_widget(page)
         await expect(frame.locator(".msg.bot .text").last).to_have_text(
-            server.t("en", "category.ask")
+            server.t("en", "rating.ask")
         )
-        await expect(frame.locator(".msg.citizen .text")).to_have_text(["English"])
+        await expect(frame.locator(".msg.citizen .text")).to_have_text(
+            [server.t("en", "button.other_service")]
+        )
 
         # The chat opened directly (first-party) does not see the embedded chat's cookie.
         await page.goto(f"{server.url}/chat")
-        await expect(last_question(page)).to_have_text(server.t("en", "language.ask"))
+        await expect(last_question(page)).to_have_text(server.t("en", "region.ask"))
         await expect(page.locator(".msg.citizen")).to_have_count(0)
         assert not errors, errors
         await page.context.close()
@@ -293,6 +294,50 @@ async def test_a_frame_whose_cookie_the_browser_blocks_says_so_and_offers_a_tab(
 
         tab = await page.context.new_page()  # the offered tab: a first-party chat that works
         await tab.goto(href)
-        await expect(last_question(tab)).to_have_text(server.t("en", "language.ask"))
+        await expect(last_question(tab)).to_have_text(server.t("en", "category.ask"))
         assert not errors, errors
         await page.context.close()
+
+
+async def test_text_typed_at_a_button_is_kept_and_the_receipt_shows_the_status(
+    start_chat: StartChat, chromium: Browser, artifacts_dir: Path
+) -> None:
+    server = await start_chat()
+    page, errors = await phone_page(chromium, "ru")
+    citizen = Citizen(page, lambda key, **params: server.t("ru", key, **params))
+    t = citizen.t
+    await page.goto(str(server.url / "chat") + "?office=AST-01")
+    await citizen.expect_question(t("category.ask"))
+    # Typed where a button is expected: kept, and the citizen is told so in Russian.
+    await citizen.type("Оператор нагрубил")
+    await citizen.expect_question(f"{t('text.kept')}\n\n{t('category.ask')}")
+    await citizen.choose(t("button.other_service"))
+    await citizen.choose("2")
+    for _ in range(5):
+        await citizen.choose(t("button.skip"))
+    await citizen.expect_question(
+        f"{t('text.ask_low', limit=2000)}\n\n{t('text.offer_kept', text='Оператор нагрубил')}"
+    )
+    await page.screenshot(path=str(artifacts_dir / "webchat-kept-text.png"))
+    await citizen.choose(t("button.keep_text"))
+    await citizen.expect_question(t("photo.ask"))
+    await citizen.choose(t("button.skip_photo"))
+    await citizen.choose(t("button.consent_no"))
+    receipt = page.locator(".msg.bot").last
+    ref = receipt.locator(".ref").first
+    await expect(ref).to_have_text(re.compile(r"^PK-[0-9A-Z]{8}$"))
+    # The reference number is one piece, even on a narrow screen.
+    await page.set_viewport_size({"width": 260, "height": 700})
+    assert await ref.evaluate("e => getComputedStyle(e).whiteSpace") == "nowrap"
+    assert await ref.evaluate("e => e.getClientRects().length") == 1
+    number = await ref.inner_text()
+
+    await citizen.choose(t("button.status"))
+    # A low rating opened a case: the status says it waits for review.
+    await citizen.expect_question(t("status.line", ref=number, state=t("status.new")))
+    await page.screenshot(path=str(artifacts_dir / "webchat-status.png"), full_page=True)
+    async with server.database.sessions() as session:
+        feedback = (await session.scalars(select(Feedback))).one()
+    assert feedback.ref == number and feedback.text == "Оператор нагрубил"
+    assert errors == []
+    await page.context.close()

@@ -34,8 +34,9 @@ async def test_the_outcome_says_the_language_and_whether_data_was_erased(
 
     first = await send(Start("AST-01"))
     assert first.language == "ru" and not first.erased
-    buttons = [b.data for row in first.replies[-1].buttons for b in row]
-    chosen = await send(Press(next(data for data in buttons if data.endswith("|l|kk"))))
+    # The device's language is taken; the welcome offers the others.
+    buttons = [b.data for row in first.replies[0].buttons for b in row]
+    chosen = await send(Press(next(data for data in buttons if data.endswith("|L|kk"))))
     assert chosen.language == "kk" and not chosen.erased
     asked = await send(Command("erase"))
     erased = await send(Press(asked.replies[-1].buttons[0][0].data))

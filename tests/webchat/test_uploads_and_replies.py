@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from admin.figures.service import refresh
 from bot.outbox import DeliveryRefused, OutboxWorker, OutgoingMessage, RateLimiter
 from bot.web.app import web_sender
 from bot.web.identity import chat_key
-from storage.models import Attachment, Channel, OutboxMessage, OutboxStatus, WebMessage
+from storage.models import (
+    Attachment,
+    Channel,
+    Feedback,
+    MonthlyAggregate,
+    OutboxMessage,
+    OutboxStatus,
+    WebMessage,
+)
 from storage.types import utcnow
 from storage.uow import UnitOfWork
 from tests.webchat.conftest import SECRET, Browser, ChatServer, StartChat, wait_for
@@ -56,6 +65,45 @@ async def test_a_photo_is_stored_without_its_metadata_and_kept_with_the_feedback
         attachment = (await session.scalars(select(Attachment))).one()
     assert attachment.location == f"uploads/web/{stored.name}"
     assert attachment.content_type == "image/jpeg" and attachment.size == len(content)
+
+
+async def test_erasing_ones_data_removes_the_photo_files_and_keeps_the_figures(
+    start_chat: StartChat,
+) -> None:
+    server = await start_chat()
+    browser = server.browser()
+    await walk_to_text_step(browser, server)
+    await browser.say("The queue machine was broken")
+    assert (await upload(browser, png()))[0] == 200
+    await browser.until("messages")
+    await browser.press(server.t(LANG, "button.consent_yes"))
+    [stored] = list(server.options.uploads_dir.iterdir())
+    await refresh(server.database, everything=True)
+    before = await figures(server)
+    assert before and all(row[2] >= 1 for row in before)
+
+    await browser.say("/erase")
+    await browser.press(server.t(LANG, "button.erase_yes"))
+    assert not stored.exists()
+    async with server.database.sessions() as session:
+        attachment = (await session.scalars(select(Attachment))).one()
+        feedback = (await session.scalars(select(Feedback))).one()
+    assert attachment.location is None and attachment.erased_at is not None
+    assert feedback.text is None and feedback.has_text
+    await refresh(server.database, everything=True)
+    assert await figures(server) == before
+
+
+async def figures(server: ChatServer) -> list[tuple[str, int, int]]:
+    async with server.database.sessions() as session:
+        rows = await session.execute(
+            select(
+                MonthlyAggregate.month,
+                func.sum(MonthlyAggregate.responses),
+                func.sum(MonthlyAggregate.with_text),
+            ).group_by(MonthlyAggregate.month)
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
 
 
 async def test_uploads_are_checked(start_chat: StartChat) -> None:

@@ -46,8 +46,29 @@
     log.setAttribute('aria-label', t('log_label'));
   }
 
+  // A new question retires the buttons of earlier messages, except those that mean the same
+  // on any message: the language offered with the welcome (L) and the receipt's status (q).
+  const LASTING = new Set(['L', 'q']);
+
   function retireButtons() {
-    for (const group of log.querySelectorAll('.buttons')) group.remove();
+    for (const button of log.querySelectorAll('.buttons button:not(.lasting)')) button.remove();
+    for (const row of log.querySelectorAll('.buttons .row:empty')) row.remove();
+    for (const group of log.querySelectorAll('.buttons:empty')) group.remove();
+  }
+
+  // A reference number (PK-XXXXXXXX) is one unbreakable piece: it never wraps at its hyphen.
+  function fillText(element, value) {
+    const pattern = /PK-[0-9A-Z]{8}/g;
+    let last = 0;
+    for (const match of value.matchAll(pattern)) {
+      element.append(document.createTextNode(value.slice(last, match.index)));
+      const ref = document.createElement('span');
+      ref.className = 'ref';
+      ref.textContent = match[0];
+      element.append(ref);
+      last = match.index + match[0].length;
+    }
+    element.append(document.createTextNode(value.slice(last)));
   }
 
   function buttonsOf(rows) {
@@ -60,6 +81,7 @@
         const button = document.createElement('button');
         button.type = 'button';
         button.textContent = spec.label;
+        if (LASTING.has(String(spec.data).split('|')[1])) button.classList.add('lasting');
         button.addEventListener('click', () => press(spec.data, group));
         line.append(button);
       }
@@ -79,7 +101,7 @@
     author.textContent = t({ citizen: 'you', bot: 'bot', staff: 'staff' }[message.from] || 'bot') + ' ';
     const text = document.createElement('p');
     text.className = 'text';
-    text.textContent = message.text;
+    fillText(text, message.text);
     bubble.append(author, text);
     if (message.from === 'bot') {
       retireButtons();
@@ -113,7 +135,7 @@
 
   function press(data, group) {
     if (!send({ type: 'press', data })) return;
-    for (const button of group.querySelectorAll('button')) button.disabled = true;
+    for (const button of group.querySelectorAll('button:not(.lasting)')) button.disabled = true;
     focusNext = true;
   }
 
