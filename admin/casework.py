@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from admin.i18n import N_
-from storage.intake import LOW_RATING_PRIORITY, SEVERITY, due_time, labels_column, triage
 from storage.models import (
     Case,
     CaseEvent,
@@ -26,6 +25,7 @@ from storage.models import (
 )
 from storage.repositories.feedback import effective_tags
 from storage.uow import UnitOfWork
+from vocabulary import LOW_RATING_PRIORITY, SEVERITY, due_time, labels_column, triage
 
 MAX_REPLY_LENGTH = 4000
 MAX_NOTE_LENGTH = 4000

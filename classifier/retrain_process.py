@@ -57,11 +57,17 @@ def retrain_in_child(
 def main() -> None:
     """Read a request from standard input, retrain, write the decision to standard output."""
     from classifier.retrain import retrain_candidate
-    from classifier.tags import LabelledText
+    from classifier.tags import TAGS, LabelledText
 
     request = json.load(sys.stdin)
+    # Staff may correct a vocabulary tag the pipeline does not learn yet (no training data).
     examples = [
-        LabelledText(str(e["id"]), str(e["lang"]), str(e["text"]), tuple(e["labels"]))
+        LabelledText(
+            str(e["id"]),
+            str(e["lang"]),
+            str(e["text"]),
+            tuple(tag for tag in e["labels"] if tag in TAGS),
+        )
         for e in request["examples"]
     ]
     decision = retrain_candidate(

@@ -38,11 +38,11 @@ from admin.views.labels import (
     TAG_LABELS,
     priority_label,
 )
-from storage.intake import SEVERITY
-from storage.models import CRITERIA, Case, CaseStatus, StaffUser, TagSource
+from storage.models import Case, CaseStatus, StaffUser, TagSource
 from storage.repositories.cases import OPEN_STATUSES
 from storage.repositories.feedback import effective_tags
 from storage.uow import UnitOfWork
+from vocabulary import CRITERIA, SEVERITY
 
 Form = MultiDictProxy[Any]
 SAFE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
