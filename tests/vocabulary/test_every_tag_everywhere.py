@@ -79,9 +79,12 @@ def test_panel_catalogs_name_every_tag(language: str) -> None:
         assert message is not None and message.string and not message.fuzzy, (tag, language)
 
 
-def test_every_tag_has_an_sla_setting() -> None:
+def test_every_tag_has_an_sla_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().sla.model_dump() == dict(DEFAULT_SLA_HOURS)
     assert set(DEFAULT_SLA_HOURS) == {*TAGS, "low_rating"}
+    for tag in TAGS:
+        monkeypatch.setenv(f"PIKIR_SLA__{tag.upper()}", "5")
+    assert {tag: Settings().sla.model_dump()[tag] for tag in TAGS} == dict.fromkeys(TAGS, 5)
 
 
 def test_the_training_pipeline_learns_every_tag_it_has_data_for() -> None:
