@@ -33,31 +33,45 @@ TAG_DEFINITIONS: tuple[TagDefinition, ...] = (
         N_("Corruption"),
         24,
         True,
-        "money, a gift or a favour asked or taken for a public service",
+        'a bribe asked, offered or paid; "pay and it goes faster"; extortion; gifts; paid '
+        "queue-jumping",
     ),
     TagDefinition(
         "hidden_service",
         N_("Hidden service"),
         48,
         True,
-        "a paid extra or an intermediary pressed on the citizen as if it were required",
+        "pushed into unofficial or paid extras, fees or documents the service standard does "
+        "not require; sent to a paid intermediary",
     ),
-    TagDefinition("rudeness", N_("Rudeness"), 72, False, "staff were rude or disrespectful"),
+    TagDefinition(
+        "rudeness",
+        N_("Rudeness"),
+        72,
+        False,
+        "staff or guards rude, disrespectful, shouting, humiliating, ignoring the citizen",
+    ),
     TagDefinition(
         "paperwork_error",
         N_("Paperwork error"),
         72,
         False,
-        "a mistake in the citizen's documents or records",
+        "mistakes in issued documents or entered data; wrong person or IIN; lost application",
     ),
     TagDefinition(
         "misinformation",
         N_("Misinformation"),
         72,
         False,
-        "wrong, missing or contradictory information given to the citizen",
+        "wrong, contradictory or insufficient information; sent to the wrong office",
     ),
-    TagDefinition("delay", N_("Delay"), 72, False, "waiting, queues, deadlines missed"),
+    TagDefinition(
+        "delay",
+        N_("Delay"),
+        72,
+        False,
+        'queues, waiting, missed deadlines, documents not ready, "the system is down, come back"',
+    ),
     TagDefinition(
         "digital_service",
         N_("Online service failure"),
@@ -65,7 +79,8 @@ TAG_DEFINITIONS: tuple[TagDefinition, ...] = (
         False,
         "the citizen's own attempt to get the service online failed or was impossible: the eGov "
         "portal or mobile app, the EDS key, SMS codes, biometric or video verification, online "
-        "booking of a visit, an online service missing or broken",
+        'booking of a visit, an online service missing or broken. Not "the system is down at '
+        'the centre" (delay), a question on how to do something online, or praise of the app',
     ),
 )
 """Every tag, most severe first: the queue's order and the classifier's output order."""
