@@ -47,7 +47,7 @@ test: install system-packages $(E2E_MODULES)
 
 check: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check bot storage admin classifier
+	$(VENV)/bin/ruff format --check bot storage admin classifier vocabulary
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

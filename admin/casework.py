@@ -15,7 +15,6 @@ from typing import Any
 
 from admin import case_states
 from admin.i18n import N_
-from storage.intake import LOW_RATING_PRIORITY, SEVERITY, due_time, labels_column, triage
 from storage.models import (
     Case,
     CaseEvent,
@@ -27,6 +26,7 @@ from storage.models import (
 )
 from storage.repositories.feedback import effective_tags
 from storage.uow import UnitOfWork
+from vocabulary import LOW_RATING_PRIORITY, SEVERITY, due_time, labels_column, triage
 
 MAX_REPLY_LENGTH = 4000
 MAX_NOTE_LENGTH = 4000

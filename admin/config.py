@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from storage.intake import DEFAULT_SLA_HOURS
+from vocabulary import DEFAULT_SLA_HOURS, DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class PanelConfig:
     # Where an administrator account's lockout is reported (Telegram), if anywhere.
     staff_chat_id: str | None = None
     sla_hours: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
-    timezone: str = "Asia/Almaty"
+    timezone: str = DEFAULT_TIMEZONE
     # Stored photos are named relative to the data directory ("uploads/web/…"); only files
     # under its uploads/ are ever served.
     data_dir: Path = Path("var")

@@ -3,8 +3,9 @@
 Messages are written in English in the code and templates; ``admin/locales/<lang>/LC_MESSAGES/
 messages.po`` hold the Russian and Kazakh texts. The catalogs are compiled in memory when the
 panel starts, so there is no compiled file to go stale. To refresh the template after adding
-messages: ``pybabel extract -F admin/babel.cfg -o admin/locales/messages.pot admin`` and
-``pybabel update -i admin/locales/messages.pot -d admin/locales``.
+messages (the tags' names come from the vocabulary): ``pybabel extract -F admin/babel.cfg -k N_ -o
+admin/locales/messages.pot .`` from the repository root, then ``pybabel update -i
+admin/locales/messages.pot -d admin/locales``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,14 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-LANGUAGES: tuple[str, ...] = ("ru", "kk", "en")
+from vocabulary import LANGUAGES as _SERVED
+
 DEFAULT_LANGUAGE = "ru"
+# The default first: the order the language switch offers them in.
+LANGUAGES: tuple[str, ...] = (
+    DEFAULT_LANGUAGE,
+    *(code for code in _SERVED if code != DEFAULT_LANGUAGE),
+)
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 LOCALES_DIR = Path(__file__).with_name("locales")
 

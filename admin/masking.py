@@ -2,24 +2,15 @@
 
 Reviewers read complaints with these replaced by a placeholder; only the anti-corruption unit and
 administrators see the original (and each such view is audited). The patterns err on the side of
-masking: a long run of digits that is not an IIN is still hidden.
+masking: a long run of digits that is not an IIN is still hidden. The patterns are the
+vocabulary's (:mod:`vocabulary.personal_data`), which the classifier's normaliser uses too.
 """
 
 from __future__ import annotations
 
-import re
+from vocabulary import personal_data as patterns
 
-# Separators people put inside numbers: spaces (incl. no-break), dashes, dots, brackets.
-_SEP = r"[\s\u00a0\-.()]*"
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.\w{2,}", re.UNICODE)
-# 13–19 digits, possibly in groups: bank cards (and anything as long, to be safe).
-_CARD = re.compile(r"(?<![\d+])\d(?:[ \u00a0-]?\d){12,18}(?!\d)")
-# Kazakhstan phone numbers: +7 / 8 / 7, then ten digits starting with 6 or 7 (mobile 7xx and
-# the city codes), in any grouping: "+7 701 123 45 67", "8(7172)55-12-34", "7011234567".
-_PHONE = re.compile(rf"(?<![\w+])(?:(?:\+\s?7|8|7){_SEP})?[67](?:{_SEP}\d){{9}}(?!\d)")
-# The individual identification number: exactly 12 digits (YYMMDD + 6).
-_IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_EMAIL, _CARD, _PHONE, _IIN = (patterns.EMAIL, patterns.CARD, patterns.PHONE, patterns.IIN)
 
 PLACEHOLDERS = {
     "email": "[e-mail]",

@@ -9,9 +9,7 @@ from collections.abc import Iterable
 
 from storage.models import Case, StaffRole, StaffUser
 from storage.repositories.cases import CaseScope
-
-# The anti-corruption unit sees priority 0 (corruption, direct reports) and 1 (hidden service).
-ANTICORRUPTION_MAX_PRIORITY = 1
+from vocabulary import ANTICORRUPTION_MAX_PRIORITY
 
 CASE_ROLES: tuple[StaffRole, ...] = (StaffRole.REVIEWER, StaffRole.ANTICORRUPTION, StaffRole.ADMIN)
 RAW_TEXT_ROLES: tuple[StaffRole, ...] = (StaffRole.ANTICORRUPTION, StaffRole.ADMIN)

@@ -15,6 +15,8 @@ from urllib.parse import quote
 
 import segno
 
+from vocabulary import LANGUAGES
+
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
 
@@ -101,7 +103,7 @@ def poster_pdf(code: str, names: Mapping[str, str], links: PosterLinks) -> bytes
     canvas.setFont(FONT_NAME, 13)
     canvas.drawCentredString(width / 2, y, SUBTITLE)
     y -= 16 * mm
-    for language in ("kk", "ru", "en"):
+    for language in LANGUAGES:
         canvas.setFont(FONT_NAME, 12)
         canvas.drawCentredString(width / 2, y, _fit(names.get(language, ""), 80))
         y -= 7 * mm

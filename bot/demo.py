@@ -20,6 +20,7 @@ from storage.intake import FeedbackDraft, TagScores, build_feedback
 from storage.models import CRITERIA, Case, CaseStatus, Channel, Language, Office, Service
 from storage.types import utcnow
 from storage.uow import UnitOfWork
+from vocabulary import DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ async def generate_demo(
     months: int = 12,
     per_month: int = 600,
     seed: int = 2017,
-    timezone: str = "Asia/Almaty",
+    timezone: str = DEFAULT_TIMEZONE,
     sla_hours: Mapping[str, int] | None = None,
     tagger: ClassifierTagger | None = None,
     now: datetime | None = None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -17,10 +17,13 @@ from pydantic import (
     IPvAnyNetwork,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vocabulary import DEFAULT_SLA_HOURS, DEFAULT_TIMEZONE
 
 
 class DatabaseSettings(BaseModel):
@@ -141,7 +144,7 @@ class ReportSettings(BaseModel):
     """
 
     min_cell: int = Field(default=10, ge=1, le=1000)
-    timezone: str = "Asia/Almaty"
+    timezone: str = DEFAULT_TIMEZONE
     ethics_baseline: float = Field(default=0.74, ge=0, le=1)
     ethics_targets: dict[int, float] = Field(
         default_factory=lambda: {2025: 0.76, 2026: 0.78, 2027: 0.80}
@@ -170,16 +173,15 @@ class ReportSettings(BaseModel):
         return value
 
 
-class SlaSettings(BaseModel):
-    """Hours until a case with this tag is overdue."""
-
-    corruption: int = Field(default=24, ge=1)
-    hidden_service: int = Field(default=48, ge=1)
-    rudeness: int = Field(default=72, ge=1)
-    paperwork_error: int = Field(default=72, ge=1)
-    misinformation: int = Field(default=72, ge=1)
-    delay: int = Field(default=72, ge=1)
-    low_rating: int = Field(default=120, ge=1)
+_SLA_FIELDS: dict[str, Any] = {
+    name: (int, Field(default=hours, ge=1)) for name, hours in DEFAULT_SLA_HOURS.items()
+}
+SlaSettings = create_model(
+    "SlaSettings",
+    __doc__="Hours until a case with this tag (or only a low rating) is overdue.",
+    **_SLA_FIELDS,
+)
+"""One field per vocabulary tag and ``low_rating`` (``PIKIR_SLA__DELAY=48``)."""
 
 
 class RetentionSettings(BaseModel):

@@ -27,6 +27,7 @@ from classifier.layout import (
     artifacts_root,
     current_dir,
 )
+from classifier.tags import TAGS
 
 ALLOWED_TYPES: frozenset[str] = frozenset(
     {
@@ -120,6 +121,8 @@ def build_metadata(
         "n_eval": n_eval,
         "params": dict(params),
         "thresholds": dict(thresholds),
+        # The model's outputs in column order: the service reads them, not today's vocabulary.
+        "tags": list(TAGS),
         "cv_scores": dict(cv_scores),
         "eval_scores": dict(eval_scores) if eval_scores is not None else None,
         "train_seconds": train_seconds,

@@ -121,27 +121,36 @@ def evaluate_cmd(artifacts: Path | None, as_json: bool, worst: int) -> None:
         click.echo(format_report(report))
 
 
-def _parse(line: str) -> tuple[Any, str | None]:
-    """(id, text) of one input line; text is None when the line is unusable."""
+class BadLine(ValueError):
+    """An input line of ``predict`` that cannot be tagged; the message names what is wrong."""
+
+
+def _parse(line: str) -> tuple[Any, str]:
+    """(id, text) of one input line; :class:`BadLine` when it has no text to tag."""
     try:
         obj = json.loads(line)
-    except (json.JSONDecodeError, ValueError):
-        return None, None
+    except ValueError as exc:
+        raise BadLine(f"not JSON ({getattr(exc, 'msg', exc)})") from None
     if not isinstance(obj, dict):
-        return None, None
+        raise BadLine('not a JSON object like {"id": …, "text": …}')
+    if "text" not in obj:
+        raise BadLine('no "text" field')
+    text = obj["text"]
+    if not isinstance(text, str) or not text.strip():
+        raise BadLine('"text" must be a non-empty string')
     msg_id = obj.get("id")
     if not isinstance(msg_id, str | int | float) or isinstance(msg_id, bool):
         msg_id = None
-    text = obj.get("text")
-    if not isinstance(text, str) or not text.strip():
-        return msg_id, None
     return msg_id, text
 
 
-def _batches(lines: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
+def _batches(lines: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]:
+    """Numbered non-blank lines (from 1) in batches of ``size``."""
+    batch: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        batch.append((number, line))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -149,14 +158,24 @@ def _batches(lines: Iterable[str], size: int) -> Iterator[list[str]]:
         yield batch
 
 
-def predict_stream(tagger: Tagger, lines: Iterable[str], out: TextIO, batch_size: int) -> int:
+def predict_stream(
+    tagger: Tagger, lines: Iterable[str], out: TextIO, batch_size: int, errors: TextIO
+) -> tuple[int, int]:
     """Tag JSON lines ``{"id", "text"}`` into JSON lines ``{"id", "labels", "scores"}``.
 
-    Output order is input order; an unusable line gets an empty result. Returns lines written.
+    Output order is input order; blank lines are skipped. A line that is not JSON or has no
+    text is reported on ``errors`` with its line number and gets no output, and the rest are
+    still tagged. Returns (lines written, lines refused).
     """
-    written = 0
+    written = refused = 0
     for batch in _batches(lines, max(1, batch_size)):
-        parsed = [_parse(line) for line in batch]
+        parsed: list[tuple[Any, str]] = []
+        for number, line in batch:
+            try:
+                parsed.append(_parse(line))
+            except BadLine as exc:
+                errors.write(f"line {number}: {exc}\n")
+                refused += 1
         preds = tagger.predict([text for _, text in parsed])
         for (msg_id, _), pred in zip(parsed, preds, strict=True):
             out.write(
@@ -168,19 +187,27 @@ def predict_stream(tagger: Tagger, lines: Iterable[str], out: TextIO, batch_size
             )
             written += 1
         out.flush()
-    return written
+    return written, refused
 
 
 @classifier_group.command("predict")
 @click.option("--artifacts", type=click.Path(path_type=Path), default=None)
 @click.option("--batch-size", type=int, default=256, show_default=True)
 def predict_cmd(artifacts: Path | None, batch_size: int) -> None:
-    """Read JSON lines {"id", "text"} on stdin, write {"id", "labels", "scores"} lines."""
+    """Read JSON lines {"id", "text"} on stdin, write {"id", "labels", "scores"} lines.
+
+    A line that is not JSON or has no text is named on stderr and the exit status is 1.
+    """
     try:
         tagger = Tagger.load(artifacts)
     except (FileNotFoundError, artifact.UntrustedArtifactError) as exc:
         raise click.ClickException(str(exc)) from exc
-    predict_stream(tagger, (line.rstrip("\r\n") for line in sys.stdin), sys.stdout, batch_size)
+    lines = (line.rstrip("\r\n") for line in sys.stdin)
+    _, refused = predict_stream(tagger, lines, sys.stdout, batch_size, sys.stderr)
+    if refused:
+        raise click.ClickException(
+            f"{refused} line(s) could not be tagged (see above); the others were"
+        )
 
 
 if __name__ == "__main__":

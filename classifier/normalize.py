@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Literal
 
+from vocabulary import personal_data
+
 TranslitMode = Literal["all", "token", "message"]
 CharNegMode = Literal["keep", "drop", "mark", "upper"]
 
@@ -40,11 +42,10 @@ CITY = "_city_"
 _URL_RE = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:kz|ru|com|org|net|gov\.kz|egov\.kz)(?:/\S*)?\b"
 )
-_EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")
-_PHONE_RE = re.compile(
-    r"(?:\+\s?7|(?<![\d+])8)[\s\-()]*7\d{2}[\s\-()]*\d{3}[\s\-]*\d{2}[\s\-]*\d{2}(?!\d)"
-)
-_IIN_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
+# The personal-data patterns are the ones the staff panel masks with.
+_EMAIL_RE = personal_data.EMAIL
+_PHONE_RE = personal_data.PHONE
+_IIN_RE = personal_data.IIN
 _NUM_RE = re.compile(r"\d+(?:[.,:/]\d+)*")
 _SQUEEZE_RE = re.compile(r"([^\W\d_])\1{2,}")
 _TOKEN_RE = re.compile(r"_[a-z]+(?:_[a-z]+)*_|[^\W\d_]+(?:['-][^\W\d_]+)*|[.,!?;:()\"«»—]")

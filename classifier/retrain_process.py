@@ -18,7 +18,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from classifier.tags import LabelledText
 
 _STDERR_TAIL = 2000
 
@@ -54,16 +57,28 @@ def retrain_in_child(
     return answer
 
 
+def labelled(examples: Sequence[Mapping[str, Any]]) -> list[LabelledText]:
+    """The request's examples as training messages, keeping only the tags the pipeline learns:
+    staff may correct a vocabulary tag that waits for training data (``AWAITING_DATA``)."""
+    from classifier.tags import TAGS, LabelledText
+
+    return [
+        LabelledText(
+            str(e["id"]),
+            str(e["lang"]),
+            str(e["text"]),
+            tuple(tag for tag in e["labels"] if tag in TAGS),
+        )
+        for e in examples
+    ]
+
+
 def main() -> None:
     """Read a request from standard input, retrain, write the decision to standard output."""
     from classifier.retrain import retrain_candidate
-    from classifier.tags import LabelledText
 
     request = json.load(sys.stdin)
-    examples = [
-        LabelledText(str(e["id"]), str(e["lang"]), str(e["text"]), tuple(e["labels"]))
-        for e in request["examples"]
-    ]
+    examples = labelled(request["examples"])
     decision = retrain_candidate(
         examples,
         artifacts_root=request.get("artifacts_root"),

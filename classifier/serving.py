@@ -12,6 +12,19 @@ from classifier.linear import LinearModel
 from classifier.tags import TAGS, Prediction
 
 
+def model_labels(metadata: Mapping[str, Any], thresholds: Mapping[str, float]) -> tuple[str, ...]:
+    """The tags a model outputs, in its column order.
+
+    A model names them in its metadata (``tags``); one trained before that was recorded has a
+    threshold for each of its tags and outputs them in the vocabulary's order, so a model that
+    predates a newer tag serves the tags it knows and never reports the new one.
+    """
+    named = metadata.get("tags")
+    if named:
+        return tuple(str(tag) for tag in named)
+    return tuple(tag for tag in TAGS if tag in thresholds)
+
+
 class ServingTagger:
     """Tags citizen messages with the complaint tags, using per-tag thresholds."""
 
@@ -22,10 +35,15 @@ class ServingTagger:
         version: str = "unversioned",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        self.thresholds: dict[str, float] = {t: float(thresholds[t]) for t in TAGS}
-        self.version = version
         self.metadata: dict[str, Any] = dict(metadata or {})
+        self.labels: tuple[str, ...] = model_labels(self.metadata, thresholds)
+        self.thresholds: dict[str, float] = {t: float(thresholds[t]) for t in self.labels}
+        self.version = version
         self._linear = linear
+        if linear is not None and linear.n_tags != len(self.labels):
+            raise ValueError(
+                f"the model has {linear.n_tags} outputs but {len(self.labels)} tags are named"
+            )
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> ServingTagger:
@@ -43,7 +61,7 @@ class ServingTagger:
         )
 
     def probabilities(self, texts: Sequence[str]) -> Sequence[Sequence[float]]:
-        """Per-tag probabilities, one row per text and one column per tag in ``TAGS`` order."""
+        """Per-tag probabilities, one row per text and one column per tag of :attr:`labels`."""
         if not texts:
             return []
         if self._linear is None:
@@ -59,8 +77,12 @@ class ServingTagger:
         proba = self.probabilities([texts[i] for i in valid])
         for row, i in zip(proba, valid, strict=True):
             results[i] = Prediction(
-                labels=[tag for tag, p in zip(TAGS, row, strict=True) if p >= self.thresholds[tag]],
-                scores={tag: round(float(p), 4) for tag, p in zip(TAGS, row, strict=True)},
+                labels=[
+                    tag
+                    for tag, p in zip(self.labels, row, strict=True)
+                    if p >= self.thresholds[tag]
+                ],
+                scores={tag: round(float(p), 4) for tag, p in zip(self.labels, row, strict=True)},
             )
         return results
 
@@ -78,12 +100,12 @@ class ServingTagger:
         """
         if not isinstance(text, str) or not text.strip():
             return {}
-        tags = list(TAGS) if all_tags else self.predict_one(text).labels
+        tags = list(self.labels) if all_tags else self.predict_one(text).labels
         explainer = self._explainer()
         if not tags or explainer is None:
             return {}
-        why = explainer.explain(text, [TAGS.index(tag) for tag in tags], top)
-        return {TAGS[k]: words for k, words in why.items()}
+        why = explainer.explain(text, [self.labels.index(tag) for tag in tags], top)
+        return {self.labels[k]: words for k, words in why.items()}
 
     def _explainer(self) -> LinearModel | None:
         """The linear model whose coefficients explain a prediction."""

@@ -19,7 +19,6 @@ from classifier.export import coef_matrix, linear_model_of
 from classifier.layout import model_dir
 from classifier.linear import LinearModel
 from classifier.serving import ServingTagger
-from classifier.tags import TAGS
 
 
 class Tagger(ServingTagger):
@@ -57,9 +56,9 @@ class Tagger(ServingTagger):
         return self.model[:-1].transform(list(texts))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Calibrated probabilities, one column per tag in ``TAGS`` order."""
+        """Calibrated probabilities, one column per tag of :attr:`labels`."""
         if not texts:
-            return np.zeros((0, len(TAGS)))
+            return np.zeros((0, len(self.labels)))
         if self._linear is not None:
             return np.asarray(self._linear.proba(texts))
         return np.asarray(self.model.predict_proba(list(texts)))

@@ -1,20 +1,27 @@
-"""Complaint tags (in severity order) and the small value types shared by the tagger."""
+"""Complaint tags (in severity order) and the small value types shared by the tagger.
+
+The tags and languages are the vocabulary's (:mod:`vocabulary`); the names here stay for the
+classifier's own code. ``TAGS`` is the label set the training pipeline learns: every vocabulary
+tag but those still waiting for training data. A model trained before a tag existed outputs
+fewer tags (see ``ServingTagger.labels``); the service then never reports the missing ones.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TAGS: tuple[str, ...] = (
-    "corruption",
-    "hidden_service",
-    "rudeness",
-    "paperwork_error",
-    "misinformation",
-    "delay",
-)
-"""All tags, most severe first. Model outputs and label lists follow this order."""
+from vocabulary import DATA_LANGUAGES
+from vocabulary import TAGS as VOCABULARY_TAGS
 
-LANGS: tuple[str, ...] = ("kk", "ru", "en", "kk-ru")
+AWAITING_DATA: frozenset[str] = frozenset({"digital_service"})
+"""Vocabulary tags the labelled data has no examples of yet. The pipeline cannot learn a tag
+without examples, so it leaves these out until the data comes; the vocabulary test fails as soon
+as the data has an example of one (or a tag is neither learned nor listed here)."""
+
+TAGS: tuple[str, ...] = tuple(tag for tag in VOCABULARY_TAGS if tag not in AWAITING_DATA)
+"""The tags the pipeline learns, most severe first. Model outputs and label lists follow it."""
+
+LANGS: tuple[str, ...] = DATA_LANGUAGES
 """Languages a labelled message may be marked with."""
 
 

@@ -1,18 +1,18 @@
 """Recording a finished feedback: the row, the model's tags and, when flagged, a case.
 
 Every channel (Telegram, web chat, import, demo) records feedback through :func:`record_feedback`
-so the flagging rule of DESIGN.md ("Staff side") lives in one place.
+so a feedback is stored the same way from everywhere; the flagging rule itself (DESIGN.md,
+"Staff side") is the vocabulary's :func:`vocabulary.triage`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from storage.models import (
-    CRITERIA,
     Attachment,
     Case,
     CaseStatus,
@@ -24,26 +24,14 @@ from storage.models import (
 )
 from storage.repositories.feedback import new_reference
 from storage.types import utcnow
-
-# Severity order of the queue: the first tags are the worst.
-SEVERITY: tuple[str, ...] = (
-    "corruption",
-    "hidden_service",
-    "rudeness",
-    "paperwork_error",
-    "misinformation",
-    "delay",
+from vocabulary import (
+    CRITERIA,
+    DEFAULT_SLA_HOURS,
+    DEFAULT_TIMEZONE,
+    due_time,
+    labels_column,
+    triage,
 )
-LOW_RATING_PRIORITY = len(SEVERITY)
-DEFAULT_SLA_HOURS: Mapping[str, int] = {
-    "corruption": 24,
-    "hidden_service": 48,
-    "rudeness": 72,
-    "paperwork_error": 72,
-    "misinformation": 72,
-    "delay": 72,
-    "low_rating": 120,
-}
 
 
 @dataclass(frozen=True)
@@ -86,41 +74,16 @@ class FeedbackDraft:
     opens_case: bool = True
 
 
-def month_of(moment: datetime, timezone: str = "Asia/Almaty") -> str:
+def month_of(moment: datetime, timezone: str = DEFAULT_TIMEZONE) -> str:
     """``YYYY-MM`` of a moment in the agency's time zone."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
-
-
-def triage(labels: frozenset[str] | set[str], rating: int | None, direct: bool) -> int | None:
-    """The case priority (0 = most severe) of a feedback, or None if it is not flagged."""
-    if direct or "corruption" in labels:
-        return 0
-    for rank, tag in enumerate(SEVERITY):
-        if tag in labels:
-            return rank
-    if rating is not None and rating <= 2:
-        return LOW_RATING_PRIORITY
-    return None
-
-
-def labels_column(labels: frozenset[str] | set[str]) -> str:
-    """Tags as stored in ``Case.labels``: ``",corruption,delay,"`` (sorted), or ``""``."""
-    return "," + ",".join(sorted(labels)) + "," if labels else ""
-
-
-def due_time(
-    opened_at: datetime, priority: int, sla_hours: Mapping[str, int] = DEFAULT_SLA_HOURS
-) -> datetime:
-    """When a case of this priority is overdue."""
-    key = SEVERITY[priority] if priority < len(SEVERITY) else "low_rating"
-    return opened_at + timedelta(hours=sla_hours.get(key, DEFAULT_SLA_HOURS[key]))
 
 
 def build_feedback(
     draft: FeedbackDraft,
     tags: TagScores | None,
     *,
-    timezone: str = "Asia/Almaty",
+    timezone: str = DEFAULT_TIMEZONE,
     sla_hours: Mapping[str, int] = DEFAULT_SLA_HOURS,
 ) -> Feedback:
     """A new :class:`Feedback` with its model tags, attachments and (if flagged) its case."""

@@ -33,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime, utcnow
+from vocabulary import CRITERIA as CRITERIA  # re-exported: read beside the crit_ columns
+from vocabulary import TAGS
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -121,11 +123,6 @@ class StaffRole(enum.StrEnum):
     ANTICORRUPTION = "anticorruption"
     ANALYST = "analyst"
     ADMIN = "admin"
-
-
-# The one-tap criteria of the conversation, in the order they are asked. A criterion column
-# holds True (positive), False (negative) or NULL (skipped / not asked).
-CRITERIA: tuple[str, ...] = ("politeness", "waiting", "information", "result", "no_extra_payment")
 
 
 class TimestampMixin:
@@ -582,18 +579,18 @@ class CellCounts:
     no_extra_payment_positive: Mapped[int] = mapped_column(Integer, default=0)
     with_text: Mapped[int] = mapped_column(Integer, default=0)
     complaints: Mapped[int] = mapped_column(Integer, default=0)
-    tag_rudeness: Mapped[int] = mapped_column(Integer, default=0)
-    tag_paperwork_error: Mapped[int] = mapped_column(Integer, default=0)
-    tag_hidden_service: Mapped[int] = mapped_column(Integer, default=0)
-    tag_corruption: Mapped[int] = mapped_column(Integer, default=0)
-    tag_delay: Mapped[int] = mapped_column(Integer, default=0)
-    tag_misinformation: Mapped[int] = mapped_column(Integer, default=0)
+    # One ``tag_<name>`` count per vocabulary tag, added below the class.
     cases_opened: Mapped[int] = mapped_column(Integer, default=0)
     cases_answered: Mapped[int] = mapped_column(Integer, default=0)
     cases_resolved: Mapped[int] = mapped_column(Integer, default=0)
     # Count and sum so that the mean time to first action rolls up exactly (a median does not).
     first_action_count: Mapped[int] = mapped_column(Integer, default=0)
     first_action_seconds_sum: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+# The tag counts follow the vocabulary, so a new tag needs only its migration here.
+for _tag in TAGS:
+    setattr(CellCounts, f"tag_{_tag}", mapped_column(Integer, nullable=False, default=0))
 
 
 class MonthlyAggregate(CellCounts, Base):

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from admin.figures.stats import Share
+from vocabulary import DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class FiguresConfig:
     """What the figures need from the settings."""
 
     min_cell: int = 10
-    timezone: str = "Asia/Almaty"
+    timezone: str = DEFAULT_TIMEZONE
     indicators: tuple[IndicatorSpec, ...] = ()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-LANGUAGES = ("kk", "ru", "en")
+from vocabulary import LANGUAGES
 
 _LABELS: dict[str, tuple[str, str, str]] = {
     # key: (kk, ru, en)
@@ -42,6 +42,7 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "tag_corruption": ("Сыбайлас жемқорлық", "Коррупция", "Corruption"),
     "tag_delay": ("Кідіріс", "Задержка", "Delay"),
     "tag_misinformation": ("Қате ақпарат", "Неверная информация", "Misinformation"),
+    "tag_digital_service": ("Онлайн қызмет ақауы", "Сбой онлайн-услуги", "Online service failure"),
     "with_text": ("Мәтінмен", "С текстом", "With text"),
     "cases_opened": ("Ашылған істер", "Открыто обращений", "Cases opened"),
     "cases_answered": ("Жауап берілген", "Отвечено", "Cases answered"),

@@ -19,10 +19,9 @@ from sqlalchemy.sql import ColumnElement, Select, Subquery
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Float, String
 
-from storage.intake import SEVERITY
-from storage.models import CRITERIA, Case, CaseStatus, Feedback, Office, Service, Tag, TagSource
-
-TAGS: tuple[str, ...] = SEVERITY
+from storage.models import Case, CaseStatus, Feedback, Office, Service, Tag, TagSource
+from vocabulary import CRITERIA, TAGS
+from vocabulary.effective import RANKING
 
 
 class seconds_between(FunctionElement[float]):
@@ -153,10 +152,15 @@ def effective_tags(months: list[str] | None, where: Sequence[ColumnElement[bool]
     """One row per tagged feedback: a 0/1 column per tag and ``any_tag``.
 
     A tag counts when its newest staff row says present, or, without a staff row, when the
-    newest model row does. ``months`` narrows the tags read to the months' id range (the caller
+    newest model row does (:mod:`vocabulary.effective`; the window's order is built from its
+    ``RANKING``). ``months`` narrows the tags read to the months' id range (the caller
     joins to its feedback, which drops the rest); ``where`` filters on the feedback itself.
     """
-    staff_first = case((Tag.source == TagSource.STAFF, 1), else_=0)
+    components: dict[str, Any] = {
+        "staff_first": case((Tag.source == TagSource.STAFF, 1), else_=0),
+        "created_at": Tag.created_at,
+        "id": Tag.id,
+    }
     ranked_query = select(
         Tag.feedback_id,
         Tag.tag,
@@ -164,7 +168,7 @@ def effective_tags(months: list[str] | None, where: Sequence[ColumnElement[bool]
         func.row_number()
         .over(
             partition_by=(Tag.feedback_id, bytewise(Tag.tag)),
-            order_by=(staff_first.desc(), Tag.created_at.desc(), Tag.id.desc()),
+            order_by=tuple(components[name].desc() for name in RANKING),
         )
         .label("rank"),
     ).where(Tag.tag.in_(TAGS), *_in_id_range(Tag.feedback_id, months))

@@ -26,6 +26,7 @@ from storage.intake import month_of
 from storage.models import StaffRole
 from storage.types import utcnow
 from storage.uow import UnitOfWork
+from vocabulary import LANGUAGES
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 PACK = re.compile(r"^pikir-\d{4}-(0[1-9]|1[0-2])\.(xlsx|txt)$")
@@ -36,7 +37,7 @@ SEES_CASES = frozenset({StaffRole.ADMIN, StaffRole.REVIEWER, StaffRole.ANTICORRU
 
 def _language(request: web.Request) -> str:
     wanted = request.query.get("language")
-    if wanted in ("kk", "ru", "en"):
+    if wanted in LANGUAGES:
         return wanted
     return str(current_staff(request).language or "ru")
 

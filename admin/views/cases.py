@@ -39,11 +39,11 @@ from admin.views.labels import (
     priority_label,
 )
 from storage.files import remove_stored
-from storage.intake import SEVERITY
-from storage.models import CRITERIA, Case, CaseStatus, StaffRole, StaffUser, TagSource
+from storage.models import Case, CaseStatus, StaffRole, StaffUser, TagSource
 from storage.repositories.cases import OPEN_STATUSES
 from storage.repositories.feedback import effective_tags
 from storage.uow import UnitOfWork
+from vocabulary import CRITERIA, SEVERITY
 
 Form = MultiDictProxy[Any]
 SAFE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})

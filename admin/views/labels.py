@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from admin.i18n import N_
-from storage.intake import SEVERITY
+from vocabulary import SEVERITY
+from vocabulary import TAG_LABELS as _TAG_NAMES
 
-TAG_LABELS = {
-    "corruption": N_("Corruption"),
-    "hidden_service": N_("Hidden service"),
-    "rudeness": N_("Rudeness"),
-    "paperwork_error": N_("Paperwork error"),
-    "misinformation": N_("Misinformation"),
-    "delay": N_("Delay"),
-}
+# The tags' English names are the vocabulary's (the catalogs translate them like any message).
+TAG_LABELS = dict(_TAG_NAMES)
 STATUS_LABELS = {
     "new": N_("New"),
     "in_review": N_("In review"),

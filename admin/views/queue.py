@@ -19,12 +19,12 @@ from admin.params import bad_request, check_query_size, choice, day, single
 from admin.policy import CASE_ROLES, can_see_raw_text, case_scope
 from admin.rendering import render, request_language
 from admin.views.labels import CHANNEL_LABELS, STATUS_LABELS, TAG_LABELS, priority_label
-from storage.intake import SEVERITY
 from storage.models import CaseStatus, Channel, Language, Office, Region, Service
 from storage.repositories.cases import OPEN_STATUSES, CaseScope, QueueCursor, QueueFilter
 from storage.repositories.feedback import normalise_reference
 from storage.repositories.reference import PickItem
 from storage.uow import UnitOfWork
+from vocabulary import SEVERITY
 
 FILTER_NAMES = (
     "status",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LANGUAGES: tuple[str, ...] = ("kk", "ru", "en")
+from vocabulary import LANGUAGES as LANGUAGES  # the citizen can choose any of them
 
 
 @dataclass(frozen=True)

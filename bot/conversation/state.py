@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.conversation.events import LANGUAGES
-
-# The one-tap criteria, in the order they are asked (same names as the feedback columns).
-CRITERIA: tuple[str, ...] = ("politeness", "waiting", "information", "result", "no_extra_payment")
+from vocabulary import CRITERIA as CRITERIA  # the one-tap criteria, in the order they are asked
 
 
 class Step(enum.StrEnum):

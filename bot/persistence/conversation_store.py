@@ -35,6 +35,7 @@ from storage.intake import (
 )
 from storage.models import Case, Channel, Conversation, Language
 from storage.uow import UnitOfWork
+from vocabulary import DEFAULT_TIMEZONE
 
 
 def pseudonym(secret_key: bytes, channel: str, user_key: str) -> str:
@@ -48,7 +49,7 @@ class StoreConfig:
 
     secret_key: bytes
     staff_chat_id: str | None = None
-    timezone: str = "Asia/Almaty"
+    timezone: str = DEFAULT_TIMEZONE
     sla_hours: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
     # Where stored photos live (their locations are relative to it); None keeps files on erase.
     data_dir: Path | None = None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from storage.repositories.reference import ReferenceRepository
+from vocabulary import LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _by_code(row: Named) -> str:
 
 
 def _names(row: object) -> dict[str, str]:
-    return {lang: str(getattr(row, f"name_{lang}")) for lang in ("kk", "ru", "en")}
+    return {lang: str(getattr(row, f"name_{lang}")) for lang in LANGUAGES}
 
 
 class ReferenceCache:

@@ -11,7 +11,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand
 
-from bot.conversation import Translator
+from bot.conversation import LANGUAGES, Translator
 from bot.conversation.i18n import _
 
 log = structlog.get_logger("pikir.telegram")
@@ -24,7 +24,6 @@ MENU = {
     "erase": _("menu.erase"),
     "help": _("menu.help"),
 }
-LANGUAGES = ("kk", "ru", "en")
 DEFAULT_LANGUAGE = "ru"
 
 

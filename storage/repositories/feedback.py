@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from storage.models import Attachment, Case, Feedback, Tag
 from storage.types import utcnow
+from vocabulary import effective as rule
 
 # Crockford's alphabet without look-alikes (no I, L, O, U) so a reference can be read aloud.
 _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -172,17 +173,8 @@ class FeedbackRepository:
 
 
 def effective_tags(tags: Sequence[Tag]) -> dict[str, dict[str, Any]]:
-    """The tags that count for a feedback: the newest staff correction wins over the model.
+    """The tags that count for a feedback (:func:`vocabulary.effective_tags`'s rule).
 
     Returns ``{tag: {"present": bool, "probability": float | None, "source": str}}``.
     """
-    result: dict[str, dict[str, Any]] = {}
-    for tag in sorted(tags, key=lambda t: (t.source == "staff", t.created_at, t.id or 0)):
-        result[tag.tag] = {
-            "present": tag.present,
-            "probability": tag.probability
-            if tag.source == "model"
-            else result.get(tag.tag, {}).get("probability"),
-            "source": str(tag.source),
-        }
-    return result
+    return {name: tag.as_dict() for name, tag in rule.effective_tags(tags).items()}

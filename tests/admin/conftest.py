@@ -26,9 +26,10 @@ from storage.database import Database
 from storage.intake import FeedbackDraft, TagScores, build_feedback
 from storage.models import Case, Channel, Language, Respondent, StaffRole, StaffUser
 from storage.uow import UnitOfWork
+from vocabulary import TAGS
 
 PASSWORD = "correct horse battery"
-TAGS = ("corruption", "hidden_service", "rudeness", "paperwork_error", "misinformation", "delay")
+# Every vocabulary tag gets a model score, as a model trained on all of them would give.
 START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 

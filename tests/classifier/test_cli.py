@@ -1,4 +1,4 @@
-"""The click commands: predict keeps order and never crashes; split refuses to overwrite."""
+"""The click commands: predict keeps order and names bad lines; split refuses to overwrite."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_predict_keeps_input_order_in_batches() -> None:
     assert "corruption" in out[1]["labels"]
 
 
-def test_empty_and_malformed_lines_give_empty_results() -> None:
+def test_bad_lines_are_named_on_stderr_and_fail_the_run() -> None:
     stdin = "\n".join(
         [
             json.dumps({"id": 1, "text": "оператор накричала, паспорт швырнула"}),
@@ -51,24 +51,34 @@ def test_empty_and_malformed_lines_give_empty_results() -> None:
             json.dumps({"id": "y", "text": None}),
             json.dumps({"id": "z", "text": 12}),
             json.dumps(["a", "list"]),
+            json.dumps({"id": "no-text", "body": "текст не в том поле"}),
             json.dumps({"text": "нет id, но текст есть"}),
             json.dumps({"id": "last", "text": "долго ждала"}),
         ]
     )
     result = _run(stdin + "\n", "--batch-size", "3")
-    assert result.exit_code == 0, result.output
-    out = [json.loads(line) for line in result.output.splitlines()]
-    assert len(out) == 9
-    empty = {"labels": [], "scores": {}}
-    assert out[1] == {"id": None, **empty}
-    assert out[2] == {"id": None, **empty}
-    assert out[3] == {"id": "x", **empty}
-    assert out[4] == {"id": "y", **empty}
-    assert out[5] == {"id": "z", **empty}
-    assert out[6] == {"id": None, **empty}
-    assert out[7]["id"] is None and out[7]["scores"]
-    assert out[0]["id"] == 1 and out[0]["scores"]
-    assert out[8]["id"] == "last"
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert errors[:6] == [
+        "line 3: not JSON (Expecting property name enclosed in double quotes)",
+        'line 4: "text" must be a non-empty string',
+        'line 5: "text" must be a non-empty string',
+        'line 6: "text" must be a non-empty string',
+        'line 7: not a JSON object like {"id": …, "text": …}',
+        'line 8: no "text" field',
+    ]
+    assert "6 line(s) could not be tagged" in errors[6]
+    # Nothing good is lost: the readable lines are tagged, in order, and only they.
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == [1, None, "last"]
+    assert all(o["scores"] for o in out)
+    assert "rudeness" in out[0]["labels"]
+
+
+def test_a_run_of_good_lines_succeeds_with_nothing_on_stderr() -> None:
+    result = _run(json.dumps({"id": 1, "text": "долго ждала"}) + "\n\n")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert len(result.stdout.splitlines()) == 1
 
 
 def test_predict_on_empty_stdin() -> None:

@@ -156,3 +156,14 @@ def test_a_failed_child_retraining_says_why(tmp_path: Path) -> None:
     with pytest.raises(RetrainFailed, match="KeyError: 'lang'"):
         retrain_in_child([{"id": "staff-1", "text": "no language"}], NOW, tmp_path)
     assert not artifact.current_dir(tmp_path).exists()
+
+
+def test_staff_labels_of_a_tag_not_learned_yet_are_left_out() -> None:
+    from classifier.retrain_process import labelled
+    from classifier.tags import AWAITING_DATA, TAGS
+
+    waiting = sorted(AWAITING_DATA) or ["a_tag_from_the_future"]
+    [example] = labelled(
+        [{"id": "s1", "lang": "kk", "text": "ЭЦҚ өтпейді", "labels": [*waiting, TAGS[0]]}]
+    )
+    assert example.labels == (TAGS[0],)

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete
 
 from storage.database import Database
-from storage.intake import SEVERITY
 from storage.models import (
     CRITERIA,
     AggregateWatermark,
@@ -25,6 +24,7 @@ from storage.models import (
 )
 from storage.repositories.feedback import new_reference
 from storage.uow import UnitOfWork
+from vocabulary import SEVERITY
 
 MONTH_STARTS = {
     "2026-08": datetime(2026, 8, 1, tzinfo=UTC),

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from storage.database import Database
-from storage.intake import SEVERITY
 from storage.models import CRITERIA, CaseStatus, Feedback, MonthlyAggregate
 from storage.repositories.feedback import effective_tags
 from storage.uow import UnitOfWork
+from vocabulary import SEVERITY
 
 KEYS = ("month", "region_code", "office_code", "service_code", "channel", "language")
 

@@ -19,7 +19,10 @@ def test_triage_orders_by_severity() -> None:
     assert triage(frozenset({"delay", "corruption"}), 4, direct=False) == 0
     assert triage(frozenset({"delay", "hidden_service"}), 4, direct=False) == 1
     assert triage(frozenset({"delay"}), 5, direct=False) == 5
-    assert triage(frozenset(), 2, direct=False) == 6
+    # The online channels' failures flag a case too, least severe of the tags.
+    assert triage(frozenset({"digital_service", "delay"}), 5, direct=False) == 5
+    assert triage(frozenset({"digital_service"}), 5, direct=False) == 6
+    assert triage(frozenset(), 2, direct=False) == 7
     assert triage(frozenset(), 3, direct=False) is None
     assert triage(frozenset(), None, direct=False) is None
 
