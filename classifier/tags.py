@@ -11,6 +11,7 @@ TAGS: tuple[str, ...] = (
     "paperwork_error",
     "misinformation",
     "delay",
+    "digital_service",
 )
 """All tags, most severe first. Model outputs and label lists follow this order."""
 
