@@ -22,6 +22,10 @@ class ServingTagger:
         version: str = "unversioned",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
+        missing = [t for t in TAGS if t not in thresholds]
+        if missing:
+            # A model trained before a tag was added cannot serve the present tag set.
+            raise ValueError(f"model {version} has no threshold for {', '.join(missing)}")
         self.thresholds: dict[str, float] = {t: float(thresholds[t]) for t in TAGS}
         self.version = version
         self.metadata: dict[str, Any] = dict(metadata or {})
