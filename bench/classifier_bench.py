@@ -42,11 +42,34 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 from classifier import artifact  # noqa: E402
 from classifier.data import label_matrix, load_messages, load_split  # noqa: E402
 from classifier.evaluate import evaluate_model, evaluate_predictions  # noqa: E402
+from classifier.serving import ServingTagger  # noqa: E402
 from classifier.tagger import Tagger  # noqa: E402
 from classifier.tags import TAGS  # noqa: E402
 from classifier.train import train  # noqa: E402
 
 IMPORT_SECONDS = time.perf_counter() - _t_import
+
+# A message "about the online channels": what the eGov-praise-and-questions target counts among
+# the messages with no tag.
+ONLINE_RE = re.compile(
+    r"(?i)e-?gov|егов|эгов|приложени|қосымша|косымша|qosymsha|qosymşa|\bapp\b|портал|portal"
+    r"|онлайн|onlain|online|эцп|эцқ|ецп|ецк|\becp\b|\beds\b|eüq|биометр|biometr|смс|\bsms\b"
+)
+
+
+def none_shares(tagger: Tagger, messages: list) -> tuple[float, int, float, int]:
+    """Of the messages with no tag: (share predicted with no tag, how many), and the same for
+    those about eGov / the app / online booking (praise, questions)."""
+    empty = [m for m in messages if not m.labels]
+    online = [m for m in empty if ONLINE_RE.search(m.text)]
+
+    def share(subset: list) -> float:
+        preds = tagger.predict([m.text for m in subset])
+        return sum(not p.labels for p in preds) / len(subset) if subset else 1.0
+
+    return share(empty), len(empty), share(online), len(online)
+
+
 COMMAND = "uv run python bench/classifier_bench.py --write"
 
 
@@ -103,6 +126,9 @@ def main() -> None:
     # --- throughput and latency ------------------------------------------------------------------
     cold = throughput(tagger.predict, all_texts)  # fresh per-token / per-word caches
     warm = _median_pair([throughput(tagger.predict, all_texts) for _ in range(3)])
+    pipeline_warm = _median_pair(
+        [throughput(tagger.model.predict_proba, all_texts) for _ in range(3)]
+    )
     tagger.predict_one(eval_texts[0])
     lat, lat_cpu = [], []
     for text in (eval_texts * 3)[:1500]:
@@ -111,8 +137,22 @@ def main() -> None:
         lat.append(time.perf_counter() - start)
         lat_cpu.append(time.process_time() - start_cpu)
     p50, p99 = np.percentile(lat, 50) * 1e3, np.percentile(lat, 99) * 1e3
+    serving_loads = []
+    for _ in range(5):
+        start = time.perf_counter()
+        served = ServingTagger.load()
+        serving_loads.append(time.perf_counter() - start)
+    served.predict_one(eval_texts[0])
+    s_lat, s_lat_cpu = [], []
+    for text in (eval_texts * 3)[:1500]:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        served.predict_one(text)
+        s_lat.append(time.perf_counter() - start)
+        s_lat_cpu.append(time.process_time() - start_cpu)
+    s_p99, s_p99_cpu = np.percentile(s_lat, 99) * 1e3, np.percentile(s_lat_cpu, 99) * 1e3
     p50_cpu, p99_cpu = np.percentile(lat_cpu, 50) * 1e3, np.percentile(lat_cpu, 99) * 1e3
     shipped = evaluate_model(tagger.model, tagger.thresholds, eval_set)
+    none_ok, n_none, online_ok, n_online = none_shares(tagger, eval_set)
 
     # --- full training ---------------------------------------------------------------------------
     train_seconds = None
@@ -163,6 +203,18 @@ def main() -> None:
             _corruption(bal_report),
         ),
         (
+            "eval digital_service P / R / F1",
+            _tag(shipped, "digital_service"),
+            _tag(base_report, "digital_service"),
+            _tag(bal_report, "digital_service"),
+        ),
+        (
+            f"no-tag messages left untagged ({n_none}); about eGov/online ({n_online})",
+            f"{none_ok:.3f}; {online_ok:.3f}",
+            "—",
+            "—",
+        ),
+        (
             "eval macro-F1 kk / ru / en / kk-ru",
             _per_language(shipped),
             _per_language(base_report),
@@ -170,6 +222,15 @@ def main() -> None:
         ),
         ("batch throughput, warm (msgs/s)", _rate(warm), _rate(base_tp), _rate(bal_tp)),
         ("batch throughput, first pass (msgs/s)", _rate(cold), "—", "—"),
+        ("batch throughput, warm, scikit-learn pipeline (msgs/s)", _rate(pipeline_warm), "—", "—"),
+        (
+            "serving path (linear.zip) single message p50 / p99 (ms)",
+            f"{np.percentile(s_lat, 50) * 1e3:.2f} / {s_p99:.2f} "
+            f"(CPU time: {np.percentile(s_lat_cpu, 50) * 1e3:.2f} / {s_p99_cpu:.2f})",
+            "—",
+            "—",
+        ),
+        ("serving path load, median of 5 (s)", f"{statistics.median(serving_loads):.3f}", "—", "—"),
         (
             "single message latency p50 / p99 (ms)",
             f"{p50:.2f} / {p99:.2f} (CPU time: {p50_cpu:.2f} / {p99_cpu:.2f})",
@@ -198,15 +259,27 @@ def main() -> None:
     ]
     corr = shipped["per_tag"]["corruption"]
     checks = [
-        ("eval macro-F1 >= 0.85", shipped["macro_f1"], 0.85, True),
+        ("eval macro-F1 (seven tags) >= 0.88", shipped["macro_f1"], 0.88, True),
         *[
-            (f"eval macro-F1 {k} >= 0.80", v["macro_f1"], 0.80, True)
+            (f"eval macro-F1 {k} >= 0.83", v["macro_f1"], 0.83, True)
             for k, v in shipped["per_language"].items()
         ],
-        ("corruption recall >= 0.90", corr["recall"], 0.90, True),
-        ("corruption precision >= 0.80", corr["precision"], 0.80, True),
+        ("digital_service F1 >= 0.90", shipped["per_tag"]["digital_service"]["f1"], 0.90, True),
+        ("corruption recall >= 0.92", corr["recall"], 0.92, True),
+        ("corruption precision >= 0.88", corr["precision"], 0.88, True),
+        ("no-tag messages left untagged >= 0.92", none_ok, 0.92, True),
+        ("eGov praise and questions left untagged >= 0.95", online_ok, 0.95, True),
         ("warm batch throughput >= 5,000 msgs/s (wall clock)", warm[0], 5000, True),
         ("warm batch throughput >= 5,000 msgs/s (CPU time)", warm[1], 5000, True),
+        (
+            "warm batch, scikit-learn pipeline >= 5,000 msgs/s (CPU time)",
+            pipeline_warm[1],
+            5000,
+            True,
+        ),
+        ("serving path single message p99 <= 5 ms (wall clock)", s_p99, 5.0, False),
+        ("serving path single message p99 <= 5 ms (CPU time)", s_p99_cpu, 5.0, False),
+        ("serving path load <= 1 s", statistics.median(serving_loads), 1.0, False),
         ("single message p99 <= 5 ms (wall clock)", p99, 5.0, False),
         ("single message p99 <= 5 ms (CPU time)", p99_cpu, 5.0, False),
         ("artifact load <= 1 s", statistics.median(loads), 1.0, False),
@@ -232,6 +305,11 @@ def _corruption(report: dict) -> str:
     return f"{tag['recall']:.3f} / {tag['precision']:.3f}"
 
 
+def _tag(report: dict, tag: str) -> str:
+    s = report["per_tag"][tag]
+    return f"{s['precision']:.3f} / {s['recall']:.3f} / {s['f1']:.3f}"
+
+
 def _per_language(report: dict) -> str:
     langs = report["per_language"]
     return " / ".join(f"{langs[k]['macro_f1']:.3f}" for k in ("kk", "ru", "en", "kk-ru"))
@@ -247,7 +325,7 @@ def write_section(env: str, table: list[str]) -> None:
             "Complaint tagger (`classifier/`), measured on one core "
             "(OMP/OPENBLAS/MKL threads = 1, CPU affinity pinned), as measured on "
             f"{time.strftime('%Y-%m-%d', time.gmtime())}.",
-            "Training time = seeded grid search over C (5 iteratively stratified folds) + "
+            "Training time = seeded search over C, per tag (5 iteratively stratified folds) + "
             "out-of-fold thresholds + final fit, one job; the baseline is trained in the same run.",
             "",
             env,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import shutil
@@ -89,10 +90,17 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def model_version(data_hash: str, now: datetime | None = None) -> str:
-    """``tagger-YYYYMMDD-<first 8 of the data hash>``."""
+def model_version(
+    data_hash: str, now: datetime | None = None, params: Mapping[str, Any] | None = None
+) -> str:
+    """``tagger-YYYYMMDD-<first 8 of the data hash>``, with ``params`` also
+    ``-<first 4 of their hash>`` (two recipes trained on the same data get two versions)."""
     when = now or datetime.now(UTC)
-    return f"tagger-{when:%Y%m%d}-{data_hash[:8]}"
+    version = f"tagger-{when:%Y%m%d}-{data_hash[:8]}"
+    if params is not None:
+        canonical = json.dumps(params, sort_keys=True, ensure_ascii=False, default=str)
+        version += "-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:4]
+    return version
 
 
 def build_metadata(
@@ -112,7 +120,7 @@ def build_metadata(
     """Assemble the ``metadata.json`` content for a trained model."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
     meta: dict[str, Any] = {
-        "version": model_version(data_hash, when),
+        "version": model_version(data_hash, when, params),
         "created_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "libraries": library_versions(),
         "data_hash": data_hash,

@@ -206,7 +206,12 @@ def extend_split(messages: Sequence[LabelledText], eval_ids: set[str]) -> list[s
     # Ask for enough of the new batches that the whole split reaches the fraction again.
     needed = math.ceil(EVAL_FRACTION * len(messages)) - len(eval_ids)
     fraction = min(1.0, max(EVAL_FRACTION, (needed + 1) / len(new)))
-    return make_split(new, fraction=fraction)
+    while True:
+        # The stratification can fall a few short of the asked share: ask for a bit more.
+        ids = make_split(new, fraction=fraction)
+        if len(ids) >= needed or fraction >= 1.0:
+            return ids
+        fraction = min(1.0, fraction + (needed - len(ids)) / len(new))
 
 
 def write_eval_ids(ids: Sequence[str], path: Path | None = None, force: bool = False) -> Path:

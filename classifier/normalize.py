@@ -552,7 +552,23 @@ _CONCEPT_STEMS: dict[str, str] = {
         бола-ма керек-пе ма= ме= ба= бе= па= пе= ли= how= where= can-i is-it does= do-i
         what= which= whether""",
     "online": """егов egov егов-тан приложени қосымша косымша сайт портал app= website
-        portal sms= смс код= online онлайн""",
+        portal sms= смс код= online онлайн онлаин onlain mgov колданба қолданба""",
+    "signature": """эцп ецп эцқ ецк ецқ eds= ecp= euq= eüq ncalayer нкалеиер сертификат
+        certificate кілт= килт= ключ= key= signature signing= подпис подписа қолтаңба колтанба
+        қол-қою кол-кою""",
+    "verify": """биометр biometr face= selfie селфи лицо= лица= камер camera видеоидент
+        видеоверифи видеозвон видео-тексер бейне-тексер бейнетексер тұлға= тулга= тұлғаны
+        тулганы identity verification верифик идентифик распозна танымаиды танымайды""",
+    "login": """пароль парол= parol password құпиясөз купиясоз логин login log= logged войти
+        вход= кіре= кире= кіру= киру= kiru= kire= otp one-time бір-реттік бир-реттик
+        учетн account аккаунт""",
+    "app_fault": """вылета выкидыва вылетел завис зависл не-открыва не-загруж не-грузит
+        ашылмаи ашылмады ашылмаиды aşylmaidy ashylmaidy жүктелмеи жуктелмеи жүктелмеди
+        crash crashes crashed freezes frozen spinner splash недоступ колжетимсиз
+        колжетимди-емес unavailable timeout times-out обновлени жанарту жаңарту update
+        updated reinstal переустанов глючит capcha captcha капча""",
+    "booking": """записал записалась запись= записи= жазылдым жазылу жазылып жазылуым
+        zhazyldym zhazylu slot= slots= слот calendar календар""",
     "not_needed": """not-needed not-required isnt-required wasnt-needed no-need не-нужн не-требу
         не-обязат керек-емес қажет-емес кажет-емес міндетті-емес миндетти-емес
         needed= required= нужна= нужен= нужно= требует требуется керек= қажет=""",

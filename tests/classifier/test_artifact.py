@@ -52,7 +52,10 @@ def test_round_trip_with_metadata(tiny_model: TrainResult, small_split, tmp_path
     assert meta_on_disk["data_hash"] == data_hash(train_set)
     assert meta_on_disk["n_messages"] == len(train_set)
     assert meta_on_disk["created_at"] == "2025-03-04T05:06:07Z"
-    assert meta_on_disk["version"] == f"tagger-20250304-{data_hash(train_set)[:8]}"
+    assert meta_on_disk["version"] == artifact.model_version(
+        data_hash(train_set), datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC), tiny_model.params
+    )
+    assert meta_on_disk["version"].startswith(f"tagger-20250304-{data_hash(train_set)[:8]}-")
     assert set(meta_on_disk["thresholds"]) == set(TAGS)
     assert meta_on_disk["params"]["classifier__estimator__C"] == 10.0
     assert "oof_macro_f1" in meta_on_disk["cv_scores"]
@@ -101,7 +104,7 @@ def test_shipped_artifact_uses_only_allowed_types() -> None:
     assert model_file.stat().st_size <= 30 * 1024 * 1024
     meta = artifact.read_metadata(artifact.current_dir())
     assert meta is not None
-    assert re.fullmatch(r"tagger-\d{8}-[0-9a-f]{8}", meta["version"])
+    assert re.fullmatch(r"tagger-\d{8}-[0-9a-f]{8}-[0-9a-f]{4}", meta["version"])
     assert meta["format"] == "skops"
 
 

@@ -14,6 +14,7 @@ import pytest
 import classifier.retrain as retrain_mod
 from classifier import artifact
 from classifier.retrain import merge_training, retrain_candidate, rollback, should_promote
+from classifier.serving import ServingTagger
 from classifier.tags import LabelledText
 from classifier.train import TrainResult, train
 
@@ -39,7 +40,8 @@ def _decisions(root: Path) -> list[dict]:
 
 
 def test_promotes_a_better_candidate_then_rolls_back(small_split, tmp_root: Path) -> None:
-    weak = train(small_split[0][:40], search=False, params=FAST_PARAMS, n_jobs=1)
+    # a thin slice across all batches, so every tag has a few examples
+    weak = train(small_split[0][::12], search=False, params=FAST_PARAMS, n_jobs=1)
     _install(weak, tmp_root, "tagger-weak")
     decision = _retrain(small_split, tmp_root, [])
     assert decision.promoted, decision.reason
@@ -167,3 +169,31 @@ def test_staff_labels_of_a_tag_not_learned_yet_are_left_out() -> None:
         [{"id": "s1", "lang": "kk", "text": "ЭЦҚ өтпейді", "labels": [*waiting, TAGS[0]]}]
     )
     assert example.labels == (TAGS[0],)
+
+
+def test_staff_corrections_teach_a_tag_the_training_data_never_gave(
+    small_split, tmp_root: Path
+) -> None:
+    # The train split as it was before digital_service existed: that tag nowhere. Staff then
+    # correct those messages (same ids, the tag added back); the candidate must learn it.
+    train_set, eval_set = small_split
+    old = [
+        replace(m, labels=tuple(t for t in m.labels if t != "digital_service")) for m in train_set
+    ]
+    corrected = [m for m in train_set if "digital_service" in m.labels]
+    assert len(corrected) >= 20 and not any("digital_service" in m.labels for m in old)
+    decision = retrain_candidate(
+        corrected,
+        tmp_root,
+        NOW,
+        dataset=(old, eval_set),
+        search=False,
+        params=FAST_PARAMS,
+        n_jobs=1,
+    )
+    assert decision.promoted and decision.n_extra_used == len(corrected)
+    learnt = decision.candidate_scores["per_tag"]["digital_service"]
+    assert learnt["recall"] >= 0.5 and learnt["precision"] >= 0.5, learnt
+    served = ServingTagger.load(tmp_root)
+    text = "eGov қосымшасы SMS код жібермейді, үш рет басып көрдім, кіре алмай отырмын"
+    assert "digital_service" in served.predict_one(text).labels
