@@ -127,6 +127,7 @@ _JOB_DETAILS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"^(?P<texts>\d+) text\(s\), (?P<files>\d+) attachment\(s\) erased; "
+            r"(?:\d+ forgotten photo file\(s\) removed; )?"
             r"(?P<runs>\d+) old job run\(s\) forgotten$"
         ),
         N_("Texts erased: %(texts)s; photos erased: %(files)s; old job runs removed: %(runs)s"),
