@@ -24,7 +24,6 @@ from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.refresh import rebuild_all, refresh_changed
 from admin.figures.report import build_report
 from storage.database import Database
-from storage.intake import SEVERITY
 from storage.models import (
     CRITERIA,
     Case,
@@ -39,6 +38,7 @@ from storage.models import (
 )
 from storage.uow import UnitOfWork
 from tests.figures.factory import MONTH_STARTS, FeedbackSpec, clear_feedback, insert_specs
+from vocabulary import SEVERITY
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 MONTHS = sorted(MONTH_STARTS)
