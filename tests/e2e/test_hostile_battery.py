@@ -172,7 +172,6 @@ async def citizen_texts(running: Running, emulator_client: EmulatorClient) -> No
     assert token is not None
     citizen = Citizen(emulator_client, token.get_secret_value(), 7001, "en")
     await citizen.say("/start ALA-01")
-    await citizen.press(T("language.name.en"))
     await citizen.say("/corruption")
     await citizen.say(f"{MARK_TG} {HOSTILE}")
     await citizen.press(T("button.skip_photo"))
@@ -181,7 +180,6 @@ async def citizen_texts(running: Running, emulator_client: EmulatorClient) -> No
     async with aiohttp.ClientSession(cookie_jar=jar) as session:
         web = ChatBrowser(session, running.base, str(running.base.origin()))
         await web.open("AST-01", "en")
-        await web.press(T("language.name.en"))
         await web.press_nth(0)  # a category
         await web.press_nth(0)  # a service
         await web.press("1")
