@@ -140,9 +140,14 @@ def _links(axes: Any, spots: Sequence[tuple[float, float, str | None]]) -> None:
 
 
 def _errors(points: Sequence[Point]) -> list[list[float]]:
-    below = [(p.value - p.low) if p.value is not None and p.low is not None else 0 for p in points]
+    # Clamped at 0: a Wilson bound of a share of 0 or 1 can land a rounding error beyond it.
+    below = [
+        max(0.0, p.value - p.low) if p.value is not None and p.low is not None else 0
+        for p in points
+    ]
     above = [
-        (p.high - p.value) if p.value is not None and p.high is not None else 0 for p in points
+        max(0.0, p.high - p.value) if p.value is not None and p.high is not None else 0
+        for p in points
     ]
     return [below, above]
 

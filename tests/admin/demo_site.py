@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from argon2 import PasswordHasher
+from sqlalchemy import func, select
 
 from admin.app import create_admin_app
 from admin.config import PanelConfig
@@ -29,7 +30,7 @@ from admin.reports import ReportDeps, setup_reports
 from bot.demo import generate_demo
 from bot.tagging import ClassifierTagger
 from storage.database import Database
-from storage.models import Language, StaffRole
+from storage.models import Case, Feedback, Language, Office, StaffRole
 from storage.uow import UnitOfWork
 
 PASSWORD = "a long enough password"
@@ -101,7 +102,16 @@ async def fill_demo(database: Database, directory: Path) -> tuple[str, tuple[str
     assert (await retrain_job(deps)).outcome == "ok"
     async with UnitOfWork(database.sessions) as uow:
         regions = sorted({office.region_code for office in await uow.reference.offices()})
-        mine = regions[0]
+        # The reviewer works the region with the most cases, so their pages have some to show.
+        mine = await uow.session.scalar(
+            select(Office.region_code)
+            .join(Feedback, Feedback.office_id == Office.id)
+            .join(Case, Case.feedback_id == Feedback.id)
+            .group_by(Office.region_code)
+            .order_by(func.count(Case.id).desc(), Office.region_code)
+            .limit(1)
+        )
+        assert mine is not None, "the demo opened no case"
         for role in StaffRole:
             user = uow.staff.add(
                 login=role.value,
