@@ -25,15 +25,15 @@ def report(tagger: Tagger, split) -> dict:
     return evaluate_model(tagger.model, tagger.thresholds, split[1])
 
 
-# Floors, not the product targets (those are in BENCHMARKS.md). The evaluation split grew
-# with the seventh tag and with the hard messages written for the weak spots (refused gifts,
-# rude guards, terse misinformation), so the macro-F1, English and corruption-precision
-# floors sit below where the six-tag split had them; corruption recall went up.
-MACRO_F1_TARGET = 0.83
-LANGUAGE_FLOORS = {"kk": 0.83, "ru": 0.81, "en": 0.76, "kk-ru": 0.83}
-CORRUPTION_RECALL_TARGET = 0.92
-CORRUPTION_PRECISION_TARGET = 0.65
-DIGITAL_SERVICE_F1_FLOOR = 0.83
+# Floors, not the product targets (those are in BENCHMARKS.md): each sits just under what the
+# shipped model measures on the evaluation split, so a retrained model that scores worse fails.
+MACRO_F1_TARGET = 0.84
+LANGUAGE_FLOORS = {"kk": 0.85, "ru": 0.83, "en": 0.79, "kk-ru": 0.87}
+CORRUPTION_RECALL_TARGET = 0.94
+CORRUPTION_PRECISION_TARGET = 0.67
+DIGITAL_SERVICE_F1_FLOOR = 0.84
+UNTAGGED_KEPT_FLOOR = 0.78
+"""Share of the split's messages with no tag that the model also leaves untagged."""
 
 
 def test_eval_macro_f1_target(report: dict) -> None:
@@ -56,6 +56,13 @@ def test_eval_corruption_recall(report: dict) -> None:
 def test_eval_corruption_precision(report: dict) -> None:
     corruption = report["per_tag"]["corruption"]
     assert corruption["precision"] >= CORRUPTION_PRECISION_TARGET, corruption
+
+
+def test_messages_with_no_tag_mostly_stay_untagged(tagger: Tagger, split) -> None:
+    untagged = [m for m in split[1] if not m.labels]
+    assert len(untagged) >= 100
+    kept = sum(not p.labels for p in tagger.predict([m.text for m in untagged]))
+    assert kept / len(untagged) >= UNTAGGED_KEPT_FLOOR, (kept, len(untagged))
 
 
 def test_shipped_metadata_matches_evaluation(tagger: Tagger, report: dict) -> None:
