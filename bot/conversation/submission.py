@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.conversation.callbacks import Action
 from bot.conversation.i18n import _
-from bot.conversation.ports import PhotoRef, Submission, TaggerPort, TagResult
+from bot.conversation.ports import Submission, TaggerPort, TagResult
 from bot.conversation.state import Draft, Step
 from bot.conversation.turn import Turn
 
@@ -39,10 +40,7 @@ class Submitter:
                 is_direct_report=draft.direct,
                 consent_contact=consent,
                 tags=tags,
-                photos=[
-                    PhotoRef(str(p["file_ref"]), int(p["size"]), str(p["content_type"]))
-                    for p in draft.photos
-                ],
+                photos=tuple(draft.photos),
             )
         )
         if draft.direct or (tags is not None and "corruption" in tags.labels):
@@ -59,8 +57,8 @@ class Submitter:
         turn.say(
             "\n\n".join(receipt),
             (
-                (turn.button(turn.t("button.status"), "q", recorded.ref),),
-                (turn.button(turn.t("button.again"), "g"),),
+                (turn.button(turn.t("button.status"), Action.STATUS, recorded.ref),),
+                (turn.button(turn.t("button.again"), Action.START_AGAIN),),
             ),
         )
 

@@ -483,3 +483,35 @@ async def test_the_receipt_has_a_status_button_that_works_later(
     await citizen.say("/help")  # the receipt is no longer the latest message
     outcome = await citizen.send(Press(citizen.data_of(t("button.status"), receipt)))
     assert outcome.replies[0].text == t("status.line", ref=ref, state=t("status.received"))
+
+
+async def test_a_draft_stored_with_photos_as_plain_json_is_submitted_with_them(
+    service: ConversationService, database: Database, translator: Translator
+) -> None:
+    """Conversations saved before photos were typed in the core keep loading: the stored
+    JSON of a photo is still ``{"file_ref", "size", "content_type"}``."""
+    t = lambda key, **kw: translator.text("en", key, **kw)  # noqa: E731
+    citizen = Citizen(service, hint="en")
+    await citizen.send(Start("AST-01"))
+    await citizen.say("/corruption")
+    await citizen.say("He asked for money to speed things up")
+    await citizen.press(t("button.skip_photo"))
+    assert citizen.last.text == t("consent.ask")
+    stored_by_an_older_release = [
+        {"file_ref": "old-file-1", "size": 4096, "content_type": "image/png"},
+        {"file_ref": "old-file-2", "size": 777, "content_type": "image/jpeg"},
+        {"file_ref": 12, "size": "broken", "content_type": None},  # malformed: dropped
+    ]
+    async with database.sessions() as session, session.begin():
+        conversation = await session.scalar(select(Conversation))
+        assert conversation is not None
+        conversation.data = {**conversation.data, "photos": stored_by_an_older_release}
+    await citizen.press(t("button.consent_no"))
+    async with database.sessions() as session:
+        attachments = (await session.scalars(select(Attachment).order_by(Attachment.id))).all()
+        conversation = await session.scalar(select(Conversation))
+    assert [(a.location, a.size, a.content_type) for a in attachments] == [
+        ("old-file-1", 4096, "image/png"),
+        ("old-file-2", 777, "image/jpeg"),
+    ]
+    assert conversation is not None and conversation.data["photos"] == []
