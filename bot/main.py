@@ -32,6 +32,7 @@ from admin.jobs.figures_jobs import MonthNotOver, close_month_now
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
 from admin.reports import ReportDeps, setup_reports
 from admin.reports.context import MonthCloser
+from admin.staff_texts import StaffTexts
 from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
 from bot.conversation import ConversationService, FloodGuard, Limits, Translator
 from bot.forwarded import forwarded_middleware
@@ -226,6 +227,7 @@ def conversation_service(
         MeteredTagger(tagger, metrics) if tagger is not None and metrics is not None else tagger,
         case_url=f"{settings.http.public_url.rstrip('/')}/admin/cases",
         observer=metrics,
+        staff_texts=StaffTexts(settings.telegram.staff_language),
     )
 
 
@@ -364,6 +366,7 @@ def job_deps(settings: Settings, database: Database, tagger: ClassifierTagger | 
             lease=timedelta(minutes=s.lease_minutes),
         ),
         staff_chat_id=settings.telegram.staff_chat_id,
+        staff_language=settings.telegram.staff_language,
         panel_url=settings.http.public_url.rstrip("/") + "/admin",
         retention_days=settings.retention.days,
         refresh_overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),

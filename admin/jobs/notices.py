@@ -13,6 +13,7 @@ from admin.figures.sql import TAGS, effective_tags
 from admin.figures.stats import Share
 from admin.jobs.deps import JobDeps
 from admin.jobs.runner import Outcome, RunResult, run_once
+from admin.staff_texts import StaffTexts
 from storage.models import Case, CaseStatus, Channel, Feedback
 from storage.uow import UnitOfWork
 
@@ -54,14 +55,16 @@ async def sla_reminders_job(deps: JobDeps, now: datetime | None = None) -> RunRe
                 .execution_options(synchronize_session=False)
             )
             listed = ", ".join(f"#{row.id} ({row.region_code or '-'})" for row in rows[:LISTED])
-            more = f" и ещё {len(rows) - LISTED}" if len(rows) > LISTED else ""
+            texts = StaffTexts(deps.staff_language)
             uow.outbox.enqueue(
                 channel=Channel.TELEGRAM,
                 address=deps.staff_chat_id,
                 kind="sla_reminder",
-                text=(
-                    f"Просрочено обращений: {len(rows)}. {listed}{more}.\n"
-                    f"{deps.panel_url}/queue?status=overdue"
+                text=texts.overdue(
+                    len(rows),
+                    listed,
+                    max(len(rows) - LISTED, 0),
+                    f"{deps.panel_url}/queue?status=overdue",
                 ),
                 dedupe_key=run_key,
             )
@@ -114,17 +117,22 @@ async def weekly_digest_job(deps: JobDeps, now: datetime | None = None) -> RunRe
             small = responses < deps.figures.min_cell
             # A small week publishes only the mark, as the reports do: no count, share or tag.
             shown = f"n < {deps.figures.min_cell}" if small else str(responses)
-            lines = [f"Pikir, неделя до {deps.local_time(now):%Y-%m-%d}", f"Ответов: {shown}"]
+            texts = StaffTexts(deps.staff_language)
+            lines = [
+                texts.digest_title(f"{deps.local_time(now):%Y-%m-%d}"),
+                texts.digest_responses(shown),
+            ]
             if not small and rated >= deps.figures.min_cell and csat.value is not None:
-                lines.append(f"CSAT: {csat.value:.1%} (95% ДИ {csat.low:.1%}–{csat.high:.1%})")
+                low, high = csat.interval
+                lines.append(texts.digest_csat(csat.value, low, high))
             if not small:
                 top = sorted(
                     zip(TAGS, (int(v or 0) for v in tag_counts), strict=True), key=lambda x: -x[1]
                 )
                 named = ", ".join(f"{tag} {count}" for tag, count in top if count)
-                lines.append(f"Теги: {named or '-'}")
-            lines.append(f"Обращений открыто: {opened or 0}, закрыто: {closed or 0}")
-            lines.append(f"Просрочено сейчас: {overdue or 0}")
+                lines.append(texts.digest_tags(named or "-"))
+            lines.append(texts.digest_cases(opened or 0, closed or 0))
+            lines.append(texts.digest_overdue(overdue or 0))
             uow.outbox.enqueue(
                 channel=Channel.TELEGRAM,
                 address=deps.staff_chat_id,

@@ -23,7 +23,7 @@ from bot.conversation.events import (
     language_from_hint,
 )
 from bot.conversation.i18n import _
-from bot.conversation.ports import PhotoRef, TaggerPort
+from bot.conversation.ports import PhotoRef, StaffTextsPort, TaggerPort
 from bot.conversation.prompts import STATUS_NAMES, Prompter, step_of
 from bot.conversation.replies import Button
 from bot.conversation.state import CRITERIA, Draft, Step
@@ -65,10 +65,16 @@ COMMAND_ALIASES = {"forget": "erase", "delete": "erase", "lang": "language", "st
 class Flow:
     """Applies one event to a turn."""
 
-    def __init__(self, tagger: TaggerPort | None, limits: Limits, case_url: str) -> None:
+    def __init__(
+        self,
+        tagger: TaggerPort | None,
+        limits: Limits,
+        case_url: str,
+        staff_texts: StaffTextsPort | None = None,
+    ) -> None:
         self.limits = limits
         self.prompter = Prompter(limits)
-        self.submitter = Submitter(tagger, case_url)
+        self.submitter = Submitter(tagger, case_url, staff_texts)
 
     async def handle(self, turn: Turn, event: Event) -> None:
         """Dispatch one event."""

@@ -172,8 +172,30 @@ async def test_direct_corruption_report_alerts_staff_without_personal_data(
     assert case is not None and case.priority == 0
     assert alert is not None and alert.address == STAFF_CHAT and alert.kind == "staff_alert"
     assert feedback.ref in alert.text and f"{CASE_URL}/{case.id}" in alert.text
-    assert "SHY-01" in alert.text
+    assert "SHY-01" in alert.text and alert.text.startswith("⚠️ Сообщение о коррупции")
     assert "Иванов" not in alert.text and "701" not in alert.text
+
+
+@pytest.mark.parametrize(
+    ("staff_language", "heading"),
+    [
+        ("kk", "⚠️ Сыбайлас жемқорлық туралы хабарлама"),
+        ("en", "⚠️ Corruption report"),
+    ],
+)
+async def test_the_staff_alert_speaks_the_staff_chats_language_not_the_citizens(
+    database: Database, translator: Translator, staff_language: str, heading: str
+) -> None:
+    citizen = Citizen(make_service(database, translator, staff_language), hint="ru")
+    await citizen.send(Start("SHY-01"))
+    await citizen.say("/corruption")
+    await citizen.say("Просили деньги за очередь")
+    await citizen.press(translator.text("ru", "button.skip_photo"))
+    await citizen.press(translator.text("ru", "button.consent_no"))
+    async with database.sessions() as session:
+        alert = await session.scalar(select(OutboxMessage))
+    assert alert is not None and alert.text.startswith(heading)
+    assert "SHY-01" in alert.text and "%(" not in alert.text
 
 
 async def test_corruption_tagged_complaint_alerts_staff(
