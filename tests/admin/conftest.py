@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from admin.app import create_admin_app
 from admin.config import PanelConfig
 from bot.forwarded import forwarded_middleware
+from bot.persistence.reference_cache import ReferenceCache
 from storage.database import Database
 from storage.intake import FeedbackDraft, TagScores, build_feedback
 from storage.models import Case, Channel, Language, Respondent, StaffRole, StaffUser
@@ -71,6 +72,8 @@ class Panel:
     clock: FakeClock
     hasher: PasswordHasher
     config: PanelConfig
+    # The conversation's snapshot of offices and services, shared as in the running service.
+    reference: ReferenceCache = field(default_factory=ReferenceCache)
     clients: list[TestClient[Any, Any]] = field(default_factory=list)
     admin_browser: Any = None
     admin_device: str = ""
@@ -234,13 +237,21 @@ async def panel(
     with an ``X-Forwarded-For`` header.
     """
     root = web.Application(middlewares=[forwarded_middleware([ip_network("127.0.0.1/32")])])
+    reference = ReferenceCache()
     root.add_subapp(
         "/admin",
-        create_admin_app(database, panel_config, hasher=hasher, explainer=Explainer(), clock=clock),
+        create_admin_app(
+            database,
+            panel_config,
+            hasher=hasher,
+            explainer=Explainer(),
+            clock=clock,
+            on_reference_change=reference.invalidate,
+        ),
     )
     server = TestServer(root, host="127.0.0.1")
     await server.start_server()
-    panel = Panel(database, server, clock, hasher, panel_config)
+    panel = Panel(database, server, clock, hasher, panel_config, reference)
     yield panel
     await panel.close()
     await server.close()
