@@ -106,7 +106,6 @@ class Flow:
                 turn.say(turn.t("start.unknown_office", code=code))
             else:
                 draft.office_id, draft.region = office.id, office.region_code
-                draft.office_from_link = True
         language = draft.language or turn.respondent_language
         guessed = None
         if language is None:

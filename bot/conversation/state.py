@@ -39,7 +39,6 @@ class Draft:
     language: str | None = None
     direct: bool = False
     office_id: int | None = None
-    office_from_link: bool = False
     region: str | None = None
     page: int = 0
     search: str | None = None
@@ -97,7 +96,6 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "language": _OPTIONAL_STR,
     "direct": (bool,),
     "office_id": _OPTIONAL_INT,
-    "office_from_link": (bool,),
     "region": _OPTIONAL_STR,
     "page": (int,),
     "search": _OPTIONAL_STR,
