@@ -54,6 +54,10 @@ class FeedbackRepository:
         """Send pending inserts so generated ids are known, without committing."""
         await self.session.flush()
 
+    async def any_stored(self) -> bool:
+        """True once any feedback is stored."""
+        return await self.session.scalar(select(Feedback.id).limit(1)) is not None
+
     async def by_ref(self, ref: str) -> Feedback | None:
         """The feedback with this reference number, with its case loaded."""
         return await self.session.scalar(
