@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_network
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
@@ -28,6 +29,9 @@ from storage.intake import FeedbackDraft, TagScores, build_feedback
 from storage.models import Case, Channel, Language, Respondent, StaffRole, StaffUser
 from storage.uow import UnitOfWork
 from vocabulary import TAGS
+
+if TYPE_CHECKING:
+    from tests.admin.demo_site import DemoSite
 
 PASSWORD = "correct horse battery"
 # Every vocabulary tag gets a model score, as a model trained on all of them would give.
@@ -255,3 +259,14 @@ async def panel(
     yield panel
     await panel.close()
     await server.close()
+
+
+@pytest.fixture
+async def site(database: Database, tmp_path: Path) -> AsyncIterator[DemoSite]:
+    """The whole panel on demo data, one staff member per role (see ``demo_site``)."""
+    # Imported here: loading the demo (and its classifier) is only for the tests that use it.
+    from tests.admin.demo_site import running_demo_site
+
+    demo = await running_demo_site(database, tmp_path)
+    yield demo
+    await demo.close()
