@@ -50,6 +50,7 @@ check: install
 	$(VENV)/bin/ruff format --check bot storage admin classifier vocabulary
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/vulture
 
 clean:
 	rm -rf $(TOOLS) $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,17 @@ from admin.config import PanelConfig
 from admin.counts_cache import CountsCache
 from admin.explain import TagExplainer
 from admin.i18n import Catalogs
-from admin.keys import CATALOGS, CLOCK, CONFIG, COUNTS, DATABASE, EXPLAINER, HASHER, Extension
+from admin.keys import (
+    CATALOGS,
+    CLOCK,
+    CONFIG,
+    COUNTS,
+    DATABASE,
+    EXPLAINER,
+    HASHER,
+    REFERENCE_CHANGED,
+    Extension,
+)
 from admin.passwords import make_hasher
 from admin.protection import csrf_protect, security_headers
 from admin.rendering import error_pages, language_middleware, page_context, setup_templates
@@ -42,11 +52,13 @@ def create_admin_app(
     explainer: TagExplainer | None = None,
     clock: Callable[[], datetime] = utcnow,
     extensions: Iterable[Extension] = (),
+    on_reference_change: Callable[[], None] = lambda: None,
 ) -> web.Application:
     """The admin panel application.
 
     ``explainer`` (the classifier) adds the words behind each tag to the case page;
-    ``extensions`` are called with the app to add more pages (the reports) before it starts.
+    ``extensions`` are called with the app to add more pages (the reports) before it starts;
+    ``on_reference_change`` is called after staff save offices or services.
     """
     app = web.Application(
         middlewares=[
@@ -65,6 +77,7 @@ def create_admin_app(
     app[CATALOGS] = Catalogs()
     app[EXPLAINER] = explainer
     app[CLOCK] = clock
+    app[REFERENCE_CHANGED] = on_reference_change
     app[COUNTS] = CountsCache(config.counts_ttl, clock)
     setup_templates(app)
     _add_routes(app.router)

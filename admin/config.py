@@ -44,8 +44,3 @@ class PanelConfig:
     def uploads_dir(self) -> Path:
         """Where stored photos may be."""
         return self.data_dir / "uploads"
-
-    @property
-    def web_chat_url(self) -> str:
-        """The citizens' web chat, without an office."""
-        return self.public_url.rstrip("/") + "/chat"

@@ -22,5 +22,8 @@ CATALOGS = web.AppKey("admin.catalogs", Catalogs)
 COUNTS = web.AppKey("admin.counts", CountsCache)
 EXPLAINER: web.AppKey[TagExplainer | None] = web.AppKey("admin.explainer")
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("admin.clock")
+# Called after offices or services are saved, so a cache of them elsewhere in the process
+# (the conversation's) shows the change at once.
+REFERENCE_CHANGED: web.AppKey[Callable[[], None]] = web.AppKey("admin.reference_changed")
 
 Extension = Callable[[web.Application], Any]

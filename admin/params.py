@@ -7,9 +7,8 @@ see values that passed these checks.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from datetime import date, datetime, time
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -19,7 +18,6 @@ from admin.i18n import N_
 
 MAX_QUERY_STRING = 2048
 MAX_PATH_ID = 2**53
-E = TypeVar("E")
 
 
 def bad_request(message: str) -> web.HTTPBadRequest:
@@ -67,14 +65,6 @@ def choice(values: MultiMapping[str | object], name: str, allowed: Collection[st
     if value is not None and value not in allowed:
         raise bad_request(N_("A parameter has a value that is not allowed."))
     return value
-
-
-def enum_choice(
-    values: MultiMapping[str | object], name: str, members: Mapping[str, E]
-) -> E | None:
-    """The member named by the value (or None when absent); an unknown name is a 400."""
-    value = choice(values, name, members.keys())
-    return None if value is None else members[value]
 
 
 def integer(

@@ -7,11 +7,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
 
 from admin.passwords import hash_password, one_time_password
 from storage.database import Database
-from storage.models import Feedback, StaffRole
+from storage.models import StaffRole
 from storage.reference_data import load_reference_data
 from storage.schema import schema_lock
 from storage.uow import UnitOfWork
@@ -41,7 +40,7 @@ def ensure_secret_key(data_dir: Path, configured: str | None) -> bytes:
 async def has_feedback(database: Database) -> bool:
     """True once any feedback is stored (used to offer demo data on an empty install)."""
     async with UnitOfWork(database.sessions) as uow:
-        return await uow.session.scalar(select(Feedback.id).limit(1)) is not None
+        return await uow.feedback.any_stored()
 
 
 async def prepare_database(

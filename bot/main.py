@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import click
 import structlog
@@ -32,6 +32,7 @@ from admin.jobs.figures_jobs import MonthNotOver, close_month_now
 from admin.passwords import PasswordPolicyError, hash_password, make_hasher
 from admin.reports import ReportDeps, setup_reports
 from admin.reports.context import MonthCloser
+from admin.staff_texts import StaffTexts
 from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
 from bot.conversation import ConversationService, FloodGuard, Limits, Translator
 from bot.forwarded import forwarded_middleware
@@ -40,6 +41,7 @@ from bot.observability import MeteredTagger, Metrics, healthz, metrics_handler, 
 from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
+from bot.persistence.reference_cache import ReferenceCache
 from bot.response_headers import install_response_headers
 from bot.settings import Settings, SettingsError, load_settings
 from bot.tagging import ClassifierTagger
@@ -82,7 +84,6 @@ STARTUP = web.AppKey("startup", StartupState)
 # Where web chat photos are stored, relative to the data directory (retention erases them).
 WEB_UPLOADS = "uploads/web"
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -115,7 +116,8 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     # One model in memory, shared by the conversation (tagging) and the panel (explanations).
     tagger = load_tagger(settings)
     app[TAGGER] = tagger
-    service = conversation_service(settings, database, secret_key, tagger, metrics)
+    reference = ReferenceCache()
+    service = conversation_service(settings, database, secret_key, tagger, metrics, reference)
     chat = build_chat_runtime(service, database.sessions, chat_options(settings, secret_key))
     senders: dict[str, Sender] = {"web": web_sender(chat, database.sessions)}
     if settings.telegram.token is not None:
@@ -130,7 +132,12 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     _add_operator_routes(app)
     app[WEB_CHAT] = chat
     app.add_subapp("/chat", create_chat_app(chat))
-    admin_app = create_admin_app(database, panel_config(settings, secret_key), explainer=tagger)
+    admin_app = create_admin_app(
+        database,
+        panel_config(settings, secret_key),
+        explainer=tagger,
+        on_reference_change=reference.invalidate,
+    )
     setup_reports(
         admin_app,
         ReportDeps(
@@ -211,8 +218,13 @@ def conversation_service(
     secret_key: bytes,
     tagger: ClassifierTagger | None,
     metrics: Metrics | None = None,
+    reference: ReferenceCache | None = None,
 ) -> ConversationService:
-    """The citizen's conversation core on the database, with the classifier if it loaded."""
+    """The citizen's conversation core on the database, with the classifier if it loaded.
+
+    ``reference`` is the snapshot of offices and services the conversation shows, shared with
+    the panel so that its edits show at once.
+    """
     store = StoreConfig(
         secret_key=secret_key,
         staff_chat_id=settings.telegram.staff_chat_id,
@@ -221,11 +233,12 @@ def conversation_service(
         data_dir=settings.data_dir,
     )
     return ConversationService(
-        SqlUnits(database.sessions, store),
+        SqlUnits(database.sessions, store, reference),
         Translator.load(),
         MeteredTagger(tagger, metrics) if tagger is not None and metrics is not None else tagger,
         case_url=f"{settings.http.public_url.rstrip('/')}/admin/cases",
         observer=metrics,
+        staff_texts=StaffTexts(settings.telegram.staff_language),
     )
 
 
@@ -364,6 +377,7 @@ def job_deps(settings: Settings, database: Database, tagger: ClassifierTagger | 
             lease=timedelta(minutes=s.lease_minutes),
         ),
         staff_chat_id=settings.telegram.staff_chat_id,
+        staff_language=settings.telegram.staff_language,
         panel_url=settings.http.public_url.rstrip("/") + "/admin",
         retention_days=settings.retention.days,
         refresh_overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),

@@ -68,6 +68,8 @@ class TelegramSettings(BaseModel):
     # Polling removes a webhook only when told to: a configured webhook is refused otherwise.
     delete_webhook: bool = False
     staff_chat_id: str | None = None
+    # The language of the staff chat's alerts, reminders and digest.
+    staff_language: Literal["kk", "ru", "en"] = "ru"
     bot_username: str | None = None
     rate_per_second: float = Field(default=30.0, gt=0, le=1000)
     per_chat_interval: float = Field(default=1.0, ge=0, le=60)

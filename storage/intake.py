@@ -1,6 +1,6 @@
 """Recording a finished feedback: the row, the model's tags and, when flagged, a case.
 
-Every channel (Telegram, web chat, import, demo) records feedback through :func:`record_feedback`
+Every channel (Telegram, web chat, import, demo) builds its feedback with :func:`build_feedback`
 so a feedback is stored the same way from everywhere; the flagging rule itself (DESIGN.md,
 "Staff side") is the vocabulary's :func:`vocabulary.triage`.
 """

@@ -130,18 +130,6 @@ async def changed_feedback(session: AsyncSession, since: datetime) -> list[int]:
     return sorted((await session.scalars(query)).all())
 
 
-async def refresh_cells_of(
-    session: AsyncSession, ids: Sequence[int], *, now: datetime | None = None
-) -> RefreshResult:
-    """Recompute the cells that the feedback rows ``ids`` fall in (in the caller's transaction).
-
-    A row never leaves its cell (month, office, service, channel and language are fixed when
-    it is stored), so the cells of the changed rows are all the cells that can have changed.
-    """
-    await _lock(session)
-    return await _refresh_cells_of(session, ids, now or utcnow())
-
-
 async def _refresh_cells_of(
     session: AsyncSession, ids: Sequence[int], now: datetime
 ) -> RefreshResult:

@@ -5,10 +5,9 @@ The reference number (which a citizen holds) is dropped and the time is cut to t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-from storage.feedback_export import BASE_COLUMNS, feedback_row, to_csv
+from storage.feedback_export import BASE_COLUMNS, feedback_row
 from storage.models import Feedback
 
 ANALYST_COLUMNS = ["date", *(c for c in BASE_COLUMNS if c not in {"ref", "created_at"})]
@@ -20,8 +19,3 @@ def analyst_row(feedback: Feedback) -> dict[str, Any]:
     row.pop("ref", None)
     row["date"] = row.pop("created_at")[:10]
     return row
-
-
-async def analyst_csv(rows: AsyncIterator[Feedback]) -> str:
-    """The month's feedback as CSV for an analyst."""
-    return to_csv([analyst_row(f) async for f in rows], ANALYST_COLUMNS)

@@ -56,6 +56,8 @@ class JobDeps:
     data_dir: Path
     schedules: JobSchedules = field(default_factory=JobSchedules)
     staff_chat_id: str | None = None
+    # The language of the staff chat's texts (reminders, digest): one of the panel's.
+    staff_language: str = "ru"
     panel_url: str = "http://127.0.0.1:8080/admin"
     retention_days: int = 365
     refresh_overlap: timedelta = timedelta(minutes=10)

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, update
-
-from admin.figures.sql import TAGS, effective_tags
 from admin.figures.stats import Share
+from admin.figures.week import week_figures
 from admin.jobs.deps import JobDeps
 from admin.jobs.runner import Outcome, RunResult, run_once
-from storage.models import Case, CaseStatus, Channel, Feedback
+from admin.staff_texts import StaffTexts
+from storage.models import Channel
 from storage.uow import UnitOfWork
 
-OPEN = (CaseStatus.NEW, CaseStatus.IN_REVIEW)
 REMIND_AGAIN_AFTER = timedelta(hours=24)
 LISTED = 20
 
@@ -31,37 +29,20 @@ async def sla_reminders_job(deps: JobDeps, now: datetime | None = None) -> RunRe
         if not deps.staff_chat_id:
             return Outcome(detail="no staff chat configured (PIKIR_TELEGRAM__STAFF_CHAT_ID)")
         async with UnitOfWork(deps.database.sessions) as uow:
-            due = and_(
-                Case.status.in_(OPEN),
-                Case.due_at < now,
-                or_(Case.reminded_at.is_(None), Case.reminded_at < now - REMIND_AGAIN_AFTER),
-            )
-            rows = (
-                await uow.session.execute(
-                    select(Case.id, Case.priority, Case.region_code)
-                    .where(due)
-                    .order_by(Case.priority, Case.due_at)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = await uow.cases.claim_overdue_for_reminder(now, REMIND_AGAIN_AFTER)
             if not rows:
                 return Outcome(detail="no overdue cases")
-            ids = [row.id for row in rows]
-            await uow.session.execute(
-                update(Case)
-                .where(Case.id.in_(ids))
-                .values(reminded_at=now)
-                .execution_options(synchronize_session=False)
-            )
             listed = ", ".join(f"#{row.id} ({row.region_code or '-'})" for row in rows[:LISTED])
-            more = f" и ещё {len(rows) - LISTED}" if len(rows) > LISTED else ""
+            texts = StaffTexts(deps.staff_language)
             uow.outbox.enqueue(
                 channel=Channel.TELEGRAM,
                 address=deps.staff_chat_id,
                 kind="sla_reminder",
-                text=(
-                    f"Просрочено обращений: {len(rows)}. {listed}{more}.\n"
-                    f"{deps.panel_url}/queue?status=overdue"
+                text=texts.overdue(
+                    len(rows),
+                    listed,
+                    max(len(rows) - LISTED, 0),
+                    f"{deps.panel_url}/queue?status=overdue",
                 ),
                 dedupe_key=run_key,
             )
@@ -81,50 +62,30 @@ async def weekly_digest_job(deps: JobDeps, now: datetime | None = None) -> RunRe
         if not deps.staff_chat_id:
             return Outcome(detail="no staff chat configured (PIKIR_TELEGRAM__STAFF_CHAT_ID)")
         since = now - timedelta(days=7)
-        window = [Feedback.created_at >= since, Feedback.created_at < now]
         async with UnitOfWork(deps.database.sessions) as uow:
-            counts = (
-                await uow.session.execute(
-                    select(
-                        func.count(),
-                        func.count(Feedback.rating),
-                        func.coalesce(func.sum(case((Feedback.rating >= 4, 1), else_=0)), 0),
-                    ).where(*window)
-                )
-            ).one()
-            tags = effective_tags(None, window)
-            tag_counts = (
-                await uow.session.execute(
-                    select(*(func.coalesce(func.sum(tags.c[name]), 0) for name in TAGS))
-                )
-            ).one()
-            opened = await uow.session.scalar(
-                select(func.count()).select_from(Case).where(Case.opened_at >= since)
-            )
-            closed = await uow.session.scalar(
-                select(func.count()).select_from(Case).where(Case.closed_at >= since)
-            )
-            overdue = await uow.session.scalar(
-                select(func.count())
-                .select_from(Case)
-                .where(Case.status.in_(OPEN), Case.due_at < now)
-            )
-            responses, rated, good = (int(v or 0) for v in counts)
+            week = await week_figures(uow.session, since, now)
+            opened = await uow.cases.opened_since(since)
+            closed = await uow.cases.closed_since(since)
+            overdue = await uow.cases.overdue_count(now)
+            responses, rated, good = week.responses, week.rated, week.good
             csat = Share(good, rated)
             small = responses < deps.figures.min_cell
             # A small week publishes only the mark, as the reports do: no count, share or tag.
             shown = f"n < {deps.figures.min_cell}" if small else str(responses)
-            lines = [f"Pikir, неделя до {deps.local_time(now):%Y-%m-%d}", f"Ответов: {shown}"]
+            texts = StaffTexts(deps.staff_language)
+            lines = [
+                texts.digest_title(f"{deps.local_time(now):%Y-%m-%d}"),
+                texts.digest_responses(shown),
+            ]
             if not small and rated >= deps.figures.min_cell and csat.value is not None:
-                lines.append(f"CSAT: {csat.value:.1%} (95% ДИ {csat.low:.1%}–{csat.high:.1%})")
+                low, high = csat.interval
+                lines.append(texts.digest_csat(csat.value, low, high))
             if not small:
-                top = sorted(
-                    zip(TAGS, (int(v or 0) for v in tag_counts), strict=True), key=lambda x: -x[1]
-                )
+                top = sorted(week.tags.items(), key=lambda x: -x[1])
                 named = ", ".join(f"{tag} {count}" for tag, count in top if count)
-                lines.append(f"Теги: {named or '-'}")
-            lines.append(f"Обращений открыто: {opened or 0}, закрыто: {closed or 0}")
-            lines.append(f"Просрочено сейчас: {overdue or 0}")
+                lines.append(texts.digest_tags(named or "-"))
+            lines.append(texts.digest_cases(opened, closed))
+            lines.append(texts.digest_overdue(overdue))
             uow.outbox.enqueue(
                 channel=Channel.TELEGRAM,
                 address=deps.staff_chat_id,

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from admin.access import current_staff, require_roles
 from admin.downloads import audit_download
 from admin.i18n import N_
-from admin.keys import CONFIG, DATABASE
+from admin.keys import CONFIG, DATABASE, REFERENCE_CHANGED
 from admin.params import choice, flag, path_id, text_field
 from admin.policy import ADMIN_ROLES
 from admin.posters import office_links, poster_pdf, qr_png, qr_svg
@@ -99,6 +99,7 @@ async def update_office(request: web.Request) -> web.StreamResponse:
             ip=client_ip(request),
         )
         await uow.commit()
+    request.app[REFERENCE_CHANGED]()
     await flash(request, _("The office has been saved."))
     raise web.HTTPSeeOther(location="/admin/offices")
 
@@ -184,6 +185,7 @@ async def update_service(request: web.Request) -> web.StreamResponse:
             ip=client_ip(request),
         )
         await uow.commit()
+    request.app[REFERENCE_CHANGED]()
     await flash(request, _("The service has been saved."))
     raise web.HTTPSeeOther(location="/admin/services")
 
@@ -232,6 +234,7 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
             ip=client_ip(request),
         )
         await uow.commit()
+    request.app[REFERENCE_CHANGED]()
     return await render(
         request, "import_result.html", {"kind": kind, "refused": None, "report": report}
     )

@@ -55,7 +55,7 @@ from bot.conversation.events import (
     parse_text,
 )
 from bot.conversation.flood import FloodGuard, TokenBuckets, Verdict
-from bot.conversation.i18n import Translator
+from bot.conversation.i18n import N_, Translator
 from bot.conversation.ports import (
     CaseState,
     Choice,
@@ -65,6 +65,7 @@ from bot.conversation.ports import (
     PhotoRef,
     Recorded,
     RespondentInfo,
+    StaffTextsPort,
     StateConflict,
     StoredState,
     Submission,
@@ -81,6 +82,7 @@ __all__ = [
     "CRITERIA",
     "LANGUAGES",
     "MAX_CALLBACK_BYTES",
+    "N_",
     "BeforeCommit",
     "Button",
     "CaseState",
@@ -101,6 +103,7 @@ __all__ = [
     "Recorded",
     "Reply",
     "RespondentInfo",
+    "StaffTextsPort",
     "Start",
     "StateConflict",
     "Step",

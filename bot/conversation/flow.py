@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 
 from bot.conversation import callbacks
+from bot.conversation.callbacks import Action, Answer
 from bot.conversation.events import (
     LANGUAGES,
     Command,
@@ -22,7 +23,7 @@ from bot.conversation.events import (
     language_from_hint,
 )
 from bot.conversation.i18n import _
-from bot.conversation.ports import TaggerPort
+from bot.conversation.ports import PhotoRef, StaffTextsPort, TaggerPort
 from bot.conversation.prompts import STATUS_NAMES, Prompter, step_of
 from bot.conversation.replies import Button
 from bot.conversation.state import CRITERIA, Draft, Step
@@ -55,16 +56,25 @@ KEEPS_TEXT = frozenset(
         Step.CONSENT,
     }
 )
+RATINGS = frozenset({"1", "2", "3", "4", "5"})
+CRITERION_ANSWERS = frozenset({Answer.YES, Answer.NO, Answer.SKIP})
+YES_NO = frozenset({Answer.YES, Answer.NO})
 COMMAND_ALIASES = {"forget": "erase", "delete": "erase", "lang": "language", "stop": "cancel"}
 
 
 class Flow:
     """Applies one event to a turn."""
 
-    def __init__(self, tagger: TaggerPort | None, limits: Limits, case_url: str) -> None:
+    def __init__(
+        self,
+        tagger: TaggerPort | None,
+        limits: Limits,
+        case_url: str,
+        staff_texts: StaffTextsPort | None = None,
+    ) -> None:
         self.limits = limits
         self.prompter = Prompter(limits)
-        self.submitter = Submitter(tagger, case_url)
+        self.submitter = Submitter(tagger, case_url, staff_texts)
 
     async def handle(self, turn: Turn, event: Event) -> None:
         """Dispatch one event."""
@@ -96,7 +106,6 @@ class Flow:
                 turn.say(turn.t("start.unknown_office", code=code))
             else:
                 draft.office_id, draft.region = office.id, office.region_code
-                draft.office_from_link = True
         language = draft.language or turn.respondent_language
         guessed = None
         if language is None:
@@ -123,7 +132,11 @@ class Flow:
             lines.append(turn.t("language.preselected"))
             rows = (
                 tuple(
-                    turn.button(turn.translator.text(code, f"language.name.{code}"), "L", code)
+                    turn.button(
+                        turn.translator.text(code, f"language.name.{code}"),
+                        Action.SWITCH_LANGUAGE,
+                        code,
+                    )
                     for code in LANGUAGES
                     if code != turn.lang
                 ),
@@ -234,26 +247,26 @@ class Flow:
             await self._stale(turn)
             return
         action, arg = pressed.action, pressed.argument
-        if action == "b":
+        if action is Action.BACK:
             await self.back(turn)
-        elif action == "x":
+        elif action is Action.CANCEL:
             await self.cancel(turn)
-        elif action == "g":
+        elif action is Action.START_AGAIN:
             await self.start(turn, None)
         elif not await self._step_press(turn, action, arg):
             await self._stale(turn)
 
-    async def _timeless_press(self, turn: Turn, action: str, arg: str) -> bool:
+    async def _timeless_press(self, turn: Turn, action: Action, arg: str) -> bool:
         """A press that means the same on any message, however old: the language offered
         with the welcome (outside the language question) and the receipt's status button."""
-        if action == "L" and arg in LANGUAGES and turn.step is not Step.LANGUAGE:
+        if action is Action.SWITCH_LANGUAGE and arg in LANGUAGES and turn.step is not Step.LANGUAGE:
             turn.draft.language = arg
             if turn.respondent_id is not None:
                 await turn.unit.set_language(turn.respondent_id, arg)
             turn.say(turn.t("language.saved"))
             await self._reprompt(turn)
             return True
-        if action == "q" and arg:
+        if action is Action.STATUS and arg:
             await self.status(turn, arg)
             return True
         return False
@@ -263,52 +276,58 @@ class Flow:
         turn.notice = turn.t("stale.notice")
         await self.prompter.prompt(turn)
 
-    async def _step_press(self, turn: Turn, action: str, arg: str) -> bool:
+    async def _step_press(self, turn: Turn, action: Action, arg: str) -> bool:
         """Apply a step's own button; False if it does not belong to the current step."""
         draft, step = turn.draft, turn.step
-        if step is Step.LANGUAGE and action == "l" and arg in LANGUAGES:
+        if step is Step.LANGUAGE and action is Action.LANGUAGE and arg in LANGUAGES:
             await self._language_chosen(turn, arg)
-        elif step is Step.REGION and action == "r":
-            if arg == "-" and draft.direct:
+        elif step is Step.REGION and action is Action.REGION:
+            if arg == Answer.NONE and draft.direct:
                 draft.office_id = None
                 await self.enter(turn, Step.TEXT)
             else:
                 draft.region, draft.search = arg[:32], None
                 await self.enter(turn, Step.OFFICE)
-        elif step is Step.OFFICE and action == "op" and arg.isdigit():
+        elif step is Step.OFFICE and action is Action.OFFICE_PAGE and arg.isdigit():
             draft.page = int(arg)
             await self.prompter.prompt(turn)
-        elif step is Step.OFFICE and action == "o" and arg.isdigit():
+        elif step is Step.OFFICE and action is Action.OFFICE and arg.isdigit():
             office = await turn.unit.office(int(arg), turn.lang)
             if office is None:
                 return False
             draft.office_id, draft.region = office.id, office.region_code
             await self.enter(turn, self._first_step(draft))
-        elif step is Step.CATEGORY and action == "c":
-            draft.category = None if arg == "-" else arg[:32]
+        elif step is Step.CATEGORY and action is Action.CATEGORY:
+            draft.category = None if arg == Answer.NONE else arg[:32]
             draft.service_id = None
-            await self.enter(turn, Step.RATING if arg == "-" else Step.SERVICE)
-        elif step is Step.SERVICE and action == "sp" and arg.isdigit():
+            await self.enter(turn, Step.RATING if arg == Answer.NONE else Step.SERVICE)
+        elif step is Step.SERVICE and action is Action.SERVICE_PAGE and arg.isdigit():
             draft.page = int(arg)
             await self.prompter.prompt(turn)
-        elif step is Step.SERVICE and action == "s" and (arg == "-" or arg.isdigit()):
-            draft.service_id = None if arg == "-" else int(arg)
+        elif (
+            step is Step.SERVICE
+            and action is Action.SERVICE
+            and (arg == Answer.NONE or arg.isdigit())
+        ):
+            draft.service_id = None if arg == Answer.NONE else int(arg)
             await self.enter(turn, Step.RATING)
-        elif step is Step.RATING and action == "n" and arg in {"1", "2", "3", "4", "5"}:
+        elif step is Step.RATING and action is Action.RATING and arg in RATINGS:
             await self._rated(turn, int(arg))
-        elif step is Step.CRITERIA and action == "k" and arg in {"y", "n", "s"}:
-            await self._criterion_answered(turn, arg)
-        elif step is Step.TEXT and action == "t" and arg == "k" and draft.text:
+        elif step is Step.CRITERIA and action is Action.CRITERION and arg in CRITERION_ANSWERS:
+            await self._criterion_answered(turn, Answer(arg))
+        elif step is Step.TEXT and action is Action.TEXT and arg == Answer.KEEP and draft.text:
             await self.enter(turn, Step.PHOTO)  # the comment typed earlier, as it is
-        elif step is Step.TEXT and action == "t" and arg == "-" and not draft.direct:
+        elif (
+            step is Step.TEXT and action is Action.TEXT and arg == Answer.NONE and not draft.direct
+        ):
             draft.text = None
             await self.enter(turn, Step.PHOTO)
-        elif step is Step.PHOTO and action == "p":
+        elif step is Step.PHOTO and action is Action.SKIP_PHOTO:
             await self.enter(turn, Step.CONSENT)
-        elif step is Step.CONSENT and action == "a" and arg in {"y", "n"}:
-            await self.submitter.submit(turn, consent=arg == "y")
-        elif step is Step.ERASE and action == "e" and arg in {"y", "n"}:
-            await self._erase_answered(turn, arg == "y")
+        elif step is Step.CONSENT and action is Action.CONSENT and arg in YES_NO:
+            await self.submitter.submit(turn, consent=arg == Answer.YES)
+        elif step is Step.ERASE and action is Action.ERASE and arg in YES_NO:
+            await self._erase_answered(turn, arg == Answer.YES)
         else:
             return False
         return True
@@ -330,11 +349,11 @@ class Flow:
         turn.draft.criterion = 0
         await self.enter(turn, Step.CRITERIA)
 
-    async def _criterion_answered(self, turn: Turn, answer: str) -> None:
+    async def _criterion_answered(self, turn: Turn, answer: Answer) -> None:
         draft = turn.draft
         index = min(max(draft.criterion, 0), len(CRITERIA) - 1)
         name = CRITERIA[index]
-        value = None if answer == "s" else answer == "y"
+        value = None if answer is Answer.SKIP else answer is Answer.YES
         if name == "no_extra_payment" and value is not None:
             value = not value  # the question asks whether money WAS asked for
         draft.criteria[name] = value
@@ -373,7 +392,7 @@ class Flow:
             await self._reprompt(turn, note=turn.t("buttons.use"))
         elif step in (Step.REGION, Step.OFFICE):
             await self._search(turn, text)
-        elif step is Step.RATING and text in {"1", "2", "3", "4", "5"}:
+        elif step is Step.RATING and text in RATINGS:
             await self._rated(turn, int(text))
         elif step is Step.TEXT:
             note = self._keep_text(turn, text)
@@ -381,7 +400,8 @@ class Flow:
                 turn.say(note)
             await self.enter(turn, Step.PHOTO)
         elif step is Step.IDLE:
-            turn.say(turn.t("idle.hint"), ((turn.button(turn.t("button.again"), "g"),),))
+            again = turn.button(turn.t("button.again"), Action.START_AGAIN)
+            turn.say(turn.t("idle.hint"), ((again,),))
         elif step in KEEPS_TEXT:
             await self._keep_typed(turn, text)
         else:
@@ -434,11 +454,7 @@ class Flow:
             return
         if len(draft.photos) < self.limits.max_photos:
             draft.photos.append(
-                {
-                    "file_ref": photo.file_ref[:500],
-                    "size": int(photo.size),
-                    "content_type": photo.content_type[:64],
-                }
+                PhotoRef(photo.file_ref[:500], int(photo.size), photo.content_type[:64])
             )
         caption = _clean(photo.caption or "")
         if turn.step is Step.TEXT and not caption:

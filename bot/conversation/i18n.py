@@ -17,9 +17,13 @@ DEFAULT_LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 
 
-def _(message_id: str) -> str:
-    """Mark a message id for extraction; returns it unchanged."""
+def N_(message_id: str) -> str:
+    """Mark a message id for extraction where it is defined; it is translated where shown."""
     return message_id
+
+
+# The core's own short spelling of the marker.
+_ = N_
 
 
 class Translator:

@@ -208,3 +208,13 @@ class TaggerPort(Protocol):
     def tag(self, text: str) -> TagResult | None:
         """The tags of ``text``, or None when no classifier is available."""
         ...
+
+
+class StaffTextsPort(Protocol):
+    """The staff chat's texts, from the staff's catalog (outside the core), in its language."""
+
+    language: str
+
+    def alert(self, *, direct: bool, ref: str, office: str, tags: str, link: str) -> str:
+        """The alert on a corruption report (``direct``) or a complaint tagged as corruption."""
+        ...

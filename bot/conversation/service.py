@@ -11,6 +11,7 @@ from bot.conversation.i18n import Translator
 from bot.conversation.ports import (
     ConversationUnit,
     EventObserver,
+    StaffTextsPort,
     StateConflict,
     StoredState,
     TaggerPort,
@@ -39,12 +40,13 @@ class ConversationService:
         case_url: str = "/admin/cases",
         limits: Limits | None = None,
         observer: EventObserver | None = None,
+        staff_texts: StaffTextsPort | None = None,
     ) -> None:
         self._units = units
         self._observer = observer
         self.translator = translator
         self.limits = limits or Limits()
-        self._flow = Flow(tagger, self.limits, case_url)
+        self._flow = Flow(tagger, self.limits, case_url, staff_texts)
 
     async def handle(
         self, incoming: Incoming, *, before_commit: BeforeCommit | None = None

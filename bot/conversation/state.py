@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.conversation.events import LANGUAGES
+from bot.conversation.ports import PhotoRef
 from vocabulary import CRITERIA as CRITERIA  # the one-tap criteria, in the order they are asked
 
 
@@ -38,7 +39,6 @@ class Draft:
     language: str | None = None
     direct: bool = False
     office_id: int | None = None
-    office_from_link: bool = False
     region: str | None = None
     page: int = 0
     search: str | None = None
@@ -48,7 +48,7 @@ class Draft:
     criteria: dict[str, bool | None] = field(default_factory=dict)
     criterion: int = 0
     text: str | None = None
-    photos: list[dict[str, Any]] = field(default_factory=list)
+    photos: list[PhotoRef] = field(default_factory=list)
     history: list[str] = field(default_factory=list)
     resume: str | None = None
     last_ref: str | None = None
@@ -64,11 +64,14 @@ class Draft:
                 setattr(draft, name, value)
         if draft.language not in (None, *LANGUAGES):
             draft.language = None
+        draft.photos = [photo for photo in map(_photo_from_data, draft.photos) if photo]
         return draft
 
     def to_data(self) -> dict[str, Any]:
-        """The JSON to store."""
-        return dict(vars(self))
+        """The JSON to store (a photo as ``{"file_ref", "size", "content_type"}``)."""
+        data = dict(vars(self))
+        data["photos"] = [asdict(photo) for photo in self.photos]
+        return data
 
     def clear_answers(self) -> None:
         """Forget the feedback being composed (keeps language and the last reference)."""
@@ -77,13 +80,22 @@ class Draft:
         self.language, self.last_ref = keep
 
 
+def _photo_from_data(data: object) -> PhotoRef | None:
+    """A stored photo, or None if the entry is malformed."""
+    if not isinstance(data, dict):
+        return None
+    file_ref, size, content_type = data.get("file_ref"), data.get("size"), data.get("content_type")
+    if type(file_ref) is not str or type(size) is not int or type(content_type) is not str:
+        return None
+    return PhotoRef(file_ref, size, content_type)
+
+
 _OPTIONAL_STR = (str, type(None))
 _OPTIONAL_INT = (int, type(None))
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "language": _OPTIONAL_STR,
     "direct": (bool,),
     "office_id": _OPTIONAL_INT,
-    "office_from_link": (bool,),
     "region": _OPTIONAL_STR,
     "page": (int,),
     "search": _OPTIONAL_STR,

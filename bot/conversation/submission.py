@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from bot.conversation.callbacks import Action
 from bot.conversation.i18n import _
-from bot.conversation.ports import PhotoRef, Submission, TaggerPort, TagResult
+from bot.conversation.ports import StaffTextsPort, Submission, TaggerPort, TagResult
 from bot.conversation.state import Draft, Step
 from bot.conversation.turn import Turn
 
-STAFF_LANGUAGE = "ru"
+# Office names in a staff alert when no staff texts are configured (tests, benchmarks).
+DEFAULT_STAFF_LANGUAGE = "ru"
 
 
 class Submitter:
     """Turns the draft into a recorded feedback and tells the citizen its reference."""
 
-    def __init__(self, tagger: TaggerPort | None, case_url: str) -> None:
+    def __init__(
+        self, tagger: TaggerPort | None, case_url: str, staff_texts: StaffTextsPort | None
+    ) -> None:
         self._tagger = tagger
         self._case_url = case_url.rstrip("/")
+        self._staff_texts = staff_texts
 
     async def submit(self, turn: Turn, consent: bool) -> None:
         """Record the feedback, alert staff if needed, and answer with the receipt."""
@@ -39,10 +44,7 @@ class Submitter:
                 is_direct_report=draft.direct,
                 consent_contact=consent,
                 tags=tags,
-                photos=[
-                    PhotoRef(str(p["file_ref"]), int(p["size"]), str(p["content_type"]))
-                    for p in draft.photos
-                ],
+                photos=tuple(draft.photos),
             )
         )
         if draft.direct or (tags is not None and "corruption" in tags.labels):
@@ -59,8 +61,8 @@ class Submitter:
         turn.say(
             "\n\n".join(receipt),
             (
-                (turn.button(turn.t("button.status"), "q", recorded.ref),),
-                (turn.button(turn.t("button.again"), "g"),),
+                (turn.button(turn.t("button.status"), Action.STATUS, recorded.ref),),
+                (turn.button(turn.t("button.again"), Action.START_AGAIN),),
             ),
         )
 
@@ -78,19 +80,20 @@ class Submitter:
         office_id: int | None,
         tags: TagResult | None,
     ) -> None:
-        # Staff read Russian; the alert carries no personal data and no free text.
-        office = await turn.unit.office(office_id, STAFF_LANGUAGE) if office_id else None
-        translate = turn.translator.text
-        tag_names = ", ".join(sorted(tags.labels)) if tags and tags.labels else "—"
-        key = _("alert.direct") if turn.draft.direct else _("alert.tagged")
-        text = translate(
-            STAFF_LANGUAGE,
-            key,
-            ref=ref,
-            office=f"{office.code} {office.name}" if office else "—",
-            tags=tag_names,
-            link=f"{self._case_url}/{case_id}" if case_id is not None else "—",
-        )
+        # The alert carries no personal data and no free text.
+        staff = self._staff_texts
+        language = staff.language if staff is not None else DEFAULT_STAFF_LANGUAGE
+        office = await turn.unit.office(office_id, language) if office_id else None
+        fields = {
+            "ref": ref,
+            "office": f"{office.code} {office.name}" if office else "—",
+            "tags": ", ".join(sorted(tags.labels)) if tags and tags.labels else "—",
+            "link": f"{self._case_url}/{case_id}" if case_id is not None else "—",
+        }
+        if staff is not None:
+            text = staff.alert(direct=turn.draft.direct, **fields)
+        else:  # no catalog to speak in: the bare facts, in no language
+            text = "⚠️ " + "\n".join(fields.values())
         await turn.unit.alert_staff(text, case_id, ref)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.conversation import callbacks
+from bot.conversation.callbacks import Action
 from bot.conversation.events import Incoming, language_from_hint
 from bot.conversation.i18n import Translator
 from bot.conversation.ports import ConversationUnit
@@ -69,7 +70,7 @@ class Turn:
         """A text in the conversation's language."""
         return self.translator.text(self.lang, message_id, **params)
 
-    def button(self, label: str, action: str, argument: str = "") -> Button:
+    def button(self, label: str, action: Action, argument: str = "") -> Button:
         """A button whose press comes back as ``action``/``argument`` for this version."""
         if len(label) > MAX_LABEL_CHARS:
             label = label[: MAX_LABEL_CHARS - 1].rstrip() + "…"

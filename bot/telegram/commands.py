@@ -11,18 +11,17 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand
 
-from bot.conversation import LANGUAGES, Translator
-from bot.conversation.i18n import _
+from bot.conversation import LANGUAGES, N_, Translator
 
 log = structlog.get_logger("pikir.telegram")
 
 MENU = {
-    "start": _("menu.start"),
-    "corruption": _("menu.corruption"),
-    "status": _("menu.status"),
-    "language": _("menu.language"),
-    "erase": _("menu.erase"),
-    "help": _("menu.help"),
+    "start": N_("menu.start"),
+    "corruption": N_("menu.corruption"),
+    "status": N_("menu.status"),
+    "language": N_("menu.language"),
+    "erase": N_("menu.erase"),
+    "help": N_("menu.help"),
 }
 DEFAULT_LANGUAGE = "ru"
 

@@ -1,6 +1,6 @@
 """The page's own texts (labels, placeholders, errors) in the three languages.
 
-They live in the same Babel catalogs as the conversation's texts; ``_`` marks the ids so the
+They live in the same Babel catalogs as the conversation's texts; ``N_`` marks the ids so the
 catalog test finds them. The conversation's language decides; before the citizen has chosen
 one, the browser's ``Accept-Language`` is the guess.
 """
@@ -10,35 +10,35 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.conversation import LANGUAGES
-from bot.conversation.i18n import _
+from bot.conversation.i18n import N_
 
 PAGE_FALLBACK_LANGUAGE = "ru"
 
 # Every string the page shows by itself, by the name the template and script use.
 CHROME_IDS: dict[str, str] = {
-    "title": _("web.title"),
-    "heading": _("web.heading"),
-    "log_label": _("web.log_label"),
-    "input_label": _("web.input_label"),
-    "placeholder": _("web.placeholder"),
-    "send": _("web.send"),
-    "attach": _("web.attach"),
-    "language": _("web.language_button"),
-    "you": _("web.author_you"),
-    "bot": _("web.author_bot"),
-    "staff": _("web.author_staff"),
-    "connecting": _("web.connecting"),
-    "reconnecting": _("web.reconnecting"),
-    "cookie_blocked": _("web.cookie_blocked"),
-    "open_in_tab": _("web.open_in_tab"),
-    "upload_failed": _("web.upload_failed"),
-    "uploading": _("web.uploading"),
-    "photo_too_big": _("photo.too_big"),
-    "photo_type": _("web.photo_type"),
-    "noscript": _("web.noscript"),
-    "widget_open": _("web.widget_open"),
-    "widget_close": _("web.widget_close"),
-    "widget_frame": _("web.widget_frame"),
+    "title": N_("web.title"),
+    "heading": N_("web.heading"),
+    "log_label": N_("web.log_label"),
+    "input_label": N_("web.input_label"),
+    "placeholder": N_("web.placeholder"),
+    "send": N_("web.send"),
+    "attach": N_("web.attach"),
+    "language": N_("web.language_button"),
+    "you": N_("web.author_you"),
+    "bot": N_("web.author_bot"),
+    "staff": N_("web.author_staff"),
+    "connecting": N_("web.connecting"),
+    "reconnecting": N_("web.reconnecting"),
+    "cookie_blocked": N_("web.cookie_blocked"),
+    "open_in_tab": N_("web.open_in_tab"),
+    "upload_failed": N_("web.upload_failed"),
+    "uploading": N_("web.uploading"),
+    "photo_too_big": N_("photo.too_big"),
+    "photo_type": N_("web.photo_type"),
+    "noscript": N_("web.noscript"),
+    "widget_open": N_("web.widget_open"),
+    "widget_close": N_("web.widget_close"),
+    "widget_frame": N_("web.widget_frame"),
 }
 
 Texts = Callable[..., str]

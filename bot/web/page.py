@@ -12,7 +12,7 @@ import re
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.conversation.i18n import _
+from bot.conversation.i18n import N_
 from bot.web.chrome import PAGE_FALLBACK_LANGUAGE, all_chrome, chrome, language_from_accept
 from bot.web.config import ChatOptions
 from bot.web.guards import client_address
@@ -57,7 +57,7 @@ async def chat_page(request: web.Request) -> web.Response:
         if not runtime.guards.new_chat(client_address(request)):
             return web.Response(
                 status=429,
-                text=texts(guessed or PAGE_FALLBACK_LANGUAGE, _("web.too_many_chats")),
+                text=texts(guessed or PAGE_FALLBACK_LANGUAGE, N_("web.too_many_chats")),
                 headers={"Retry-After": "60", **security_headers(options)},
             )
         token = new_token()

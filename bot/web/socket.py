@@ -10,7 +10,7 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from bot.conversation import Press, Verdict
-from bot.conversation.i18n import _
+from bot.conversation.i18n import N_
 from bot.web.chrome import PAGE_FALLBACK_LANGUAGE, language_from_accept
 from bot.web.frames import OpenFrame, PressFrame, TextFrame, parse_frame
 from bot.web.guards import client_address, origin_allowed
@@ -96,7 +96,7 @@ class PageSession:
             if message.type is WSMsgType.TEXT:
                 await self._on_text(message.data)
             elif message.type is WSMsgType.BINARY:
-                await self._error("bad_frame", _("web.bad_frame"))
+                await self._error("bad_frame", N_("web.bad_frame"))
             elif message.type is WSMsgType.ERROR:
                 log.info("web.socket_error", error=str(self._socket.exception()))
                 break
@@ -104,11 +104,11 @@ class PageSession:
     async def _on_text(self, raw: str) -> None:
         frame = parse_frame(raw)
         if frame is None or (not self._opened and not isinstance(frame, OpenFrame)):
-            await self._error("bad_frame", _("web.bad_frame"))
+            await self._error("bad_frame", N_("web.bad_frame"))
             return
         verdict = self._runtime.guards.event(self._key, self._address)
         if verdict is Verdict.NOTICE:
-            await self._error("rate_limited", _("flood.notice"))
+            await self._error("rate_limited", N_("flood.notice"))
         if verdict is not Verdict.ALLOW:
             return
         try:
@@ -125,7 +125,7 @@ class PageSession:
         except Exception:
             # The core rolled the event back; the citizen may simply try again.
             log.exception("web.handle_failed")
-            await self._error("retry", _("error.retry"))
+            await self._error("retry", N_("error.retry"))
 
     async def _open(self, frame: OpenFrame) -> None:
         self._hint = frame.language or self._hint

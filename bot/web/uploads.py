@@ -18,7 +18,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.conversation import Photo, Verdict
-from bot.conversation.i18n import _
+from bot.conversation.i18n import N_
 from bot.web.chrome import PAGE_FALLBACK_LANGUAGE, language_from_accept
 from bot.web.guards import client_address, origin_allowed
 from bot.web.identity import chat_key, token_of
@@ -33,8 +33,8 @@ MULTIPART_OVERHEAD = 64 * 1024
 # HttpProcessingError: a header line past its limit).
 MALFORMED_BODY_ERRORS = (ValueError, AssertionError, KeyError, LookupError, HttpProcessingError)
 REFUSALS = {
-    Refusal.NOT_AN_IMAGE: _("web.photo_unreadable"),
-    Refusal.TOO_MANY_PIXELS: _("web.photo_too_many_pixels"),
+    Refusal.NOT_AN_IMAGE: N_("web.photo_unreadable"),
+    Refusal.TOO_MANY_PIXELS: N_("web.photo_too_many_pixels"),
 }
 
 
@@ -64,7 +64,7 @@ async def upload_photo(request: web.Request) -> web.Response:
         return refuse(413, "photo.too_big")
     data = await _read_photo_field(request, limit)
     if data is None:
-        return refuse(400, _("web.photo_type"))
+        return refuse(400, N_("web.photo_type"))
     if len(data) > limit:
         return refuse(413, "photo.too_big")
     cleaned = await asyncio.to_thread(clean_image, data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -20,9 +20,11 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    or_,
     select,
     true,
     tuple_,
+    update,
 )
 from sqlalchemy import case as sql_case
 from sqlalchemy import text as sql_text
@@ -345,6 +347,72 @@ class CaseRepository:
     def add_event(self, event: CaseEvent) -> None:
         """Append one entry to a case's history."""
         self.session.add(event)
+
+    async def claim_overdue_for_reminder(
+        self, now: datetime, remind_again_after: timedelta
+    ) -> Sequence[OverdueCase]:
+        """Open cases past due and not reminded within ``remind_again_after``, most severe
+        first, marked as reminded ``now``. The rows stay locked (others skip them) until the
+        caller's transaction ends, so two workers never remind of the same case."""
+        due = and_(
+            Case.status.in_(OPEN_STATUSES),
+            Case.due_at < now,
+            or_(Case.reminded_at.is_(None), Case.reminded_at < now - remind_again_after),
+        )
+        rows = (
+            await self.session.execute(
+                select(Case.id, Case.region_code)
+                .where(due)
+                .order_by(Case.priority, Case.due_at)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        found = [OverdueCase(row.id, row.region_code) for row in rows]
+        if found:
+            await self.session.execute(
+                update(Case)
+                .where(Case.id.in_([case.id for case in found]))
+                .values(reminded_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return found
+
+    async def opened_since(self, since: datetime) -> int:
+        """How many cases were opened from ``since`` on."""
+        return int(
+            await self.session.scalar(
+                select(func.count()).select_from(Case).where(Case.opened_at >= since)
+            )
+            or 0
+        )
+
+    async def closed_since(self, since: datetime) -> int:
+        """How many cases were closed from ``since`` on."""
+        return int(
+            await self.session.scalar(
+                select(func.count()).select_from(Case).where(Case.closed_at >= since)
+            )
+            or 0
+        )
+
+    async def overdue_count(self, now: datetime) -> int:
+        """How many open cases are past their due time at ``now``."""
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(Case)
+                .where(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
+            )
+            or 0
+        )
+
+
+@dataclass(frozen=True)
+class OverdueCase:
+    """An overdue case as the staff chat's reminder lists it."""
+
+    id: int
+    region_code: str | None
 
 
 def _cursor_tuple(cursor: QueueCursor) -> ColumnElement[Any]:

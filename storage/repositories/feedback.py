@@ -11,7 +11,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Attachment, Case, Feedback, Tag
+from storage.models import Attachment, Feedback, Tag
 from storage.types import utcnow
 from vocabulary import effective as rule
 
@@ -54,6 +54,10 @@ class FeedbackRepository:
         """Send pending inserts so generated ids are known, without committing."""
         await self.session.flush()
 
+    async def any_stored(self) -> bool:
+        """True once any feedback is stored."""
+        return await self.session.scalar(select(Feedback.id).limit(1)) is not None
+
     async def by_ref(self, ref: str) -> Feedback | None:
         """The feedback with this reference number, with its case loaded."""
         return await self.session.scalar(
@@ -61,20 +65,6 @@ class FeedbackRepository:
             .options(selectinload(Feedback.case), selectinload(Feedback.tags))
             .where(Feedback.ref == normalise_reference(ref))
         )
-
-    async def by_source_id(self, source_id: str) -> Feedback | None:
-        """The imported feedback with this source id, if it was imported before."""
-        return await self.session.scalar(select(Feedback).where(Feedback.source_id == source_id))
-
-    async def by_respondent(self, respondent_id: int) -> Sequence[Feedback]:
-        """All feedback of one respondent, with attachments."""
-        return (
-            await self.session.scalars(
-                select(Feedback)
-                .options(selectinload(Feedback.attachments))
-                .where(Feedback.respondent_id == respondent_id)
-            )
-        ).all()
 
     async def stream_month(self, month: str, *, batch_size: int = 1000) -> AsyncIterator[Feedback]:
         """Every feedback of a month in id order, with office, service, tags and case loaded."""
@@ -162,14 +152,6 @@ class FeedbackRepository:
             .execution_options(synchronize_session=False)
         )
         return Erasure(int(getattr(result, "rowcount", 0) or 0), [loc for loc in locations if loc])
-
-    def add_tag(self, tag: Tag) -> None:
-        """Attach a tag row."""
-        self.session.add(tag)
-
-    def add_case(self, case: Case) -> None:
-        """Open a case."""
-        self.session.add(case)
 
 
 def effective_tags(tags: Sequence[Tag]) -> dict[str, dict[str, Any]]:

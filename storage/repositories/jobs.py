@@ -80,7 +80,3 @@ class JobRunRepository:
             delete(JobRun).where(JobRun.started_at < started_before, JobRun.outcome != RUNNING)
         )
         return int(getattr(result, "rowcount", 0) or 0)
-
-    async def by_key(self, run_key: str) -> JobRun | None:
-        """One run by its key."""
-        return await self.session.scalar(select(JobRun).where(JobRun.run_key == run_key))

@@ -119,10 +119,6 @@ class ReferenceRepository:
             query = query.where(Service.active.is_(True))
         return (await self.session.scalars(query)).all()
 
-    async def service_by_code(self, code: str) -> Service | None:
-        """The service with this code, if any."""
-        return await self.session.scalar(select(Service).where(Service.code == code.strip()))
-
     async def service(self, service_id: int) -> Service | None:
         """One service by id."""
         return await self.session.get(Service, service_id)
@@ -145,10 +141,6 @@ class ReferenceRepository:
             for key, value in names.items():
                 setattr(category, key, value)
 
-    async def upsert_office(self, code: str, fields: dict[str, object]) -> bool:
-        """Insert or update an office by code; True if it was new."""
-        return self.put_office(await self.office_by_code(code), code, fields)
-
     def put_office(self, office: Office | None, code: str, fields: dict[str, object]) -> bool:
         """Update ``office`` (already loaded), or add a new one when it is None; True if new."""
         if office is None:
@@ -156,10 +148,6 @@ class ReferenceRepository:
             return True
         _update(office, fields)
         return False
-
-    async def upsert_service(self, code: str, fields: dict[str, object]) -> bool:
-        """Insert or update a service by code; True if it was new."""
-        return self.put_service(await self.service_by_code(code), code, fields)
 
     def put_service(self, service: Service | None, code: str, fields: dict[str, object]) -> bool:
         """Update ``service`` (already loaded), or add a new one when it is None; True if new."""

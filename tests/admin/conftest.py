@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_network
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
@@ -22,11 +23,15 @@ from argon2 import PasswordHasher
 from admin.app import create_admin_app
 from admin.config import PanelConfig
 from bot.forwarded import forwarded_middleware
+from bot.persistence.reference_cache import ReferenceCache
 from storage.database import Database
 from storage.intake import FeedbackDraft, TagScores, build_feedback
 from storage.models import Case, Channel, Language, Respondent, StaffRole, StaffUser
 from storage.uow import UnitOfWork
 from vocabulary import TAGS
+
+if TYPE_CHECKING:
+    from tests.admin.demo_site import DemoSite
 
 PASSWORD = "correct horse battery"
 # Every vocabulary tag gets a model score, as a model trained on all of them would give.
@@ -71,6 +76,8 @@ class Panel:
     clock: FakeClock
     hasher: PasswordHasher
     config: PanelConfig
+    # The conversation's snapshot of offices and services, shared as in the running service.
+    reference: ReferenceCache = field(default_factory=ReferenceCache)
     clients: list[TestClient[Any, Any]] = field(default_factory=list)
     admin_browser: Any = None
     admin_device: str = ""
@@ -234,13 +241,32 @@ async def panel(
     with an ``X-Forwarded-For`` header.
     """
     root = web.Application(middlewares=[forwarded_middleware([ip_network("127.0.0.1/32")])])
+    reference = ReferenceCache()
     root.add_subapp(
         "/admin",
-        create_admin_app(database, panel_config, hasher=hasher, explainer=Explainer(), clock=clock),
+        create_admin_app(
+            database,
+            panel_config,
+            hasher=hasher,
+            explainer=Explainer(),
+            clock=clock,
+            on_reference_change=reference.invalidate,
+        ),
     )
     server = TestServer(root, host="127.0.0.1")
     await server.start_server()
-    panel = Panel(database, server, clock, hasher, panel_config)
+    panel = Panel(database, server, clock, hasher, panel_config, reference)
     yield panel
     await panel.close()
     await server.close()
+
+
+@pytest.fixture
+async def site(database: Database, tmp_path: Path) -> AsyncIterator[DemoSite]:
+    """The whole panel on demo data, one staff member per role (see ``demo_site``)."""
+    # Imported here: loading the demo (and its classifier) is only for the tests that use it.
+    from tests.admin.demo_site import running_demo_site
+
+    demo = await running_demo_site(database, tmp_path)
+    yield demo
+    await demo.close()

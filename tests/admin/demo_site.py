@@ -135,3 +135,12 @@ def demo_app(database: Database, directory: Path) -> web.Application:
     )
     root.add_subapp("/admin", admin)
     return root
+
+
+async def running_demo_site(database: Database, data_dir: Path) -> DemoSite:
+    """The demo data loaded into ``database`` and the panel serving it on a loopback port
+    (close it with :meth:`DemoSite.close`)."""
+    mine, others = await fill_demo(database, data_dir)
+    server = TestServer(demo_app(database, data_dir), host="127.0.0.1")
+    await server.start_server()
+    return DemoSite(database, server, mine, others)

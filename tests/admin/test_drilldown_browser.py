@@ -3,25 +3,12 @@ cases as the figure says (screenshots in test-artifacts/)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
 
-from storage.database import Database
-from tests.admin.demo_site import PASSWORD, DemoSite, demo_app, fill_demo
-
-
-@pytest.fixture
-async def site(database: Database, tmp_path: Path) -> AsyncIterator[DemoSite]:
-    mine, others = await fill_demo(database, tmp_path)
-    server = TestServer(demo_app(database, tmp_path), host="127.0.0.1")
-    await server.start_server()
-    demo = DemoSite(database, server, mine, others)
-    yield demo
-    await demo.close()
+from tests.admin.demo_site import PASSWORD, DemoSite
 
 
 @pytest.mark.e2e

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from admin.jobs.deps import JobDeps
 from admin.jobs.notices import sla_reminders_job
-from storage.database import Database
 from storage.models import Case, OutboxMessage
 from storage.uow import UnitOfWork
 from tests.admin.crawler import crawl, page_kind
-from tests.admin.demo_site import FIGURES, NOW, DemoSite, demo_app, fill_demo
+from tests.admin.demo_site import FIGURES, NOW, DemoSite
 
 CASES = {"/admin/queue", "/admin/cases/N"}
 REPORTS = {
@@ -51,16 +48,6 @@ REACHED = {
     "anticorruption": CASES | {"/admin/cases/N/original"},
     "analyst": REPORTS,
 }
-
-
-@pytest.fixture
-async def site(database: Database, tmp_path: Path) -> AsyncIterator[DemoSite]:
-    mine, others = await fill_demo(database, tmp_path)
-    server = TestServer(demo_app(database, tmp_path), host="127.0.0.1")
-    await server.start_server()
-    demo = DemoSite(database, server, mine, others)
-    yield demo
-    await demo.close()
 
 
 @pytest.mark.parametrize("role", sorted(REACHED))

@@ -4,15 +4,11 @@ Kazakh and Russian panels no English left untranslated."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 
-from storage.database import Database
 from tests.admin.crawler import crawl, page_kind
-from tests.admin.demo_site import DemoSite, demo_app, fill_demo
+from tests.admin.demo_site import DemoSite
 
 SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 DOTTED_CODE = re.compile(r"\b[a-z]+\.[a-z_]+\b")
@@ -20,16 +16,6 @@ FILE_NAME = re.compile(r"\S+\.(?:xlsx|txt|csv|json|pdf)\b")
 LATIN_WORD = re.compile(r"\b[A-Za-z][a-z]{2,}\b")
 # Latin words that are the same in every language of the panel: names of products, formats.
 SAME_IN_EVERY_LANGUAGE = frozenset({"Pikir", "Telegram", "English", "Wilson", "mail"})
-
-
-@pytest.fixture
-async def site(database: Database, tmp_path: Path) -> AsyncIterator[DemoSite]:
-    mine, others = await fill_demo(database, tmp_path)
-    server = TestServer(demo_app(database, tmp_path), host="127.0.0.1")
-    await server.start_server()
-    demo = DemoSite(database, server, mine, others)
-    yield demo
-    await demo.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -4,18 +4,15 @@ job runs and the time zone in words, never codes (screenshots in test-artifacts/
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
-from storage.database import Database
 from storage.models import Case, CaseStatus, Language
 from storage.uow import UnitOfWork
-from tests.admin.demo_site import PASSWORD, DemoSite, demo_app, fill_demo
+from tests.admin.demo_site import PASSWORD, DemoSite
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 WORDS = {
@@ -34,16 +31,6 @@ WORDS = {
         "zone": "Уақыт агенттіктің сағат белдеуімен көрсетілген, UTC+05:00.",
     },
 }
-
-
-@pytest.fixture
-async def site(database: Database, tmp_path: Path) -> AsyncIterator[DemoSite]:
-    mine, others = await fill_demo(database, tmp_path)
-    server = TestServer(demo_app(database, tmp_path), host="127.0.0.1")
-    await server.start_server()
-    demo = DemoSite(database, server, mine, others)
-    yield demo
-    await demo.close()
 
 
 async def _answered_then_reopened(site: DemoSite) -> None:

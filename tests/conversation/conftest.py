@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from admin.staff_texts import StaffTexts
 from bot.conversation import (
     ConversationService,
     Event,
@@ -51,11 +52,17 @@ def translator() -> Translator:
     return Translator.load()
 
 
-def make_service(database: Database, translator: Translator) -> ConversationService:
+def make_service(
+    database: Database, translator: Translator, staff_language: str = "ru"
+) -> ConversationService:
     """A conversation service on ``database``, as the composition root builds it."""
     store = StoreConfig(secret_key=b"test-secret", staff_chat_id=STAFF_CHAT)
     return ConversationService(
-        SqlUnits(database.sessions, store), translator, KeywordTagger(), case_url=CASE_URL
+        SqlUnits(database.sessions, store),
+        translator,
+        KeywordTagger(),
+        case_url=CASE_URL,
+        staff_texts=StaffTexts(staff_language),
     )
 
 

@@ -172,8 +172,30 @@ async def test_direct_corruption_report_alerts_staff_without_personal_data(
     assert case is not None and case.priority == 0
     assert alert is not None and alert.address == STAFF_CHAT and alert.kind == "staff_alert"
     assert feedback.ref in alert.text and f"{CASE_URL}/{case.id}" in alert.text
-    assert "SHY-01" in alert.text
+    assert "SHY-01" in alert.text and alert.text.startswith("⚠️ Сообщение о коррупции")
     assert "Иванов" not in alert.text and "701" not in alert.text
+
+
+@pytest.mark.parametrize(
+    ("staff_language", "heading"),
+    [
+        ("kk", "⚠️ Сыбайлас жемқорлық туралы хабарлама"),
+        ("en", "⚠️ Corruption report"),
+    ],
+)
+async def test_the_staff_alert_speaks_the_staff_chats_language_not_the_citizens(
+    database: Database, translator: Translator, staff_language: str, heading: str
+) -> None:
+    citizen = Citizen(make_service(database, translator, staff_language), hint="ru")
+    await citizen.send(Start("SHY-01"))
+    await citizen.say("/corruption")
+    await citizen.say("Просили деньги за очередь")
+    await citizen.press(translator.text("ru", "button.skip_photo"))
+    await citizen.press(translator.text("ru", "button.consent_no"))
+    async with database.sessions() as session:
+        alert = await session.scalar(select(OutboxMessage))
+    assert alert is not None and alert.text.startswith(heading)
+    assert "SHY-01" in alert.text and "%(" not in alert.text
 
 
 async def test_corruption_tagged_complaint_alerts_staff(
@@ -483,3 +505,35 @@ async def test_the_receipt_has_a_status_button_that_works_later(
     await citizen.say("/help")  # the receipt is no longer the latest message
     outcome = await citizen.send(Press(citizen.data_of(t("button.status"), receipt)))
     assert outcome.replies[0].text == t("status.line", ref=ref, state=t("status.received"))
+
+
+async def test_a_draft_stored_with_photos_as_plain_json_is_submitted_with_them(
+    service: ConversationService, database: Database, translator: Translator
+) -> None:
+    """Conversations saved before photos were typed in the core keep loading: the stored
+    JSON of a photo is still ``{"file_ref", "size", "content_type"}``."""
+    t = lambda key, **kw: translator.text("en", key, **kw)  # noqa: E731
+    citizen = Citizen(service, hint="en")
+    await citizen.send(Start("AST-01"))
+    await citizen.say("/corruption")
+    await citizen.say("He asked for money to speed things up")
+    await citizen.press(t("button.skip_photo"))
+    assert citizen.last.text == t("consent.ask")
+    stored_by_an_older_release = [
+        {"file_ref": "old-file-1", "size": 4096, "content_type": "image/png"},
+        {"file_ref": "old-file-2", "size": 777, "content_type": "image/jpeg"},
+        {"file_ref": 12, "size": "broken", "content_type": None},  # malformed: dropped
+    ]
+    async with database.sessions() as session, session.begin():
+        conversation = await session.scalar(select(Conversation))
+        assert conversation is not None
+        conversation.data = {**conversation.data, "photos": stored_by_an_older_release}
+    await citizen.press(t("button.consent_no"))
+    async with database.sessions() as session:
+        attachments = (await session.scalars(select(Attachment).order_by(Attachment.id))).all()
+        conversation = await session.scalar(select(Conversation))
+    assert [(a.location, a.size, a.content_type) for a in attachments] == [
+        ("old-file-1", 4096, "image/png"),
+        ("old-file-2", 777, "image/jpeg"),
+    ]
+    assert conversation is not None and conversation.data["photos"] == []

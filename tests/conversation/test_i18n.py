@@ -10,8 +10,8 @@ from bot.conversation import LANGUAGES, Translator
 from bot.conversation.i18n import DEFAULT_LOCALES_DIR
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
-# t(id), _(id), and text(lang, id) are how the code names a message.
-KEYWORDS = {"t": None, "_": None, "text": (2,)}
+# t(id), _(id), N_(id) and text(lang, id) are how the code names a message.
+KEYWORDS = {"t": None, "_": None, "N_": None, "text": (2,)}
 
 
 def _used_ids() -> set[str]:

@@ -538,3 +538,19 @@ async def test_the_monthly_pack_has_no_formula_from_a_hostile_office_name(
     assert result.ran and result.outcome == "ok", result.detail
     escaped = assert_no_formula((tmp_path / "reports" / "pikir-2026-10.xlsx").read_bytes())
     assert HOSTILE_NAMES[0] in escaped
+
+
+@pytest.mark.parametrize(
+    ("language", "responses", "cases"),
+    [("kk", "Жауаптар: ", "Ашылған өтініштер: "), ("en", "Responses: ", "Cases opened: ")],
+)
+async def test_the_staff_chat_texts_are_in_its_configured_language(
+    database: Database, tmp_path: Path, language: str, responses: str, cases: str
+) -> None:
+    rng = random.Random(2)
+    await insert_specs(database, [random_spec(rng) for _ in range(200)])
+    now = datetime(2026, 10, 8, 9, 0, tzinfo=ALMATY)
+    await weekly_digest_job(make_deps(database, tmp_path, now, staff_language=language))
+    (message,) = await _outbox(database, "digest")
+    assert responses in message.text and cases in message.text
+    assert "Ответов" not in message.text and "%(" not in message.text

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from bot.bootstrap import has_feedback
 from storage.database import Database
 from storage.intake import FeedbackDraft, TagScores, build_feedback, due_time, month_of, triage
 from storage.models import CaseStatus, Channel, Feedback, Language
@@ -119,3 +120,13 @@ async def test_uncommitted_work_is_rolled_back(database: Database) -> None:
         uow.feedback.add(build_feedback(FeedbackDraft(Channel.WEB, Language.RU, rating=3), None))
     async with UnitOfWork(database.sessions) as uow:
         assert (await uow.session.scalars(select(Feedback))).all() == []
+
+
+async def test_an_install_knows_whether_any_feedback_is_stored(database: Database) -> None:
+    assert await has_feedback(database) is False
+    async with UnitOfWork(database.sessions) as uow:
+        uow.feedback.add(
+            build_feedback(FeedbackDraft(channel=Channel.WEB, language=Language.RU, rating=5), None)
+        )
+        await uow.commit()
+    assert await has_feedback(database) is True

@@ -28,7 +28,7 @@ async def test_sql_and_python_forms_agree(database: Database) -> None:
             tag = rng.choice(TAGS)
             source = rng.choice([TagSource.MODEL, TagSource.STAFF])
             for present in (rng.random() < 0.5, rng.random() < 0.5):
-                uow.feedback.add_tag(
+                uow.session.add(
                     Tag(
                         feedback_id=feedback_id,
                         tag=tag,
