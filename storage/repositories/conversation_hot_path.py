@@ -104,7 +104,7 @@ class ConversationHotPath:
             if self._postgres:
                 # SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its own first
                 # statement; start it now so these statements join the transaction it commits.
-                adapted = raw.dbapi_connection
+                adapted: Any = raw.dbapi_connection
                 if not adapted._started:
                     await adapted._start_transaction()
             self._driver = raw.driver_connection
