@@ -1,18 +1,29 @@
 """Conversation throughput through the real aiogram Dispatcher (``feed_update``, no network).
 
-For each backend (SQLite, PostgreSQL): complete citizen conversations per second and updates
-per second on one process, and a bare aiogram handler doing one comparable database write per
-update (a unit of work that records the update and stores a conversation row) as the yardstick.
+For each backend (SQLite, PostgreSQL): updates per second and this process's CPU time per
+update on one process, for complete citizen conversations through the real dispatcher and
+store, and for a bare aiogram handler doing the same unit of work per update (claim and
+load-and-lock in one statement, a versioned save, commit, one reply) as the yardstick. Each
+gets a warm-up, then they are timed alternately, flow/bare/flow/bare, so a change in the
+machine's load hits both. CPU time is this process's only: PostgreSQL's own is not in it.
 
-    uv run python bench/conversation_throughput.py [--chats 200] [--concurrency 32]
+Needs: ``make install``; a PostgreSQL server (``PIKIR_BENCH_POSTGRES_URL``, default
+``postgresql+asyncpg://postgres@127.0.0.1:5432/postgres``, allowed to create databases).
+
+    uv run python bench/conversation_throughput.py [--chats 200] [--concurrency 32] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
+import os
+import statistics
 import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +38,7 @@ from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
 from bot.telegram.runtime import build_dispatcher
 from storage.database import Database
-from storage.models import Channel, Conversation
+from storage.repositories.conversation_hot_path import ConversationHotPath
 from storage.uow import UnitOfWork
 
 _ids = itertools.count(1)
@@ -135,25 +146,27 @@ async def conversation(dispatcher: Dispatcher, bot: Bot, api: NullApi, chat: int
 
 
 def bare_dispatcher(database: Database) -> Dispatcher:
-    """An aiogram handler doing one comparable write per update, and one reply."""
+    """An aiogram handler doing the flow's unit of work per update, with no conversation logic.
+
+    The same statements as the real store (claim and load-and-lock in one, then a versioned
+    save or a first insert, on the driver connection), one reply: the yardstick for what the
+    conversation core, the flood guard and the store's bookkeeping cost on top.
+    """
     router = Router()
 
     async def write_and_reply(chat: int, update_id: int, bot: Bot) -> None:
         async with UnitOfWork(database.sessions) as uow:
-            await uow.conversations.claim_update(Channel.TELEGRAM, f"bare-{update_id}")
-            conv = await uow.conversations.get_for_update(Channel.TELEGRAM, f"bare-{chat}")
-            if conv is None:
-                uow.conversations.add(
-                    Conversation(
-                        channel=Channel.TELEGRAM,
-                        chat_key=f"bare-{chat}",
-                        step="x",
-                        data={},
-                        version=1,
-                    )
+            rows = ConversationHotPath(uow.session)
+            chat_key = f"bare-{chat}"
+            claimed, found = await rows.claim_and_lock("telegram", f"bare-{update_id}", chat_key)
+            if claimed and found is None:
+                await rows.insert_new(
+                    "telegram", chat_key, step="x", data={}, version=1, respondent_id=None
                 )
-            else:
-                conv.version += 1
+            elif claimed and found is not None:
+                await rows.save_if_version(
+                    found.id, found.version, step="x", data=found.data, respondent_id=None
+                )
             await uow.commit()
         await bot.send_message(chat, "ok")
 
@@ -179,59 +192,104 @@ async def bare_chat(dispatcher: Dispatcher, bot: Bot, chat: int, updates: int) -
     return updates
 
 
-async def run_backend(backend: str, chats: int, concurrency: int) -> dict[str, float]:
+@dataclass
+class Run:
+    """Updates fed in one timed run, with its wall-clock and this process's CPU seconds."""
+
+    updates: int
+    wall: float
+    cpu: float
+
+    @property
+    def per_second(self) -> float:
+        return self.updates / self.wall
+
+    @property
+    def cpu_ms_per_update(self) -> float:
+        return self.cpu / self.updates * 1e3
+
+
+async def timed(work: Awaitable[list[int]]) -> Run:
+    """Run ``work`` (a gather of chats) and measure it."""
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    fed = await work
+    return Run(sum(fed), time.perf_counter() - wall, time.process_time() - cpu)
+
+
+async def run_backend(
+    backend: str, chats: int, concurrency: int, rounds: int
+) -> tuple[list[Run], list[Run]]:
+    """Flow and bare handler, each warmed up, then timed alternately (A/B/A/B …)."""
     async with throwaway_database(backend, pool_size=concurrency) as database:
         api = NullApi()
         bot = Bot("123456:BENCH", session=api)
         service = ConversationService(
             SqlUnits(database.sessions, StoreConfig(secret_key=b"bench")), Translator.load()
         )
-        dispatcher = build_dispatcher(service, FloodGuard(rate=1000, burst=1000))
+        flow = build_dispatcher(service, FloodGuard(rate=1000, burst=1000))
+        bare = bare_dispatcher(database)
         gate = asyncio.Semaphore(concurrency)
+        chat_ids = itertools.count(1)
 
         async def one(chat: int) -> int:
             async with gate:
-                return await conversation(dispatcher, bot, api, chat)
+                return await conversation(flow, bot, api, chat)
 
-        await asyncio.gather(*(one(900_000 + c) for c in range(concurrency)))  # warm up
-        started = time.perf_counter()
-        fed = await asyncio.gather(*(one(c + 1) for c in range(chats)))
-        flow_seconds = time.perf_counter() - started
-        updates = sum(fed)
-
-        bare = bare_dispatcher(database)
-
-        async def one_bare(chat: int) -> int:
+        async def one_bare(chat: int, updates: int) -> int:
             async with gate:
-                return await bare_chat(bare, bot, chat, updates // chats)
+                return await bare_chat(bare, bot, chat, updates)
 
-        started = time.perf_counter()
-        bare_fed = await asyncio.gather(*(one_bare(c + 1) for c in range(chats)))
-        bare_seconds = time.perf_counter() - started
-        return {
-            "conversations_per_s": chats / flow_seconds,
-            "updates_per_s": updates / flow_seconds,
-            "updates_per_conversation": updates / chats,
-            "bare_updates_per_s": sum(bare_fed) / bare_seconds,
-        }
+        def flow_round(n: int) -> Awaitable[list[int]]:
+            return asyncio.gather(*(one(next(chat_ids)) for _ in range(n)))
+
+        def bare_round(n: int) -> Awaitable[list[int]]:
+            return asyncio.gather(
+                *(one_bare(next(chat_ids), UPDATES_PER_CONVERSATION) for _ in range(n))
+            )
+
+        await flow_round(concurrency)  # warm-ups: caches, prepared statements, the pool
+        await bare_round(concurrency)
+        flows, bares = [], []
+        for _ in range(rounds):
+            flows.append(await timed(flow_round(chats)))
+            bares.append(await timed(bare_round(chats)))
+        return flows, bares
+
+
+# Updates of one complete conversation in :func:`conversation`; the bare handler gets as many.
+UPDATES_PER_CONVERSATION = 13
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chats", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="A/B pairs per backend")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        result = await run_backend(backend, args.chats, args.concurrency)
-        ratio = result["bare_updates_per_s"] / result["updates_per_s"]
+        load_before = os.getloadavg()[0]
+        flows, bares = await run_backend(backend, args.chats, args.concurrency, args.rounds)
+        for index, (flow, bare) in enumerate(zip(flows, bares, strict=True), 1):
+            print(
+                f"{backend:10s} round {index}: flow {flow.per_second:7.1f} updates/s "
+                f"({flow.per_second / UPDATES_PER_CONVERSATION:5.1f} conversations/s, "
+                f"CPU {flow.cpu_ms_per_update:.3f} ms/update)  "
+                f"bare {bare.per_second:7.1f} updates/s (CPU {bare.cpu_ms_per_update:.3f} ms)  "
+                f"bare/flow {bare.per_second / flow.per_second:4.2f}x",
+                flush=True,
+            )
+        flow_rate = statistics.median(f.per_second for f in flows)
+        bare_rate = statistics.median(b.per_second for b in bares)
         print(
-            f"{backend:10s} conversations/s {result['conversations_per_s']:7.1f}  "
-            f"updates/s {result['updates_per_s']:7.1f} "
-            f"({result['updates_per_conversation']:.0f} per conversation)  "
-            f"bare handler updates/s {result['bare_updates_per_s']:7.1f}  "
-            f"bare/flow {ratio:4.2f}x",
+            f"{backend:10s} median: flow {flow_rate:7.1f} updates/s, "
+            f"CPU {statistics.median(f.cpu_ms_per_update for f in flows):.3f} ms/update; "
+            f"bare {bare_rate:7.1f} updates/s, "
+            f"CPU {statistics.median(b.cpu_ms_per_update for b in bares):.3f} ms/update; "
+            f"bare/flow {bare_rate / flow_rate:4.2f}x; load average {load_before:.2f} before, "
+            f"{os.getloadavg()[0]:.2f} after",
             flush=True,
         )
 

@@ -1,10 +1,19 @@
-"""The conversation core's unit of work on the database: one ``storage`` UnitOfWork per event."""
+"""The conversation core's unit of work on the database: one ``storage`` UnitOfWork per event.
+
+The statements every event runs (claim, load-and-lock, save) go through
+:class:`~storage.repositories.conversation_hot_path.ConversationHotPath` on the session's driver
+connection; everything else through the repositories, in the same transaction. The core claims
+a delivery before it names the chat, so the claim is held back and sent with the load, in one
+statement: a redelivery found there is reported as a :class:`StateConflict`, and the core's
+retry, told by :class:`SqlUnits` that the key collided, claims it alone and sees the duplicate.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,9 +42,13 @@ from storage.intake import (
     TagScores,
     build_feedback,
 )
-from storage.models import Case, Channel, Conversation, Language
+from storage.models import Case, Channel, Language
+from storage.repositories.conversation_hot_path import ConversationHotPath, LockedConversation
 from storage.uow import UnitOfWork
 from vocabulary import DEFAULT_TIMEZONE
+
+# Collided deliveries remembered for their retry; more than are ever in flight at once.
+_COLLISIONS_KEPT = 4096
 
 
 def pseudonym(secret_key: bytes, channel: str, user_key: str) -> str:
@@ -67,21 +80,46 @@ class SqlUnits:
         self._sessions = sessions
         self._config = config
         self.reference = reference or ReferenceCache()
+        # Deliveries whose claim collided inside a load: their retry claims on its own.
+        self._collided: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlConversationUnit]:
         async with UnitOfWork(self._sessions) as uow:
-            yield SqlConversationUnit(uow, self._config, self.reference)
+            yield SqlConversationUnit(uow, self._config, self.reference, self)
+
+    def note_collision(self, channel: str, update_key: str) -> None:
+        """Remember that this delivery was found claimed, for the event's retry."""
+        self._collided[(channel, update_key)] = None
+        while len(self._collided) > _COLLISIONS_KEPT:
+            self._collided.popitem(last=False)
+
+    def collided(self, channel: str, update_key: str) -> bool:
+        """Whether this delivery's claim collided before (forgotten once asked)."""
+        if (channel, update_key) not in self._collided:
+            return False
+        del self._collided[(channel, update_key)]
+        return True
 
 
 class SqlConversationUnit:
     """Implements :class:`~bot.conversation.ports.ConversationUnit` with the repositories."""
 
-    def __init__(self, uow: UnitOfWork, config: StoreConfig, reference: ReferenceCache) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        config: StoreConfig,
+        reference: ReferenceCache,
+        units: SqlUnits | None = None,
+    ) -> None:
         self._uow = uow
         self._config = config
         self._reference = reference
-        self._conversation: Conversation | None = None
+        self._units = units
+        self._rows = ConversationHotPath(uow.session)
+        self._conversation: LockedConversation | None = None
+        # A claim not sent yet: it goes with the load, in the same statement.
+        self._pending_claim: tuple[str, str] | None = None
         # Photos of an erasure, removed from disk only once the erasure is committed.
         self._files_to_remove: list[str] = []
 
@@ -94,43 +132,62 @@ class SqlConversationUnit:
         return await self._reference.get(self._uow.reference)
 
     async def claim_update(self, channel: str, update_key: str) -> bool:
-        return await self._uow.conversations.claim_update(Channel(channel), update_key[:64])
+        key = (Channel(channel).value, update_key[:64])
+        if self._units is not None and self._units.collided(*key):
+            return await self._rows.claim(*key)
+        self._pending_claim = key
+        return True
+
+    async def _send_pending_claim(self) -> None:
+        """Send a claim no load took along; a redelivery is a conflict (see the module)."""
+        if self._pending_claim is not None:
+            claimed = await self._rows.claim(*self._pending_claim)
+            self._after_claim(claimed)
+
+    def _after_claim(self, claimed: bool) -> None:
+        key, self._pending_claim = self._pending_claim, None
+        if not claimed and key is not None:
+            if self._units is not None:
+                self._units.note_collision(*key)
+            raise StateConflict(key[1])
 
     async def load_state(self, channel: str, chat_key: str) -> StoredState | None:
-        found = await self._uow.conversations.get_for_update_with_language(
-            Channel(channel), chat_key
-        )
+        channel = Channel(channel).value
+        if self._pending_claim is not None and self._pending_claim[0] == channel:
+            claimed, found = await self._rows.claim_and_lock(
+                channel, self._pending_claim[1], chat_key
+            )
+            self._after_claim(claimed)
+        else:
+            await self._send_pending_claim()
+            found = await self._rows.lock(channel, chat_key)
+        self._conversation = found
         if found is None:
-            self._conversation = None
             return None
-        conversation, language = found
-        self._conversation = conversation
         respondent = (
-            RespondentInfo(conversation.respondent_id, language.value if language else None)
-            if conversation.respondent_id is not None
+            RespondentInfo(found.respondent_id, found.language)
+            if found.respondent_id is not None
             else None
         )
-        return StoredState(
-            conversation.step, dict(conversation.data or {}), conversation.version, respondent
-        )
+        return StoredState(found.step, found.data, found.version, respondent)
 
     async def save_state(
         self, channel: str, chat_key: str, state: StoredState, respondent_id: int | None
     ) -> None:
-        repo = self._uow.conversations
+        await self._send_pending_claim()
         if self._conversation is None:
-            fresh = Conversation(
-                channel=Channel(channel),
-                chat_key=chat_key,
+            inserted = await self._rows.insert_new(
+                Channel(channel).value,
+                chat_key,
                 step=state.step,
                 data=state.data,
                 version=state.version,
                 respondent_id=respondent_id,
             )
-            if not await repo.insert_new(fresh):
+            if not inserted:
                 raise StateConflict(chat_key)
             return
-        saved = await repo.save_if_version(
+        saved = await self._rows.save_if_version(
             self._conversation.id,
             state.version - 1,
             step=state.step,
@@ -241,6 +298,7 @@ class SqlConversationUnit:
         return erasure.feedbacks
 
     async def commit(self) -> None:
+        await self._send_pending_claim()
         await self._uow.commit()
         if self._files_to_remove and self._config.data_dir is not None:
             # A file left by a crash here is found by the retention job's sweep.

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from classifier import artifact
 from classifier.layout import LINEAR_FILE
@@ -65,3 +66,19 @@ def test_serving_imports_no_scikit_learn_scipy_or_numpy() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_bulk_tagging_goes_through_the_pipeline_with_the_serving_labels(
+    split: tuple[list[LabelledText], list[LabelledText]],
+) -> None:
+    # `pikir classifier predict` scores batches with the pipeline; the service scores one
+    # message at a time with linear.zip. Both must tag the eval split identically.
+    texts = [m.text for m in split[1]]
+    served, bulk = ServingTagger.load(), Tagger.load()
+    assert np.array_equal(bulk.predict_proba(texts), bulk.model.predict_proba(texts))
+    bulk_predictions = bulk.predict(texts)
+    assert any(p.labels for p in bulk_predictions)
+    served_predictions = [served.predict_one(t) for t in texts]
+    assert [p.labels for p in bulk_predictions] == [p.labels for p in served_predictions]
+    for b, s in zip(bulk_predictions, served_predictions, strict=True):
+        assert b.scores == pytest.approx(s.scores, abs=1e-4)  # each rounded to 4 places

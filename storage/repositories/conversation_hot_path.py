@@ -1,0 +1,214 @@
+"""The per-event conversation statements, run on the session's own driver connection.
+
+Every Telegram update and web chat step claims its delivery, loads and locks its conversation
+and saves the new state. Through the ORM that cost more CPU than the database work itself
+(statement compilation, cache keys, loading rows into objects), so these statements go
+straight to the driver (asyncpg or aiosqlite) of the connection the unit of work's session
+already holds: they run in the same transaction as everything else the event does, which
+SQLAlchemy commits or rolls back as usual.
+
+On PostgreSQL the claim and the locking load are one statement (a data-modifying CTE); SQLite
+has no data-modifying CTEs and no row locks (a writer holds the whole database), so there they
+are two statements on the same connection.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.types import utcnow
+
+_PG_LOCK = (
+    "SELECT c.id, c.step, c.data, c.version, c.respondent_id, r.language "
+    "FROM conversations AS c LEFT JOIN respondents AS r ON r.id = c.respondent_id "
+    "WHERE c.channel = $1 AND c.chat_key = $2 FOR UPDATE OF c"
+)
+# The claim's row and the locked conversation in one round trip; ``claimed`` is false when
+# the delivery was recorded before (a redelivery).
+_PG_CLAIM_AND_LOCK = (
+    "WITH claim AS ("
+    " INSERT INTO processed_updates (channel, update_key, created_at) VALUES ($1, $2, $3)"
+    " ON CONFLICT DO NOTHING RETURNING 1"
+    "), conversation AS ("
+    "SELECT c.id, c.step, c.data, c.version, c.respondent_id, r.language "
+    "FROM conversations AS c LEFT JOIN respondents AS r ON r.id = c.respondent_id "
+    "WHERE c.channel = $1 AND c.chat_key = $4 FOR UPDATE OF c"
+    ") SELECT EXISTS (SELECT 1 FROM claim) AS claimed, conversation.* "
+    "FROM (SELECT 1) AS one LEFT JOIN conversation ON true"
+)
+_PG_CLAIM = (
+    "INSERT INTO processed_updates (channel, update_key, created_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT DO NOTHING"
+)
+_PG_SAVE = (
+    "UPDATE conversations SET step = $1, data = $2::json, respondent_id = $3, "
+    "version = $4 + 1, updated_at = $5 WHERE id = $6 AND version = $4"
+)
+_PG_INSERT = (
+    "INSERT INTO conversations "
+    "(channel, chat_key, step, data, version, respondent_id, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4::json, $5, $6, $7, $7) ON CONFLICT (channel, chat_key) DO NOTHING"
+)
+
+_LITE_LOCK = (
+    "SELECT c.id, c.step, c.data, c.version, c.respondent_id, r.language "
+    "FROM conversations AS c LEFT JOIN respondents AS r ON r.id = c.respondent_id "
+    "WHERE c.channel = ? AND c.chat_key = ?"
+)
+_LITE_CLAIM = (
+    "INSERT INTO processed_updates (channel, update_key, created_at) VALUES (?, ?, ?) "
+    "ON CONFLICT DO NOTHING"
+)
+_LITE_SAVE = (
+    "UPDATE conversations SET step = ?, data = ?, respondent_id = ?, version = ?, "
+    "updated_at = ? WHERE id = ? AND version = ?"
+)
+_LITE_INSERT = (
+    "INSERT INTO conversations "
+    "(channel, chat_key, step, data, version, respondent_id, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, chat_key) DO NOTHING"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LockedConversation:
+    """A conversation row as loaded (and locked, on PostgreSQL) for one event."""
+
+    id: int
+    step: str
+    data: dict[str, Any]
+    version: int
+    respondent_id: int | None
+    language: str | None
+
+
+class ConversationHotPath:
+    """Claim, load-and-lock and save of conversations on the session's driver connection."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._driver: Any = None
+        self._postgres = False
+
+    async def _connection(self) -> Any:
+        """The driver connection under the session, inside the session's transaction."""
+        if self._driver is None:
+            connection = await self.session.connection()
+            raw = await connection.get_raw_connection()
+            self._postgres = connection.dialect.name == "postgresql"
+            if self._postgres:
+                # SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its own first
+                # statement; start it now so these statements join the transaction it commits.
+                adapted: Any = raw.dbapi_connection
+                if not adapted._started:
+                    await adapted._start_transaction()
+            self._driver = raw.driver_connection
+        return self._driver
+
+    async def claim(self, channel: str, update_key: str) -> bool:
+        """Record a delivery; False if it was recorded before."""
+        driver = await self._connection()
+        now = utcnow()
+        if self._postgres:
+            status = await driver.execute(_PG_CLAIM, channel, update_key, now)
+            return bool(status == "INSERT 0 1")
+        cursor = await driver.execute(_LITE_CLAIM, (channel, update_key, _lite_time(now)))
+        return bool(cursor.rowcount == 1)
+
+    async def lock(self, channel: str, chat_key: str) -> LockedConversation | None:
+        """The chat's conversation with its respondent's language, locked until the end."""
+        driver = await self._connection()
+        if self._postgres:
+            return _locked(await driver.fetchrow(_PG_LOCK, channel, chat_key))
+        cursor = await driver.execute(_LITE_LOCK, (channel, chat_key))
+        return _locked(await cursor.fetchone())
+
+    async def claim_and_lock(
+        self, channel: str, update_key: str, chat_key: str
+    ) -> tuple[bool, LockedConversation | None]:
+        """:meth:`claim` and :meth:`lock` together: one statement on PostgreSQL."""
+        driver = await self._connection()
+        if not self._postgres:
+            return await self.claim(channel, update_key), await self.lock(channel, chat_key)
+        row = await driver.fetchrow(_PG_CLAIM_AND_LOCK, channel, update_key, utcnow(), chat_key)
+        found = tuple(row)
+        return bool(found[0]), _locked(found[1:]) if found[1] is not None else None
+
+    async def save_if_version(
+        self,
+        conversation_id: int,
+        expected_version: int,
+        *,
+        step: str,
+        data: dict[str, Any],
+        respondent_id: int | None,
+    ) -> bool:
+        """Store a new state only if nobody saved since ``expected_version`` was read."""
+        driver = await self._connection()
+        encoded, now = _encode(data), utcnow()
+        if self._postgres:
+            status = await driver.execute(
+                _PG_SAVE, step, encoded, respondent_id, expected_version, now, conversation_id
+            )
+            return bool(status == "UPDATE 1")
+        cursor = await driver.execute(
+            _LITE_SAVE,
+            (
+                step,
+                encoded,
+                respondent_id,
+                expected_version + 1,
+                _lite_time(now),
+                conversation_id,
+                expected_version,
+            ),
+        )
+        return bool(cursor.rowcount == 1)
+
+    async def insert_new(
+        self,
+        channel: str,
+        chat_key: str,
+        *,
+        step: str,
+        data: dict[str, Any],
+        version: int,
+        respondent_id: int | None,
+    ) -> bool:
+        """Insert a chat's first conversation; False if another process inserted it first."""
+        driver = await self._connection()
+        encoded, now = _encode(data), utcnow()
+        if self._postgres:
+            status = await driver.execute(
+                _PG_INSERT, channel, chat_key, step, encoded, version, respondent_id, now
+            )
+            return bool(status == "INSERT 0 1")
+        stamp = _lite_time(now)
+        cursor = await driver.execute(
+            _LITE_INSERT, (channel, chat_key, step, encoded, version, respondent_id, stamp, stamp)
+        )
+        return bool(cursor.rowcount == 1)
+
+
+def _locked(row: Any) -> LockedConversation | None:
+    if row is None:
+        return None
+    conversation_id, step, data, version, respondent_id, language = row
+    decoded = json.loads(data) if isinstance(data, str | bytes) else data
+    return LockedConversation(
+        conversation_id, step, dict(decoded or {}), version, respondent_id, language
+    )
+
+
+def _encode(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _lite_time(moment: datetime) -> str:
+    """A UTC time as SQLAlchemy stores it on SQLite (naive UTC, microseconds)."""
+    return moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
