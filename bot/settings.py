@@ -115,6 +115,22 @@ class WebChatSettings(BaseModel):
         return values
 
 
+class RedisSettings(BaseModel):
+    """Redis shared by several workers: per-chat locks and every rate limit. Optional."""
+
+    url: SecretStr | None = None  # redis://[:password@]host:6379/0; may carry a password
+    prefix: str = Field(default="pikir:", min_length=1, max_length=64)
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
 class SecuritySettings(BaseModel):
     """Keys for pseudonyms, sessions and cookies."""
 
@@ -243,6 +259,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     webchat: WebChatSettings = Field(default_factory=WebChatSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)
