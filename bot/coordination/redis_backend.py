@@ -136,9 +136,9 @@ return string.format('%.6f', slot - now)
 _PAUSE = (
     _NOW_S
     + """
-local until = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[1]) or '0'))
-redis.call('SET', KEYS[1], string.format('%.6f', until), 'PX',
-  math.ceil((until - now) * 1000) + 1000)
+local resume = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], string.format("%.6f", resume), 'PX',
+  math.ceil((resume - now) * 1000) + 1000)
 return 1
 """
 )
