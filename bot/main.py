@@ -129,7 +129,11 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     app[REDIS] = open_redis(redis_url.get_secret_value()) if redis_url else None
     app.cleanup_ctx.append(_redis_ctx)
     app[COORDINATION] = coordination = build_coordination(
-        limit_settings(settings), app[REDIS], settings.redis.prefix, metrics
+        limit_settings(settings),
+        app[REDIS],
+        settings.redis.prefix,
+        metrics,
+        settings.redis.ordering_window_ms / 1000,
     )
     app.cleanup_ctx.append(_scheduler_ctx)
     # One model in memory, shared by the conversation (tagging) and the panel (explanations).

@@ -120,6 +120,9 @@ class RedisSettings(BaseModel):
 
     url: SecretStr | None = None  # redis://[:password@]host:6379/0; may carry a password
     prefix: str = Field(default="pikir:", min_length=1, max_length=64)
+    # How long an update waits for a lower update id of its chat that reached another worker
+    # at the same moment (BENCHMARKS.md, "Chat lock"): every Telegram update pays it once.
+    ordering_window_ms: int = Field(default=100, ge=0, le=2000)
 
     @field_validator("url")
     @classmethod

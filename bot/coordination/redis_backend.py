@@ -299,9 +299,9 @@ class RedisSockets:
         await self._close(keys=[f"{self._prefix}{address}"], args=[self._worker])
 
 
-# Long enough to cover the few ms between two webhook deliveries of one chat (measured in
-# BENCHMARKS.md); every Telegram update pays it once.
-ORDERING_WINDOW = 0.03
+# Long enough to cover two webhook deliveries of one chat a few ms apart plus the time a busy
+# worker takes to reach the lock (BENCHMARKS.md, "Chat lock"); every Telegram update pays it.
+ORDERING_WINDOW = 0.1
 
 
 def redis_coordination(

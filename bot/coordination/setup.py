@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from bot.coordination.memory import memory_coordination
 from bot.coordination.observed import LockObserver, ObservedLocks
 from bot.coordination.ports import Coordination, LimitSettings
-from bot.coordination.redis_backend import redis_coordination
+from bot.coordination.redis_backend import ORDERING_WINDOW, redis_coordination
 
 
 def open_redis(url: str) -> Redis:
@@ -28,12 +28,13 @@ def build_coordination(
     client: Redis | None,
     prefix: str,
     observer: LockObserver | None = None,
+    ordering_window: float = ORDERING_WINDOW,
 ) -> Coordination:
     """Shared in Redis when there is a ``client``, else this process's alone."""
     plain = (
         memory_coordination(limits)
         if client is None
-        else redis_coordination(client, prefix, limits)
+        else redis_coordination(client, prefix, limits, ordering_window)
     )
     if observer is None:
         return plain

@@ -31,12 +31,13 @@ def build_dispatcher(
     guard: FloodLimiter | FloodGuard,
     locks: ChatLocks | None = None,
 ) -> Dispatcher:
-    """The dispatcher: flood control first, then the chat's lock, then the citizen's router.
+    """The dispatcher: the chat's lock first, then flood control, then the citizen's router.
     No FSM is used. A bare guard and no locks are this process's alone."""
     dispatcher = Dispatcher()
     flood = MemoryFlood(guard) if isinstance(guard, FloodGuard) else guard
-    dispatcher.update.outer_middleware(FloodMiddleware(flood, service))
+    # The chat's place in line is taken first, before anything else delays the update.
     dispatcher.update.outer_middleware(ChatOrderMiddleware(locks or MemoryChatLocks()))
+    dispatcher.update.outer_middleware(FloodMiddleware(flood, service))
     dispatcher.include_router(build_router(service))
     return dispatcher
 
