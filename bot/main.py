@@ -39,6 +39,7 @@ from bot.conversation import ConversationService, Limits, Translator
 from bot.coordination import Coordination, LimitSettings
 from bot.coordination.setup import build_coordination, open_redis, redis_problem
 from bot.forwarded import forwarded_middleware
+from bot.heartbeat import SeveralWorkersRefused, heartbeat_context
 from bot.logging_setup import configure_logging
 from bot.observability import (
     MeteredTagger,
@@ -128,6 +129,13 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     redis_url = settings.redis.url
     app[REDIS] = open_redis(redis_url.get_secret_value()) if redis_url else None
     app.cleanup_ctx.append(_redis_ctx)
+    app.cleanup_ctx.append(
+        heartbeat_context(
+            database,
+            shares_redis=redis_url is not None,
+            secret_key_set=settings.security.secret_key is not None,
+        )
+    )
     app[COORDINATION] = coordination = build_coordination(
         limit_settings(settings),
         app[REDIS],
@@ -552,7 +560,12 @@ def serve() -> None:
             access_log=None,
             shutdown_timeout=10,
         )
-    except (DatabaseUnavailable, MigrationFailed, TelegramStartRefused) as exc:
+    except (
+        DatabaseUnavailable,
+        MigrationFailed,
+        TelegramStartRefused,
+        SeveralWorkersRefused,
+    ) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot listen on {settings.http.host}:{settings.http.port}: {exc.strerror}")
