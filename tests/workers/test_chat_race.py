@@ -77,7 +77,7 @@ def two_workers(
         "PIKIR_TELEGRAM__FLOOD_BURST": "100",
         "PIKIR_LOG_LEVEL": "WARNING",
         # The window must outlast the longest a busy worker takes to reach the lock. The
-        # default 100 ms lost 0 of 200 at load ~1 but up to 7 at load 4-8 on this shared
+        # default 100 ms lost 0 of 200 at load ~1 but up to 7 at load 2-8 on this shared
         # 2-core machine (BENCHMARKS.md, "Chat lock"); the test states the margin it needs.
         "PIKIR_REDIS__ORDERING_WINDOW_MS": "300",
     }
