@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
@@ -21,6 +22,7 @@ import click
 import structlog
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from redis.asyncio import Redis
 
 from admin.app import create_admin_app
 from admin.config import PanelConfig
@@ -34,11 +36,21 @@ from admin.reports import ReportDeps, setup_reports
 from admin.reports.context import MonthCloser
 from admin.staff_texts import StaffTexts
 from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
-from bot.conversation import ConversationService, FloodGuard, Limits, Translator
+from bot.conversation import ConversationService, Limits, Translator
+from bot.coordination import Coordination, LimitSettings
+from bot.coordination.setup import build_coordination, open_redis, redis_problem
 from bot.forwarded import forwarded_middleware
+from bot.heartbeat import SeveralWorkersRefused, heartbeat_context
 from bot.logging_setup import configure_logging
-from bot.observability import MeteredTagger, Metrics, healthz, metrics_handler, readyz_handler
-from bot.outbox import OutboxWorker, RateLimiter, Sender
+from bot.observability import (
+    MeteredTagger,
+    Metrics,
+    Probe,
+    healthz,
+    metrics_handler,
+    readyz_handler,
+)
+from bot.outbox import OutboxWorker, Sender
 from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
 from bot.persistence.reference_cache import ReferenceCache
@@ -71,6 +83,9 @@ WEB_CHAT = web.AppKey("web_chat", ChatRuntime)
 # The classifier in service, or None when it is off or could not be loaded.
 TAGGER: web.AppKey[ClassifierTagger | None] = web.AppKey("tagger")
 METRICS = web.AppKey("metrics", Metrics)
+COORDINATION = web.AppKey("coordination", Coordination)
+# The process's one Redis client, or None without PIKIR_REDIS__URL.
+REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
 
 
 @dataclass
@@ -112,20 +127,39 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     app[METRICS] = metrics = Metrics()
     app[STARTUP] = StartupState()
     app.cleanup_ctx.append(_database_ctx)
+    redis_url = settings.redis.url
+    app[REDIS] = open_redis(redis_url.get_secret_value()) if redis_url else None
+    app.cleanup_ctx.append(_redis_ctx)
+    app.cleanup_ctx.append(
+        heartbeat_context(
+            database,
+            shares_redis=redis_url is not None,
+            secret_key_set=settings.security.secret_key is not None,
+        )
+    )
+    app[COORDINATION] = coordination = build_coordination(
+        limit_settings(settings),
+        app[REDIS],
+        settings.redis.prefix,
+        metrics,
+        settings.redis.ordering_window_ms / 1000,
+    )
     app.cleanup_ctx.append(_scheduler_ctx)
     # One model in memory, shared by the conversation (tagging) and the panel (explanations).
     tagger = load_tagger(settings)
     app[TAGGER] = tagger
     reference = ReferenceCache()
     service = conversation_service(settings, database, secret_key, tagger, metrics, reference)
-    chat = build_chat_runtime(service, database.sessions, chat_options(settings, secret_key))
+    chat = build_chat_runtime(
+        service, database.sessions, chat_options(settings, secret_key), coordination
+    )
     senders: dict[str, Sender] = {"web": web_sender(chat, database.sessions)}
     if settings.telegram.token is not None:
         senders["telegram"] = _wire_telegram(app, settings, service, database)
     app[OUTBOX] = OutboxWorker(
         database.sessions,
         senders,
-        RateLimiter(settings.telegram.rate_per_second, settings.telegram.per_chat_interval),
+        coordination.send_slots,
         observer=metrics,
     )
     app.cleanup_ctx.append(_outbox_ctx)
@@ -178,6 +212,24 @@ def panel_config(settings: Settings, secret_key: bytes) -> PanelConfig:
         sla_hours=settings.sla.model_dump(),
         timezone=settings.reports.timezone,
         data_dir=settings.data_dir,
+    )
+
+
+def limit_settings(settings: Settings) -> LimitSettings:
+    """Every rate limit of the bot, the web chat and the outbox, from the settings."""
+    telegram, webchat = settings.telegram, settings.webchat
+    return LimitSettings(
+        telegram_flood_per_second=telegram.flood_per_second,
+        telegram_flood_burst=telegram.flood_burst,
+        web_flood_per_second=webchat.flood_per_second,
+        web_flood_burst=webchat.flood_burst,
+        ip_per_second=webchat.ip_per_second,
+        ip_burst=webchat.ip_burst,
+        new_chats_per_second=webchat.new_chats_per_minute / 60.0,
+        new_chats_burst=webchat.new_chats_burst,
+        max_sockets_per_ip=webchat.max_sockets_per_ip,
+        send_per_second=telegram.rate_per_second,
+        send_per_chat_interval=telegram.per_chat_interval,
     )
 
 
@@ -266,9 +318,11 @@ def _add_operator_routes(app: web.Application) -> None:
         metrics.outbox_depth.set(await app[OUTBOX].pending())
 
     app.router.add_get("/healthz", healthz)
-    app.router.add_get(
-        "/readyz", readyz_handler({"database": database_problem, "schema": schema_problem})
-    )
+    probes: dict[str, Probe] = {"database": database_problem, "schema": schema_problem}
+    client = app[REDIS]
+    if client is not None:
+        probes["redis"] = functools.partial(redis_problem, client)
+    app.router.add_get("/readyz", readyz_handler(probes))
     app.router.add_get("/metrics", metrics_handler(app[METRICS], sample_gauges))
 
 
@@ -284,8 +338,8 @@ def _wire_telegram(
     telegram = settings.telegram
     assert telegram.token is not None
     bot = create_bot(telegram.token.get_secret_value(), telegram.api_url)
-    guard = FloodGuard(telegram.flood_per_second, telegram.flood_burst)
-    dispatcher = build_dispatcher(service, guard)
+    coordination = app[COORDINATION]
+    dispatcher = build_dispatcher(service, coordination.telegram_flood, coordination.chat_locks)
     if telegram.mode == "webhook":
         assert telegram.webhook_url is not None and telegram.webhook_secret is not None
         add_webhook(
@@ -311,6 +365,22 @@ def _wire_telegram(
             )
         )
     return TelegramSender(bot)
+
+
+async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    client = app[REDIS]
+    if client is None:
+        yield
+        return
+    # Not fatal: the worker starts, /readyz says "redis: unreachable" and every update waits
+    # for Redis (fails, to be redelivered) instead of running unlocked.
+    problem = await redis_problem(client)
+    if problem is not None:
+        log.error("redis.unreachable", problem=problem)
+    else:
+        log.info("redis.ready")
+    yield
+    await client.aclose()
 
 
 async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -504,7 +574,12 @@ def serve() -> None:
             access_log=None,
             shutdown_timeout=10,
         )
-    except (DatabaseUnavailable, MigrationFailed, TelegramStartRefused) as exc:
+    except (
+        DatabaseUnavailable,
+        MigrationFailed,
+        TelegramStartRefused,
+        SeveralWorkersRefused,
+    ) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot listen on {settings.http.host}:{settings.http.port}: {exc.strerror}")

@@ -79,6 +79,13 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1),
             registry=r,
         )
+        self.lock_wait_seconds = Histogram(
+            "pikir_chat_lock_wait_seconds",
+            "Time an event waited for its chat's lock (ordering window included).",
+            ["scope"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.pool_in_use = Gauge(
             "pikir_db_pool_in_use", "Database connections checked out of the pool.", registry=r
         )
@@ -96,6 +103,10 @@ class Metrics:
             "throttled": self.outbox_throttled,
         }[result]
         counter.labels(channel).inc()
+
+    def lock_waited(self, scope: str, seconds: float) -> None:
+        """One event waited ``seconds`` for its chat's lock (the coordination's observer)."""
+        self.lock_wait_seconds.labels(scope).observe(seconds)
 
     def job_finished(self, job: str, outcome: str) -> None:
         """Count one scheduled job run this worker made."""

@@ -117,6 +117,25 @@ class WebChatSettings(BaseModel):
         return values
 
 
+class RedisSettings(BaseModel):
+    """Redis shared by several workers: per-chat locks and every rate limit. Optional."""
+
+    url: SecretStr | None = None  # redis://[:password@]host:6379/0; may carry a password
+    prefix: str = Field(default="pikir:", min_length=1, max_length=64)
+    # How long an update waits for a lower update id of its chat that reached another worker
+    # at the same moment (BENCHMARKS.md, "Chat lock"): every Telegram update pays it once.
+    ordering_window_ms: int = Field(default=100, ge=0, le=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
 class SecuritySettings(BaseModel):
     """Keys for pseudonyms, sessions and cookies."""
 
@@ -245,6 +264,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     webchat: WebChatSettings = Field(default_factory=WebChatSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)

@@ -670,3 +670,17 @@ class AggregateWatermark(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     seen_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WorkerHeartbeat(Base):
+    """A running ``pikir serve`` worker, refreshed every few seconds and removed on clean exit.
+
+    Workers read each other's rows to know they are several (and whether they share Redis).
+    """
+
+    __tablename__ = "worker_heartbeats"
+
+    worker: Mapped[str] = mapped_column(String(96), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    shares_redis: Mapped[bool] = mapped_column(Boolean, default=False)

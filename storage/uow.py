@@ -15,6 +15,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.feedback import FeedbackRepository
+from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.jobs import JobRunRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.reference import ReferenceRepository
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.web_chat = WebChatRepository(self.session)
         self.aggregates = AggregateRepository(self.session)
         self.job_runs = JobRunRepository(self.session)
+        self.heartbeats = HeartbeatRepository(self.session)
         return self
 
     async def __aexit__(

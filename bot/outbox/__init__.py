@@ -1,7 +1,7 @@
 """Delivering outbox messages (staff replies, alerts, notices) through per-channel senders."""
 
 from bot.outbox.limiter import RateLimiter
-from bot.outbox.ports import DeliveryRefused, OutgoingMessage, RetryLater, Sender
+from bot.outbox.ports import DeliveryRefused, OutgoingMessage, RetryLater, Sender, SendSlots
 from bot.outbox.worker import OutboxWorker
 
 __all__ = [
@@ -10,5 +10,6 @@ __all__ = [
     "OutgoingMessage",
     "RateLimiter",
     "RetryLater",
+    "SendSlots",
     "Sender",
 ]

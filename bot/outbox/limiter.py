@@ -46,3 +46,18 @@ class RateLimiter:
     def pause(self, seconds: float) -> None:
         """Send nothing for ``seconds`` (the channel's ``retry_after``)."""
         self._next_global = max(self._next_global, self._clock() + seconds)
+
+
+class LocalSendSlots:
+    """A :class:`RateLimiter` of this process behind the :class:`SendSlots` port."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self._limiter = limiter
+
+    async def reserve(self, chat: str) -> float:
+        """Reserve the earliest slot for ``chat``."""
+        return self._limiter.reserve(chat)
+
+    async def pause(self, seconds: float) -> None:
+        """Send nothing for ``seconds``."""
+        self._limiter.pause(seconds)

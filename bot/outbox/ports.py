@@ -17,6 +17,21 @@ class OutgoingMessage:
     payload: dict[str, Any] | None = None
 
 
+class SendSlots(Protocol):
+    """The channel's sending limits: a global rate and one message per interval per chat.
+
+    In one process a :class:`~bot.outbox.limiter.RateLimiter`; shared by the workers in Redis.
+    """
+
+    async def reserve(self, chat: str) -> float:
+        """Reserve the earliest slot for ``chat``; how many seconds from now it starts."""
+        ...
+
+    async def pause(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` (the channel's ``retry_after``)."""
+        ...
+
+
 class RetryLater(Exception):
     """The channel asked us to slow down (Telegram's 429): wait ``seconds``, then retry."""
 

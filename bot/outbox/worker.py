@@ -15,13 +15,14 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.outbox.limiter import RateLimiter
+from bot.outbox.limiter import LocalSendSlots, RateLimiter
 from bot.outbox.ports import (
     DeliveryObserver,
     DeliveryRefused,
     OutgoingMessage,
     RetryLater,
     Sender,
+    SendSlots,
 )
 from storage.models import Channel, OutboxMessage
 from storage.types import utcnow
@@ -37,7 +38,7 @@ class OutboxWorker:
         self,
         sessions: async_sessionmaker[AsyncSession],
         senders: Mapping[str, Sender],
-        limiter: RateLimiter,
+        limiter: SendSlots | RateLimiter,
         *,
         max_attempts: int = 8,
         poll_interval: float = 0.5,
@@ -50,7 +51,8 @@ class OutboxWorker:
         self._observer = observer
         self._sessions = sessions
         self._senders = dict(senders)
-        self._limiter = limiter
+        # A bare limiter is this process's alone (tests, one worker).
+        self._limiter = LocalSendSlots(limiter) if isinstance(limiter, RateLimiter) else limiter
         self._max_attempts = max_attempts
         self._poll_interval = poll_interval
         self._batch_size = batch_size
@@ -88,7 +90,7 @@ class OutboxWorker:
             await uow.commit()
         # Slots are reserved in claim order, so one chat's messages keep their order.
         deliveries = [
-            self._deliver(channel, message, attempts, self._limiter.reserve(message.address))
+            self._deliver(channel, message, attempts, await self._limiter.reserve(message.address))
             for channel, message, attempts in claimed
         ]
         await asyncio.gather(*deliveries)
@@ -103,7 +105,7 @@ class OutboxWorker:
             await self._senders[channel].send(message)
         except RetryLater as exc:
             self._observe(channel, "throttled")
-            self._limiter.pause(exc.seconds)
+            await self._limiter.pause(exc.seconds)
             log.warning("outbox.rate_limited", id=message.id, retry_after=exc.seconds)
             await self._reschedule(message.id, exc.seconds, str(exc), count_attempt=False)
         except DeliveryRefused as exc:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Chat, TelegramObject, User
+from aiogram.types import Chat, TelegramObject, Update, User
 
-from bot.conversation import ConversationService, FloodGuard, Verdict, language_from_hint
+from bot.conversation import ConversationService, Verdict, language_from_hint
+from bot.coordination import ChatLocks, FloodLimiter
 
 
 class FloodMiddleware(BaseMiddleware):
     """Drops a chat's updates beyond its rate: one polite notice, then silence, and no rows."""
 
-    def __init__(self, guard: FloodGuard, service: ConversationService) -> None:
+    def __init__(self, guard: FloodLimiter, service: ConversationService) -> None:
         self._guard = guard
         self._service = service
 
@@ -28,7 +28,7 @@ class FloodMiddleware(BaseMiddleware):
         chat: Chat | None = data.get("event_chat")
         if chat is None:
             return await handler(event, data)
-        verdict = self._guard.check(str(chat.id))
+        verdict = await self._guard.check(str(chat.id))
         if verdict is Verdict.ALLOW:
             return await handler(event, data)
         if verdict is Verdict.NOTICE:
@@ -39,16 +39,16 @@ class FloodMiddleware(BaseMiddleware):
 
 
 class ChatOrderMiddleware(BaseMiddleware):
-    """Handles one chat's updates one at a time, in arrival order.
+    """Handles one chat's updates one at a time, in update id order, replies included.
 
-    aiogram handles updates concurrently; a citizen's quick taps would otherwise race for the
-    same conversation row. Other chats are not held up. (Across processes the conversation's
-    version check still guards the row.)
+    aiogram handles updates concurrently, and several workers behind a proxy each get some of
+    a chat's updates; the chat's lock (in this process, or in Redis for every worker) is held
+    for the whole update, so a citizen's quick taps never race for the conversation and the
+    replies leave in the order they were produced. Other chats are not held up.
     """
 
-    def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
+    def __init__(self, locks: ChatLocks) -> None:
+        self._locks = locks
 
     async def __call__(
         self,
@@ -59,13 +59,6 @@ class ChatOrderMiddleware(BaseMiddleware):
         chat: Chat | None = data.get("event_chat")
         if chat is None:
             return await handler(event, data)
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
-        self._waiting[chat.id] = self._waiting.get(chat.id, 0) + 1
-        try:
-            async with lock:
-                return await handler(event, data)
-        finally:
-            self._waiting[chat.id] -= 1
-            if not self._waiting[chat.id]:  # nobody else queued: forget the chat
-                del self._waiting[chat.id]
-                del self._locks[chat.id]
+        order = event.update_id if isinstance(event, Update) else None
+        async with self._locks.hold(str(chat.id), order):
+            return await handler(event, data)

@@ -13,6 +13,8 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.conversation import ConversationService, FloodGuard, Translator
+from bot.coordination import ChatLocks, FloodLimiter
+from bot.coordination.memory import MemoryChatLocks, MemoryFlood
 from bot.telegram.commands import publish_menu
 from bot.telegram.errors import TelegramStartRefused
 from bot.telegram.handlers import build_router
@@ -24,11 +26,18 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 WEBHOOK_PATH = "/telegram/webhook"
 
 
-def build_dispatcher(service: ConversationService, guard: FloodGuard) -> Dispatcher:
-    """The dispatcher: flood control first, then the citizen's router. No FSM is used."""
+def build_dispatcher(
+    service: ConversationService,
+    guard: FloodLimiter | FloodGuard,
+    locks: ChatLocks | None = None,
+) -> Dispatcher:
+    """The dispatcher: the chat's lock first, then flood control, then the citizen's router.
+    No FSM is used. A bare guard and no locks are this process's alone."""
     dispatcher = Dispatcher()
-    dispatcher.update.outer_middleware(FloodMiddleware(guard, service))
-    dispatcher.update.outer_middleware(ChatOrderMiddleware())
+    flood = MemoryFlood(guard) if isinstance(guard, FloodGuard) else guard
+    # The chat's place in line is taken first, before anything else delays the update.
+    dispatcher.update.outer_middleware(ChatOrderMiddleware(locks or MemoryChatLocks()))
+    dispatcher.update.outer_middleware(FloodMiddleware(flood, service))
     dispatcher.include_router(build_router(service))
     return dispatcher
 

@@ -13,6 +13,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import ConversationService
+from bot.coordination import Coordination, LimitSettings
+from bot.coordination.memory import memory_coordination
 from bot.web.config import ChatOptions
 from bot.web.conversations import WebConversations, messages_frame
 from bot.web.guards import RateGuards
@@ -32,8 +34,14 @@ def build_runtime(
     service: ConversationService,
     sessions: async_sessionmaker[AsyncSession],
     options: ChatOptions,
+    coordination: Coordination | None = None,
 ) -> ChatRuntime:
-    """The web chat's parts for one process (the composition root also takes its sender)."""
+    """The web chat's parts for one process (the composition root also takes its sender).
+
+    Locks and limits come from ``coordination`` (shared in Redis by several workers); without
+    it they are this process's alone, built from ``options``.
+    """
+    shared = coordination or memory_coordination(_own_limits(options))
     hub = ChatHub()
     conversations = WebConversations(
         service,
@@ -41,11 +49,32 @@ def build_runtime(
         hub,
         history_limit=options.history_limit,
         max_concurrent=options.max_concurrent_events,
+        locks=shared.web_locks,
     )
     relay = StaffRelay(
         hub, conversations.staff_replies_since, messages_frame, interval=options.relay_interval
     )
-    return ChatRuntime(options, conversations, hub, relay, RateGuards(options))
+    guards = RateGuards(
+        shared.web_flood, shared.web_addresses, shared.web_new_chats, shared.web_sockets
+    )
+    return ChatRuntime(options, conversations, hub, relay, guards)
+
+
+def _own_limits(options: ChatOptions) -> LimitSettings:
+    """The web chat's limits from its ``options``; the bot's and the outbox's are unused here."""
+    return LimitSettings(
+        telegram_flood_per_second=options.flood_per_second,
+        telegram_flood_burst=options.flood_burst,
+        web_flood_per_second=options.flood_per_second,
+        web_flood_burst=options.flood_burst,
+        ip_per_second=options.ip_per_second,
+        ip_burst=options.ip_burst,
+        new_chats_per_second=options.new_chats_per_minute / 60.0,
+        new_chats_burst=options.new_chats_burst,
+        max_sockets_per_ip=options.max_sockets_per_ip,
+        send_per_second=30.0,
+        send_per_chat_interval=1.0,
+    )
 
 
 def web_sender(runtime: ChatRuntime, sessions: async_sessionmaker[AsyncSession]) -> WebSender:

@@ -29,6 +29,8 @@ from bot.conversation import (
     Step,
     parse_text,
 )
+from bot.coordination import ChatLocks
+from bot.coordination.memory import MemoryChatLocks
 from bot.persistence.conversation_store import SqlConversationUnit
 from bot.web.hub import ChatHub, Frame
 from storage.models import Channel, Language, WebAuthor, WebMessage
@@ -59,6 +61,7 @@ class WebConversations:
         *,
         history_limit: int = 200,
         max_concurrent: int = 10,
+        locks: ChatLocks | None = None,
     ) -> None:
         self._service = service
         self._sessions = sessions
@@ -67,6 +70,8 @@ class WebConversations:
         self._questions = LatestQuestions()
         # Under a burst, events queue here in order rather than time out waiting for the pool.
         self._slots = asyncio.Semaphore(max_concurrent)
+        # One event per chat at a time, across workers when the locks are shared.
+        self._locks = locks or MemoryChatLocks()
 
     @property
     def max_text(self) -> int:
@@ -124,11 +129,22 @@ class WebConversations:
             nonlocal recorded  # the last attempt's rows (the core retries on a conflict)
             recorded = await self._record(_storage(unit), chat_key, event, outcome, shown)
 
-        async with self._slots:
-            outcome = await self._service.handle(
-                Incoming(CHANNEL, chat_key, chat_key, event, language_hint=hint),
-                before_commit=keep_history,
-            )
+        # Held until the frame is published, so every page sees the chat's replies in order.
+        async with self._locks.hold(chat_key):
+            async with self._slots:
+                outcome = await self._service.handle(
+                    Incoming(CHANNEL, chat_key, chat_key, event, language_hint=hint),
+                    before_commit=keep_history,
+                )
+            return await self._publish(chat_key, outcome, recorded)
+
+    async def _publish(
+        self,
+        chat_key: str,
+        outcome: Outcome,
+        recorded: tuple[list[dict[str, Any]], list[int]] | None,
+    ) -> Outcome:
+        """Remember the latest question and send the new rows to the chat's open pages."""
         if outcome.duplicate or recorded is None:
             return outcome
         rows, ids = recorded

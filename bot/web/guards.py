@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.conversation import FloodGuard, TokenBuckets, Verdict
+from bot.conversation import Verdict
+from bot.coordination import FloodLimiter, KeyedBuckets, SocketCounter
 from bot.web.config import ChatOptions
 
 
@@ -38,35 +38,35 @@ def client_address(request: web.Request) -> str:
 
 
 class RateGuards:
-    """The per-conversation and per-address limits, one instance per process."""
+    """The per-conversation and per-address limits (this process's, or shared in Redis)."""
 
-    def __init__(self, options: ChatOptions) -> None:
-        self.chats = FloodGuard(options.flood_per_second, options.flood_burst)
-        self.addresses = TokenBuckets(options.ip_per_second, options.ip_burst)
-        self.new_chats = TokenBuckets(options.new_chats_per_minute / 60.0, options.new_chats_burst)
-        self._max_sockets = options.max_sockets_per_ip
-        self._sockets: Counter[str] = Counter()
+    def __init__(
+        self,
+        chats: FloodLimiter,
+        addresses: KeyedBuckets,
+        new_chats: KeyedBuckets,
+        sockets: SocketCounter,
+    ) -> None:
+        self.chats = chats
+        self.addresses = addresses
+        self.new_chats = new_chats
+        self._sockets = sockets
 
-    def event(self, chat_key: str, address: str) -> Verdict:
+    async def event(self, chat_key: str, address: str) -> Verdict:
         """Whether one more event from this chat and address may go on."""
-        verdict = self.chats.check(chat_key)
+        verdict = await self.chats.check(chat_key)
         if verdict is not Verdict.ALLOW:
             return verdict
-        return Verdict.ALLOW if self.addresses.take(address) else Verdict.NOTICE
+        return Verdict.ALLOW if await self.addresses.take(address) else Verdict.NOTICE
 
-    def new_chat(self, address: str) -> bool:
+    async def new_chat(self, address: str) -> bool:
         """Whether this address may start one more conversation now."""
-        return self.new_chats.take(address)
+        return await self.new_chats.take(address)
 
-    def open_socket(self, address: str) -> bool:
+    async def open_socket(self, address: str) -> bool:
         """Count a socket of this address; False (and not counted) when it has too many."""
-        if self._sockets[address] >= self._max_sockets:
-            return False
-        self._sockets[address] += 1
-        return True
+        return await self._sockets.open(address)
 
-    def close_socket(self, address: str) -> None:
+    async def close_socket(self, address: str) -> None:
         """Uncount a socket opened with :meth:`open_socket`."""
-        self._sockets[address] -= 1
-        if self._sockets[address] <= 0:
-            del self._sockets[address]
+        await self._sockets.close(address)

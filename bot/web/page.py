@@ -54,7 +54,7 @@ async def chat_page(request: web.Request) -> web.Response:
     guessed = language_from_accept(request.headers.get("Accept-Language"))
     language = None
     if token is None:
-        if not runtime.guards.new_chat(client_address(request)):
+        if not await runtime.guards.new_chat(client_address(request)):
             return web.Response(
                 status=429,
                 text=texts(guessed or PAGE_FALLBACK_LANGUAGE, N_("web.too_many_chats")),

@@ -34,10 +34,10 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     address = client_address(request)
     if token is None:
         # Each refusal costs a handshake: the address pays for it like for an event.
-        if not runtime.guards.addresses.take(address):
+        if not await runtime.guards.addresses.take(address):
             raise web.HTTPTooManyRequests(text="Too many requests from this address.")
         return await _refuse_without_cookie(request)
-    if not runtime.guards.open_socket(address):
+    if not await runtime.guards.open_socket(address):
         raise web.HTTPTooManyRequests(text="Too many open chats from this address.")
     socket = web.WebSocketResponse(
         heartbeat=options.heartbeat_seconds,
@@ -50,8 +50,8 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
         await socket.prepare(request)
         await PageSession(runtime, socket, key, address, hint).run()
     finally:
-        runtime.guards.close_socket(address)
         runtime.hub.leave(key, socket)
+        await runtime.guards.close_socket(address)
     return socket
 
 
@@ -106,7 +106,7 @@ class PageSession:
         if frame is None or (not self._opened and not isinstance(frame, OpenFrame)):
             await self._error("bad_frame", N_("web.bad_frame"))
             return
-        verdict = self._runtime.guards.event(self._key, self._address)
+        verdict = await self._runtime.guards.event(self._key, self._address)
         if verdict is Verdict.NOTICE:
             await self._error("rate_limited", N_("flood.notice"))
         if verdict is not Verdict.ALLOW:

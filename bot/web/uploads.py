@@ -55,7 +55,7 @@ async def upload_photo(request: web.Request) -> web.Response:
     def refuse(status: int, message_id: str) -> web.Response:
         return _refuse(status, conversations.text(language, message_id))
 
-    if runtime.guards.event(key, client_address(request)) is not Verdict.ALLOW:
+    if await runtime.guards.event(key, client_address(request)) is not Verdict.ALLOW:
         return refuse(429, "flood.notice")
     if not await conversations.accepts_photo(key):
         return refuse(409, "photo.not_now")

@@ -110,6 +110,8 @@ def make_settings(database_url: str, emulator: str, mode: str, data_dir: Path) -
             per_chat_interval=0.05,
         ),
         data_dir=data_dir,
+        # Shared, as several workers of one deployment must share it (they refuse otherwise).
+        security={"secret_key": "the e2e workers' shared secret key"},  # type: ignore[arg-type]
         scheduler={"enabled": False},  # type: ignore[arg-type]
         classifier={"enabled": False},  # type: ignore[arg-type]
     )

@@ -80,7 +80,7 @@ async def test_retry_after_is_waited_out_and_not_counted(database: Database) -> 
     row = await _row(database, message_id)
     assert row.status == OutboxStatus.PENDING and row.attempts == 0
     assert row.next_attempt_at > utcnow() + timedelta(seconds=25)
-    assert worker._limiter.reserve("other chat") > 25  # the whole bot waits, not one message
+    assert await worker._limiter.reserve("other chat") > 25  # the whole bot waits, not one message
     await _make_due(database, message_id)
     await _worker(database, sender).run_once()  # as if the 30 seconds had passed
     row = await _row(database, message_id)
