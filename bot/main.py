@@ -36,6 +36,7 @@ from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
 from bot.conversation import ConversationService, FloodGuard, Limits, Translator
 from bot.forwarded import forwarded_middleware
 from bot.logging_setup import configure_logging
+from bot.model_watch import ModelWatcher
 from bot.observability import MeteredTagger, Metrics, healthz, metrics_handler, readyz_handler
 from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.persistence import SqlUnits
@@ -115,6 +116,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     # One model in memory, shared by the conversation (tagging) and the panel (explanations).
     tagger = load_tagger(settings)
     app[TAGGER] = tagger
+    app.cleanup_ctx.append(_model_watch_ctx)
     service = conversation_service(settings, database, secret_key, tagger, metrics)
     chat = build_chat_runtime(service, database.sessions, chat_options(settings, secret_key))
     senders: dict[str, Sender] = {"web": web_sender(chat, database.sessions)}
@@ -302,6 +304,19 @@ def _wire_telegram(
 
 async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(app[OUTBOX].run(), name="outbox")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _model_watch_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, tagger = app[SETTINGS], app[TAGGER]
+    if tagger is None:
+        yield
+        return
+    watcher = ModelWatcher(tagger, settings.classifier.artifacts_dir)
+    task = asyncio.create_task(watcher.run(settings.classifier.reload_check_seconds))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
