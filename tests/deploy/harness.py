@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_SITE = ROOT / "deploy" / "nginx" / "pikir.conf"
 UNIT = ROOT / "deploy" / "systemd" / "pikir@.service"
@@ -81,6 +83,8 @@ class Nginx:
         return config
 
     def start(self) -> None:
+        if not Path(NGINX).exists():
+            pytest.fail("nginx is missing: install the nginx package (.ci/run does)")
         config = self.main_config()
         check = subprocess.run(
             [NGINX, "-t", "-p", str(self.prefix), "-c", str(config), "-e", "stderr"],
