@@ -124,3 +124,25 @@ async def test_a_worker_stopped_by_sigterm_exits_cleanly_and_the_other_serves(
             await citizen.say("/start")
     assert status(f"{site.base}/readyz") == 200
     assert remaining.ready()
+
+
+async def test_a_worker_killed_outright_is_skipped_and_nothing_is_answered_twice(
+    site: Site, emulator: str
+) -> None:
+    killed, remaining = site.workers
+    async with aiohttp.ClientSession() as session:
+        client = EmulatorClient(session, emulator)
+        first = Citizen(client, site.token, 7_000_000, "en")
+        await first.say("/start")
+        answers_per_start = len(await first.messages())
+        assert killed.process is not None
+        killed.process.kill()  # SIGKILL: no goodbye, its connections just go
+        killed.process.wait(timeout=10)
+        # nginx takes each update to the worker that is left (a refused connection is tried
+        # on the next worker); every chat gets its answer exactly once.
+        citizens = [Citizen(client, site.token, 7_000_001 + n, "en") for n in range(6)]
+        for citizen in citizens:
+            await citizen.say("/start")
+        assert [len(await c.messages()) for c in citizens] == [answers_per_start] * 6
+    assert remaining.ready()
+    assert status(f"{site.base}/readyz") == 200
