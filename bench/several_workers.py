@@ -125,16 +125,7 @@ async def _run(workers: int, updates: int, connections: int, base_pg: str) -> di
             "PIKIR_SCHEDULER__ENABLED": "false",
             "PIKIR_LOG_LEVEL": "WARNING",
         }
-        processes = [
-            subprocess.Popen(
-                [sys.executable, "-m", "bot.main", "serve"],
-                env=environment | {"PIKIR_HTTP__PORT": str(port)},
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for port in ports
-        ]
+        processes = _start_workers(ports, environment)
         try:
             deadline = time.monotonic() + 180
             while not all(status(f"http://127.0.0.1:{p}/readyz") == 200 for p in ports):
@@ -150,6 +141,20 @@ async def _run(workers: int, updates: int, connections: int, base_pg: str) -> di
                 process.wait(timeout=30)
             await runner.cleanup()
             await run_on_server(base_pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _start_workers(ports: list[int], environment: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    """One ``pikir serve`` per port, all with ``environment``."""
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.main", "serve"],
+            env=environment | {"PIKIR_HTTP__PORT": str(port)},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
 
 
 async def _load(
