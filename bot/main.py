@@ -42,6 +42,7 @@ from bot.coordination.setup import build_coordination, open_redis, redis_problem
 from bot.forwarded import forwarded_middleware
 from bot.heartbeat import SeveralWorkersRefused, heartbeat_context
 from bot.logging_setup import configure_logging
+from bot.model_watch import ModelWatcher
 from bot.observability import (
     MeteredTagger,
     Metrics,
@@ -148,6 +149,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     # One model in memory, shared by the conversation (tagging) and the panel (explanations).
     tagger = load_tagger(settings)
     app[TAGGER] = tagger
+    app.cleanup_ctx.append(_model_watch_ctx)
     reference = ReferenceCache()
     service = conversation_service(settings, database, secret_key, tagger, metrics, reference)
     chat = build_chat_runtime(
@@ -385,6 +387,19 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(app[OUTBOX].run(), name="outbox")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _model_watch_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, tagger = app[SETTINGS], app[TAGGER]
+    if tagger is None:
+        yield
+        return
+    watcher = ModelWatcher(tagger, settings.classifier.artifacts_dir)
+    task = asyncio.create_task(watcher.run(settings.classifier.reload_check_seconds))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

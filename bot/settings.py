@@ -156,6 +156,8 @@ class ClassifierSettings(BaseModel):
 
     artifacts_dir: Path | None = None
     enabled: bool = True
+    # How often each worker looks for a model promoted by another (deploy/README.md).
+    reload_check_seconds: float = Field(default=30, gt=0, le=60)
 
 
 class ReportSettings(BaseModel):
