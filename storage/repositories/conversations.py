@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Channel, Conversation, Language, ProcessedUpdate, Respondent
+from storage.models import Channel, Conversation, ProcessedUpdate, Respondent
 from storage.types import utcnow
 
 # Written as text because SQLAlchemy never caches the compiled form of its dialects'
@@ -47,20 +47,6 @@ class ConversationRepository:
             .where(Conversation.channel == channel, Conversation.chat_key == chat_key)
             .with_for_update()
         )
-
-    async def get_for_update_with_language(
-        self, channel: Channel, chat_key: str
-    ) -> tuple[Conversation, Language | None] | None:
-        """:meth:`get_for_update` plus the linked respondent's language, in one query."""
-        row = (
-            await self.session.execute(
-                select(Conversation, Respondent.language)
-                .outerjoin(Respondent, Conversation.respondent_id == Respondent.id)
-                .where(Conversation.channel == channel, Conversation.chat_key == chat_key)
-                .with_for_update(of=Conversation)
-            )
-        ).first()
-        return None if row is None else (row[0], row[1])
 
     def add(self, conversation: Conversation) -> None:
         """Start tracking a new conversation."""
