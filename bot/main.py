@@ -1,4 +1,4 @@
-"""The composition root and the ``pikir`` command line.
+"""The composition root.
 
 This is the one place that reads settings and wires storage, classifier, bot, web chat, admin
 panel and scheduler into one process. Every other module receives what it needs as arguments.
@@ -9,14 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import re
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import wraps
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 import structlog
@@ -27,11 +23,10 @@ from redis.asyncio import Redis
 from admin.app import create_admin_app
 from admin.config import PanelConfig
 from admin.figures.indicators import FiguresConfig, default_indicators
-from admin.figures.service import export_aggregates, import_historic, refresh
 from admin.jobs import register_jobs
 from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules, Retrainer
-from admin.jobs.figures_jobs import MonthNotOver, close_month_now
-from admin.passwords import PasswordPolicyError, hash_password, make_hasher
+from admin.jobs.figures_jobs import close_month_now
+from admin.passwords import make_hasher
 from admin.reports import ReportDeps, setup_reports
 from admin.reports.context import MonthCloser
 from admin.staff_texts import StaffTexts
@@ -40,8 +35,7 @@ from bot.conversation import ConversationService, Limits, Translator
 from bot.coordination import Coordination, LimitSettings
 from bot.coordination.setup import build_coordination, open_redis, redis_problem
 from bot.forwarded import forwarded_middleware
-from bot.heartbeat import SeveralWorkersRefused, heartbeat_context
-from bot.logging_setup import configure_logging
+from bot.heartbeat import heartbeat_context
 from bot.model_watch import ModelWatcher
 from bot.observability import (
     MeteredTagger,
@@ -56,9 +50,8 @@ from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
 from bot.persistence.reference_cache import ReferenceCache
 from bot.response_headers import install_response_headers
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings
 from bot.tagging import ClassifierTagger
-from bot.telegram.errors import TelegramStartRefused
 from bot.web.app import build_runtime as build_chat_runtime
 from bot.web.app import create_chat_app, web_sender
 from bot.web.config import ChatOptions
@@ -66,13 +59,9 @@ from bot.web.guards import origin_of
 from bot.web.runtime import ChatRuntime
 from classifier.retrain_process import retrain_in_child
 from storage.database import Database, DatabaseUnavailable
-from storage.feedback_export import write_feedback
-from storage.migrate_process import MigrationFailed, upgrade_in_child
-from storage.models import StaffRole
+from storage.migrate_process import upgrade_in_child
 from storage.process_lease import ProcessLease
-from storage.reference_data import CsvFormatError, import_offices, import_services
 from storage.schema import schema_revision
-from storage.uow import UnitOfWork
 
 log = structlog.get_logger("pikir")
 
@@ -109,7 +98,7 @@ T = TypeVar("T")
 def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.Application:
     """The whole service as one aiohttp application: health, web chat, admin, scheduler."""
     if secret_key is None:
-        secret_key = ensure_secret_key(settings.data_dir, _secret(settings))
+        secret_key = ensure_secret_key(settings.data_dir, configured_secret_key(settings))
     database = Database(
         settings.database.url,
         echo=settings.database.echo,
@@ -414,7 +403,7 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
         # The long-lived service migrates in a child process, so it never holds Alembic.
         startup.schema_head = await upgrade_in_child(database)
 
-    _announce_first_admin(await prepare_database(database, make_hasher(), migrate=migrate))
+    announce_first_admin(await prepare_database(database, make_hasher(), migrate=migrate))
     if not await has_feedback(database):
         click.echo(
             "No feedback yet. To see every page with data, load 12 months of demo feedback: "
@@ -491,7 +480,7 @@ def classifier_retrainer(settings: Settings, tagger: ClassifierTagger | None) ->
 # --------------------------------------------------------------------------- command line helpers
 
 
-def _announce_first_admin(password: str | None) -> None:
+def announce_first_admin(password: str | None) -> None:
     """Tell the operator the first admin's one-time password, if one was just created."""
     if password is not None:
         # Printed once to the operator's console on purpose; never written to the log.
@@ -500,289 +489,6 @@ def _announce_first_admin(password: str | None) -> None:
             "(change it at first login).",
             err=True,
         )
-
-
-def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"pikir: {message}", err=True)
-    sys.exit(code)
-
-
-def _settings() -> Settings:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        _fail(str(exc), code=2)
-        raise  # unreachable; keeps type checkers satisfied
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine, turning an unreachable database into one clear line."""
-    try:
-        return asyncio.run(coro)
-    except (DatabaseUnavailable, MigrationFailed) as exc:
-        _fail(str(exc))
-        raise
-
-
-def with_database(
-    func: Callable[..., Awaitable[T]],
-) -> Callable[..., T]:
-    """Wrap an async command body ``(settings, database, ...)``: migrate first, dispose after."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        settings = _settings()
-
-        async def body() -> T:
-            database = Database(settings.database.url)
-            try:
-                _announce_first_admin(await prepare_database(database, make_hasher()))
-                return await func(settings, database, *args, **kwargs)
-            finally:
-                await database.dispose()
-
-        return _run(body())
-
-    return wrapper
-
-
-# --------------------------------------------------------------------------- commands
-
-
-class _PikirGroup(click.Group):
-    """``pikir``'s commands, with ``pikir classifier …`` loaded only when it is asked for.
-
-    The classifier's commands import scikit-learn and skops, which take seconds; the other
-    commands (``serve`` with the classifier switched off, ``staff add``, …) need not wait.
-    """
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), "classifier"])
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name == "classifier":
-            from classifier.cli import classifier_group
-
-            return classifier_group
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=_PikirGroup, context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
-    """Pikir: citizens' feedback on public service centres."""
-
-
-@cli.command()
-def serve() -> None:
-    """Run the service: web chat, admin panel, bot and scheduled jobs in one process."""
-    settings = _settings()
-    app = build_app(settings, secret_key=ensure_secret_key(settings.data_dir, _secret(settings)))
-    log.info("serve.start", host=settings.http.host, port=settings.http.port)
-    try:
-        web.run_app(
-            app,
-            host=settings.http.host,
-            port=settings.http.port,
-            print=None,
-            access_log=None,
-            shutdown_timeout=10,
-        )
-    except (
-        DatabaseUnavailable,
-        MigrationFailed,
-        TelegramStartRefused,
-        SeveralWorkersRefused,
-    ) as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"cannot listen on {settings.http.host}:{settings.http.port}: {exc.strerror}")
-
-
-@cli.command()
-def migrate() -> None:
-    """Bring the database schema up to date and load the reference data."""
-
-    @with_database
-    async def body(settings: Settings, database: Database) -> None:
-        click.echo(f"database {database.safe_url} is up to date")
-
-    body()
-
-
-@cli.command()
-@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 36))
-@click.option("--per-month", default=600, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--seed", default=2017, show_default=True, type=int)
-def demo(months: int, per_month: int, seed: int) -> None:
-    """Fill the database with plausible synthetic feedback for the last MONTHS months."""
-    from bot.demo import generate_demo
-
-    @with_database
-    async def body(settings: Settings, database: Database) -> None:
-        count = await generate_demo(
-            database,
-            months=months,
-            per_month=per_month,
-            seed=seed,
-            timezone=settings.reports.timezone,
-            sla_hours=settings.sla.model_dump(),
-            tagger=load_tagger(settings),
-        )
-        click.echo(f"added {count} demo feedback rows over {months} months")
-        # Every page has data at once: the figures need no wait for the refresh job, and the
-        # past months are closed so their packs exist (demo packs are not sent to anyone).
-        result = await refresh(database, everything=True)
-        click.echo(f"aggregates refreshed: {result.cells} cell(s)")
-        deps = job_deps(settings, database, None)
-        current = deps.local_time(deps.clock()).strftime("%Y-%m")
-        closed = [m for m in result.months if m < current]
-        for month in closed:
-            await close_month_now(deps, month, send=False)
-        click.echo(f"closed {len(closed)} past month(s): packs in {deps.reports_dir}")
-
-    body()
-
-
-@cli.group()
-def telegram() -> None:
-    """The bot's registration with Telegram."""
-
-
-@telegram.command("set-webhook")
-def telegram_set_webhook() -> None:
-    """Point Telegram at PIKIR_TELEGRAM__WEBHOOK_URL with the secret, and publish the menu.
-
-    Workers in webhook mode do this once at start (the first to take the webhook lease); run
-    it by hand after changing the webhook URL or secret without restarting every worker.
-    """
-    telegram = _settings().telegram
-    token, url, secret = telegram.token, telegram.webhook_url, telegram.webhook_secret
-    if token is None or telegram.mode != "webhook" or url is None or secret is None:
-        _fail("set PIKIR_TELEGRAM__TOKEN, PIKIR_TELEGRAM__MODE=webhook, its URL and secret")
-        return
-    from bot.conversation import Translator
-    from bot.telegram.client import create_bot
-    from bot.telegram.runtime import register_webhook
-
-    async def body() -> None:
-        bot = create_bot(token.get_secret_value(), telegram.api_url)
-        try:
-            await register_webhook(
-                bot, Translator.load(), url=url, secret=secret.get_secret_value()
-            )
-        finally:
-            await bot.session.close()
-
-    _run(body())
-    click.echo(f"webhook set: {telegram.webhook_url}")
-
-
-@cli.group()
-def staff() -> None:
-    """Manage staff accounts."""
-
-
-@staff.command("add")
-@click.option("--login", required=True, help="Login name (letters, digits, dots, dashes).")
-@click.option("--role", required=True, type=click.Choice([r.value for r in StaffRole]))
-@click.option("--region", "regions", multiple=True, help="Region code; repeat for several.")
-@click.option("--name", "display_name", default="", help="Display name.")
-def staff_add(login: str, role: str, regions: tuple[str, ...], display_name: str) -> None:
-    """Create a staff account; the password is read from standard input."""
-    password = sys.stdin.readline().rstrip("\r\n")
-    if not _valid_login(login):
-        _fail("login must be 2–64 letters, digits, dots, dashes or underscores", code=2)
-
-    @with_database
-    async def body(settings: Settings, database: Database) -> None:
-        async with UnitOfWork(database.sessions) as uow:
-            known = {r.code for r in await uow.reference.regions()}
-            unknown = [code for code in regions if code not in known]
-            if unknown:
-                _fail(f"unknown region(s): {', '.join(unknown)}", code=2)
-            if await uow.staff.by_login(login):
-                _fail(f"a staff account {login!r} already exists", code=2)
-            try:
-                password_hash = hash_password(make_hasher(), password)
-            except PasswordPolicyError as exc:
-                _fail(str(exc), code=2)
-                return
-            user = uow.staff.add(
-                login=login,
-                password_hash=password_hash,
-                role=StaffRole(role),
-                regions=list(regions),
-                display_name=display_name,
-            )
-            uow.audit.record(
-                "user.create",
-                actor_login="cli",
-                target_type="staff",
-                target_id=user.login,
-                after={"role": role, "regions": list(regions)},
-            )
-            await uow.commit()
-        click.echo(f"staff account {login!r} ({role}) created")
-
-    body()
-
-
-@cli.command("import")
-@click.argument("kind", type=click.Choice(["offices", "services", "feedback"]))
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_(kind: str, file: Path) -> None:
-    """Insert or update offices or services, or load past feedback, from the CSV FILE.
-
-    feedback: columns source_id,office,service,date,rating[,politeness,waiting,information,
-    result,no_extra_payment,language,text]; rows already imported (same source_id) are skipped.
-    """
-    data = file.read_bytes()
-    if kind == "feedback":
-        _import_feedback(file, data)
-        return
-    importer = import_offices if kind == "offices" else import_services
-
-    @with_database
-    async def body(settings: Settings, database: Database) -> None:
-        async with UnitOfWork(database.sessions) as uow:
-            try:
-                report = await importer(uow, data)
-            except CsvFormatError as exc:
-                _fail(f"{file}: {exc}; nothing was imported", code=2)
-                return
-            await uow.commit()
-        for error in report.errors:
-            click.echo(f"{file}: {error}", err=True)
-        click.echo(
-            f"{kind}: {report.added} added, {report.updated} updated, "
-            f"{len(report.errors)} line(s) rejected"
-        )
-        if report.errors:
-            sys.exit(1)
-
-    body()
-
-
-def _import_feedback(file: Path, data: bytes) -> None:
-    @with_database
-    async def body(settings: Settings, database: Database) -> None:
-        try:
-            report = await import_historic(database, data, timezone=settings.reports.timezone)
-        except CsvFormatError as exc:
-            _fail(f"{file}: {exc}; nothing was imported", code=2)
-            return
-        for error in report.errors:
-            click.echo(f"{file}: {error}", err=True)
-        click.echo(
-            f"feedback: {report.added} added, {report.skipped} already imported, "
-            f"{len(report.errors)} line(s) rejected"
-        )
-        if report.errors:
-            sys.exit(1)
-
-    body()
 
 
 def figures_config(settings: Settings) -> FiguresConfig:
@@ -802,147 +508,13 @@ def figures_config(settings: Settings) -> FiguresConfig:
     )
 
 
-@cli.command()
-@click.option("--month", help="Refresh only this month (YYYY-MM).")
-@click.option("--all", "everything", is_flag=True, help="Rebuild every month from the raw rows.")
-def aggregate(month: str | None, everything: bool) -> None:
-    """Refresh the monthly aggregates: by default the months changed since the last refresh."""
-    if month is not None and not _valid_month(month):
-        _fail("--month must look like 2026-03", code=2)
-    if month is not None and everything:
-        _fail("give --month or --all, not both", code=2)
-
-    @with_database
-    async def body(settings: Settings, database: Database) -> None:
-        result = await refresh(
-            database,
-            month=month,
-            everything=everything,
-            overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),
-        )
-        months = ", ".join(result.months) or "none"
-        click.echo(f"aggregates refreshed: {result.cells} cell(s) in month(s) {months}")
-
-    body()
-
-
-@cli.group()
-def month() -> None:
-    """Monthly reporting."""
-
-
-@month.command("close")
-@click.option("--month", "month_", required=True, help="The month to close, YYYY-MM.")
-@click.option("--resend", is_flag=True, help="Send the pack again to those who had it.")
-def month_close(month_: str, resend: bool) -> None:
-    """Close a past month: final figures, its M&E pack, the pack to subscribed staff.
-
-    Running it again rewrites the pack and sends it only to subscribers who have not had it.
-    """
-    if not _valid_month(month_):
-        _fail("--month must look like 2026-03", code=2)
-
-    @with_database
-    async def body(settings: Settings, database: Database) -> None:
-        deps = job_deps(settings, database, None)
-        try:
-            result = await close_month_now(deps, month_, resend=resend)
-        except MonthNotOver:
-            _fail(f"{month_} is not over yet: only a past month can be closed", code=2)
-            return
-        if result.outcome != "ok":
-            _fail(f"closing {month_} failed: {result.detail}")
-        click.echo(f"{month_} closed: {result.detail}")
-
-    body()
-
-
-@cli.group()
-def export() -> None:
-    """Export data."""
-
-
-@export.command("aggregates")
-@click.option("--month", required=True, help="Last month of the period, YYYY-MM.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True
-)
-@click.option(
-    "--period", type=click.Choice(["month", "quarter", "year"]), default="month", show_default=True
-)
-@click.option(
-    "--language",
-    type=click.Choice(["kk", "ru", "en"]),
-    default="ru",
-    show_default=True,
-    help="Language of the XLSX headers and names.",
-)
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default stdout)."
-)
-def export_aggregates_command(
-    month: str, fmt: str, period: str, language: str, out: Path | None
-) -> None:
-    """Figures by country, region, office and service with 95% intervals; small cells suppressed."""
-    if not _valid_month(month):
-        _fail("--month must look like 2026-03", code=2)
-    if fmt == "xlsx" and out is None:
-        _fail("--format xlsx needs --out FILE", code=2)
-
-    @with_database
-    async def body(settings: Settings, database: Database) -> bytes:
-        return await export_aggregates(
-            database, month, fmt, figures_config(settings), period=period, language=language
-        )
-
-    content = body()
-    if out is None:
-        click.echo(content.decode(), nl=not content.endswith(b"\n"))
-    else:
-        out.write_bytes(content)
-        click.echo(f"wrote {out}", err=True)
-
-
-@export.command("feedback")
-@click.option("--month", required=True, help="Month as YYYY-MM.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
-)
-@click.option("--with-text", is_flag=True, help="Include the citizens' free text.")
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default stdout)."
-)
-def export_feedback(month: str, fmt: str, with_text: bool, out: Path | None) -> None:
-    """One row per feedback of a month: ref, time, channel, office, rating, criteria, tags."""
-    if not _valid_month(month):
-        _fail("--month must look like 2026-03", code=2)
-
-    @with_database
-    async def body(settings: Settings, database: Database) -> str:
-        async with UnitOfWork(database.sessions) as uow:
-            return await write_feedback(uow.feedback.stream_month(month), fmt, with_text=with_text)
-
-    content = body()
-    if out is None:
-        click.echo(content, nl=not content.endswith("\n"))
-    else:
-        out.write_text(content, encoding="utf-8")
-        click.echo(f"wrote {out}", err=True)
-
-
-def _secret(settings: Settings) -> str | None:
+def configured_secret_key(settings: Settings) -> str | None:
     key = settings.security.secret_key
     return key.get_secret_value() if key else None
 
 
-def _valid_login(login: str) -> bool:
-    return re.fullmatch(r"[A-Za-z0-9._-]{2,64}", login) is not None
-
-
-def _valid_month(month: str) -> bool:
-    match = re.fullmatch(r"(\d{4})-(\d{2})", month)
-    return match is not None and 1 <= int(match.group(2)) <= 12
-
-
 if __name__ == "__main__":
-    cli()
+    # ``python -m bot.main`` stays the same command as ``pikir`` (scripts and tests use it).
+    import runpy
+
+    runpy.run_module("bot.cli", run_name="__main__", alter_sys=True)
