@@ -7,12 +7,12 @@ ends its open sessions.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiohttp import web
 
 from admin.access import current_staff, require_roles
+from admin.accounts import AccountProblem, create_account, normalise_login
 from admin.i18n import LANGUAGES, N_
 from admin.keys import DATABASE, HASHER
 from admin.params import choice, flag, path_id, text_field
@@ -23,8 +23,6 @@ from admin.views.auth import client_ip
 from admin.views.labels import ROLE_LABELS
 from storage.models import Language, Region, StaffRole, StaffUser
 from storage.uow import UnitOfWork
-
-LOGIN_PATTERN = re.compile(r"^[a-z0-9._-]{2,64}$")
 
 
 def _snapshot(user: StaffUser) -> dict[str, Any]:
@@ -105,7 +103,7 @@ async def _read_form(request: web.Request) -> dict[str, Any]:
     if len(regions) > len(known_regions) or any(r not in known_regions for r in regions):
         raise web.HTTPBadRequest(text=N_("A parameter has a value that is not allowed."))
     return {
-        "login": text_field(form, "login", 64).lower(),
+        "login": normalise_login(text_field(form, "login", 64)),
         "display_name": text_field(form, "display_name", 200),
         "role": choice(form, "role", [role.value for role in StaffRole]),
         "language": choice(form, "language", LANGUAGES) or "ru",
@@ -128,23 +126,25 @@ async def create_user(request: web.Request) -> web.StreamResponse:
     staff = current_staff(request)
     values = await _read_form(request)
     problem = _problem(values)
-    if problem is None and not LOGIN_PATTERN.match(values["login"]):
-        problem = N_("A login has 2 to 64 letters, digits, dots, dashes or underscores.")
     _ = translator(request)
     password = one_time_password()
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
-        if problem is None and await uow.staff.by_login(values["login"]):
-            problem = N_("This login is taken.")
+        if problem is None:
+            try:
+                user = await create_account(
+                    uow,
+                    request.app[HASHER],
+                    login=values["login"],
+                    password=password,
+                    role=StaffRole(values["role"]),
+                    regions=values["regions"],
+                    display_name=values["display_name"],
+                    must_change_password=True,
+                )
+            except AccountProblem as exc:
+                problem = str(exc)
         if problem is not None:
             return await _user_form(request, None, values, error=_(problem), status=400)
-        user = uow.staff.add(
-            login=values["login"],
-            password_hash=hash_password(request.app[HASHER], password),
-            role=StaffRole(values["role"]),
-            regions=values["regions"],
-            display_name=values["display_name"],
-            must_change_password=True,
-        )
         user.language = Language(values["language"])
         await uow.feedback.flush()
         uow.audit.record(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import sys
 
 import click
 import structlog
 
-from admin.passwords import PasswordPolicyError, hash_password, make_hasher
+from admin.accounts import AccountProblem, create_account
+from admin.passwords import make_hasher
 from bot.cli.common import fail, with_database
 from bot.settings import Settings
 from storage.database import Database
@@ -31,30 +31,23 @@ def staff() -> None:
 def staff_add(login: str, role: str, regions: tuple[str, ...], display_name: str) -> None:
     """Create a staff account; the password is read from standard input."""
     password = sys.stdin.readline().rstrip("\r\n")
-    if not valid_login(login):
-        fail("login must be 2–64 letters, digits, dots, dashes or underscores", code=2)
 
     @with_database
     async def body(settings: Settings, database: Database) -> None:
         async with UnitOfWork(database.sessions) as uow:
-            known = {r.code for r in await uow.reference.regions()}
-            unknown = [code for code in regions if code not in known]
-            if unknown:
-                fail(f"unknown region(s): {', '.join(unknown)}", code=2)
-            if await uow.staff.by_login(login):
-                fail(f"a staff account {login!r} already exists", code=2)
             try:
-                password_hash = hash_password(make_hasher(), password)
-            except PasswordPolicyError as exc:
+                user = await create_account(
+                    uow,
+                    make_hasher(),
+                    login=login,
+                    password=password,
+                    role=StaffRole(role),
+                    regions=regions,
+                    display_name=display_name,
+                )
+            except AccountProblem as exc:
                 fail(str(exc), code=2)
                 return
-            user = uow.staff.add(
-                login=login,
-                password_hash=password_hash,
-                role=StaffRole(role),
-                regions=list(regions),
-                display_name=display_name,
-            )
             uow.audit.record(
                 "user.create",
                 actor_login="cli",
@@ -63,10 +56,6 @@ def staff_add(login: str, role: str, regions: tuple[str, ...], display_name: str
                 after={"role": role, "regions": list(regions)},
             )
             await uow.commit()
-        click.echo(f"staff account {login!r} ({role}) created")
+        click.echo(f"staff account {user.login!r} ({role}) created")
 
     body()
-
-
-def valid_login(login: str) -> bool:
-    return re.fullmatch(r"[A-Za-z0-9._-]{2,64}", login) is not None

@@ -103,7 +103,7 @@ def test_staff_add_reads_password_from_stdin(cli_url: str, tmp_path: Path) -> No
         tmp_path,
         stdin="another long password\n",
     )
-    assert again.returncode == 2 and "already exists" in again.stderr
+    assert again.returncode == 2 and "This login is taken" in again.stderr
     short = run(
         ["staff", "add", "--login", "bolat", "--role", "analyst"],
         cli_url,
