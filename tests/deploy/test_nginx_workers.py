@@ -3,6 +3,7 @@ fresh PostgreSQL database, with Telegram (the emulator) delivering webhook updat
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,8 +11,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 from yarl import URL
 
+from storage.database import Database
+from storage.models import AuditEntry
+from storage.uow import UnitOfWork
 from tests.deploy.harness import Nginx, UnitWorker, free_port, json_environment, status, wait_for
 from tests.e2e.conftest import STAFF_CHAT, WEBHOOK_SECRET, Citizen, EmulatorClient
 from tests.webchat.conftest import Browser
@@ -146,3 +151,27 @@ async def test_a_worker_killed_outright_is_skipped_and_nothing_is_answered_twice
         assert [len(await c.messages()) for c in citizens] == [answers_per_start] * 6
     assert remaining.ready()
     assert status(f"{site.base}/readyz") == 200
+
+
+async def test_the_service_sees_the_clients_address_and_a_forged_one_is_ignored(
+    site: Site, empty_postgres: str
+) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        async with session.get(f"{site.base}/admin/login") as page:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+        assert csrf is not None
+        form = {"login": "admin", "password": "not the password", "csrf": csrf.group(1)}
+        forged = {"X-Forwarded-For": "203.0.113.9"}  # a client choosing its own address
+        async with session.post(f"{site.base}/admin/login", data=form, headers=forged) as r:
+            assert r.status == 401  # refused, and counted for the address nginx saw
+    database = Database(empty_postgres)
+    try:
+        async with UnitOfWork(database.sessions) as uow:
+            rows = await uow.session.execute(
+                select(AuditEntry.ip).where(AuditEntry.action == "login.failed")
+            )
+            addresses = list(rows.scalars())
+    finally:
+        await database.dispose()
+    # nginx's view of the client (loopback here), passed on and believed from nginx alone.
+    assert addresses == ["127.0.0.1"]
