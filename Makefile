@@ -23,10 +23,11 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	touch $@
 
 # Chromium, Node.js/npm, the DejaVu fonts and poppler-utils for the browser, end-to-end and
-# poster tests: installed from the system's packages when run as root with apt, otherwise named
-# in one line with how to install them.
+# poster tests, and nginx, systemd (systemd-analyze) and redis-server for the deployment and
+# several-worker tests: installed from the system's packages when run as root with apt,
+# otherwise named in one line with how to install them.
 system-packages:
-	.ci/system-packages
+	.ci/system-packages nginx systemd redis-server
 
 # The Telegram Bot API emulator and axe-core for the end-to-end tests (needs Node.js and npm).
 E2E_MODULES := tests/e2e/node_modules/.installed
