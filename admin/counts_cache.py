@@ -7,9 +7,10 @@ together, and the numbers only need to be roughly current: they are kept for a f
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime, timedelta
+
+from cachetools import TTLCache
 
 from storage.repositories.cases import QueueCounts
 
@@ -22,22 +23,21 @@ class CountsCache:
     def __init__(self, ttl: timedelta, clock: Callable[[], datetime]) -> None:
         self.ttl = ttl
         self.clock = clock
-        self._entries: OrderedDict[Hashable, tuple[datetime, QueueCounts]] = OrderedDict()
+        self._entries: TTLCache[Hashable, QueueCounts] = TTLCache(
+            maxsize=MAX_ENTRIES,
+            ttl=ttl.total_seconds(),
+            timer=lambda: self.clock().timestamp(),
+        )
 
     async def get(
         self, key: Hashable, compute: Callable[[], Awaitable[QueueCounts]]
     ) -> QueueCounts:
         """The cached counts for ``key``, or fresh ones from ``compute``."""
-        now = self.clock()
         cached = self._entries.get(key)
-        if cached is not None and now - cached[0] < self.ttl:
-            self._entries.move_to_end(key)
-            return cached[1]
+        if cached is not None:
+            return cached
         counts = await compute()
-        self._entries[key] = (now, counts)
-        self._entries.move_to_end(key)
-        while len(self._entries) > MAX_ENTRIES:
-            self._entries.popitem(last=False)
+        self._entries[key] = counts
         return counts
 
     def clear(self) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from cachetools import LRUCache
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,8 @@ class ChartCache:
     """A small LRU of rendered SVGs keyed by the chart's data."""
 
     def __init__(self, size: int = 128) -> None:
-        self.size = size
-        self._items: OrderedDict[str, str] = OrderedDict()
+        self._items: LRUCache[str, str] = LRUCache(maxsize=size)
+        # Pages render in threads; cachetools' caches are not thread-safe by themselves.
         self._lock = threading.Lock()
 
     def get_or_render(self, kind: str, title: str, points: Sequence[Point], **kw: object) -> str:
@@ -39,14 +40,12 @@ class ChartCache:
             json.dumps([kind, title, [p.__dict__ for p in points], kw], default=str).encode()
         ).hexdigest()
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
+            cached = self._items.get(key)
+        if cached is not None:
+            return cached
         from admin.reports.charts import RENDERERS  # matplotlib: only once a chart is drawn
 
         svg = RENDERERS[kind](title, points, **kw)
         with self._lock:
             self._items[key] = svg
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
         return svg

@@ -8,12 +8,12 @@ and publishes the new messages to the chat's open pages.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import (
@@ -287,8 +287,7 @@ class LatestQuestions:
     """
 
     def __init__(self, size: int = 20_000) -> None:
-        self._size = size
-        self._buttons: OrderedDict[str, list[Any] | None] = OrderedDict()
+        self._buttons: LRUCache[str, list[Any] | None] = LRUCache(maxsize=size)
 
     def get(self, chat_key: str) -> list[Any] | None:
         """The chat's latest buttons, if remembered."""
@@ -297,6 +296,3 @@ class LatestQuestions:
     def put(self, chat_key: str, buttons: list[Any] | None) -> None:
         """Remember the chat's latest buttons, forgetting the oldest chat when full."""
         self._buttons[chat_key] = buttons
-        self._buttons.move_to_end(chat_key)
-        if len(self._buttons) > self._size:
-            self._buttons.popitem(last=False)
