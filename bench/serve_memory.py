@@ -1,6 +1,9 @@
 """Resident memory of ``pikir serve`` with the bot running (polling the emulator), after it has
 handled a burst of citizens.
 
+Needs ``make install`` and the Telegram emulator's packages (``cd tests/e2e && npm ci``); the
+database is a temporary SQLite file.
+
     uv run python -m bench.serve_memory [--chats 300]
 """
 
