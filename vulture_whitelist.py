@@ -76,7 +76,6 @@ add_template_dir
 
 # Repository methods used by the test fixtures and the throughput benchmark.
 _.references
-_.get_for_update
 _.add_respondent
 
 # Classifier helpers used only by their tests, and known dead code in the classifier and in

@@ -11,6 +11,7 @@ from bot.bootstrap import has_feedback
 from storage.database import Database
 from storage.intake import FeedbackDraft, TagScores, build_feedback, due_time, month_of, triage
 from storage.models import CaseStatus, Channel, Feedback, Language
+from storage.repositories.conversation_hot_path import ConversationHotPath
 from storage.repositories.feedback import effective_tags, normalise_reference
 from storage.uow import UnitOfWork
 
@@ -107,12 +108,13 @@ async def test_rating_out_of_range_is_rejected_by_the_database(database: Databas
 
 async def test_an_update_is_claimed_once(database: Database) -> None:
     async with UnitOfWork(database.sessions) as uow:
-        assert await uow.conversations.claim_update(Channel.TELEGRAM, "42")
-        assert not await uow.conversations.claim_update(Channel.TELEGRAM, "42")
-        assert await uow.conversations.claim_update(Channel.WEB, "42")
+        rows = ConversationHotPath(uow.session)
+        assert await rows.claim("telegram", "42")
+        assert not await rows.claim("telegram", "42")
+        assert await rows.claim("web", "42")
         await uow.commit()
     async with UnitOfWork(database.sessions) as uow:
-        assert not await uow.conversations.claim_update(Channel.TELEGRAM, "42")
+        assert not await ConversationHotPath(uow.session).claim("telegram", "42")
 
 
 async def test_uncommitted_work_is_rolled_back(database: Database) -> None:
