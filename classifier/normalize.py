@@ -88,11 +88,6 @@ def _emoji_sub(match: re.Match[str]) -> str:
 _CYR = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі")
 _LAT = frozenset("abcdefghijklmnopqrstuvwxyzäáğǵñńöóūüúýışç'")
 
-KAZAKH_FOLD = str.maketrans(
-    {"ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и"}
-)
-"""Kazakh-specific letters to their Russian look-alikes (the folding named in the data card)."""
-
 _FULL_FOLD = str.maketrans(
     {
         "ә": "а",
@@ -688,11 +683,6 @@ def fold(token: str) -> str:
     return token.translate(_FULL_FOLD)
 
 
-def fold_kazakh(text: str) -> str:
-    """Only the Kazakh-letter folding (ә→а, ғ→г, қ→к, ң→н, ө→о, ұ/ү→у, һ→х, і→и)."""
-    return text.translate(KAZAKH_FOLD)
-
-
 def looks_english(tokens: Iterable[str]) -> bool:
     """Heuristic: the Latin tokens of the message are mostly English words."""
     n_latin = hits = known = 0
@@ -808,16 +798,6 @@ def _infos(tokens: list[str], mode: TranslitMode) -> list[tuple[str, int, str | 
     return [token_info(t, False) for t in tokens]
 
 
-def fold_tokens(tokens: list[str], mode: TranslitMode = "message") -> list[str]:
-    """Fold every token; transliterate Latin tokens according to ``mode``.
-
-    ``all``: every Latin token; ``token``: Latin tokens that are not common English words;
-    ``message``: every Latin token unless the message as a whole looks English.
-    City names become the ``_city_`` placeholder.
-    """
-    return [info[0] for info in _infos(tokens, mode)]
-
-
 def _scope(flags: list[int]) -> list[bool]:
     n = len(flags)
     neg = [False] * n
@@ -846,25 +826,6 @@ def _scope(flags: list[int]) -> list[bool]:
         if f & (_SKIP | _PRE | _POST):
             neg[i] = False
     return neg
-
-
-def negation_scope(tokens: list[str], mode: TranslitMode = "message") -> list[bool]:
-    """Which tokens are negated.
-
-    After a pre-positive negator (не, ни, никто, ешкім, not, no, nobody, didn't …) up to
-    ``PRE_SCOPE`` tokens (``SHORT_SCOPE`` after Russian не/ни); before a Kazakh post-positive
-    negator (жоқ, емес) up to ``POST_SCOPE`` tokens. Scopes stop at punctuation, contrast
-    words (но, а, бірақ, but …), emoji and other negators.
-    """
-    return _scope([info[1] for info in _infos(tokens, mode)])
-
-
-def mark_negation(text: str, mode: TranslitMode = "message") -> list[str]:
-    """Folded tokens of ``text`` with ``NEG_`` prefixed to the negated ones."""
-    tokens = tokenize(_base(text))
-    infos = _infos(tokens, mode)
-    scope = _scope([info[1] for info in infos])
-    return [NEG_PREFIX + i[0] if s else i[0] for i, s in zip(infos, scope, strict=True)]
 
 
 def normalize(text: str) -> str:
