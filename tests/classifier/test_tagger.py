@@ -17,7 +17,7 @@ def _tagger(result: TrainResult) -> Tagger:
 
 def test_fast_path_equals_the_pipeline(tiny_model: TrainResult, small_split) -> None:
     tagger = _tagger(tiny_model)
-    assert tagger._linear is not None
+    assert tagger.linear is not None
     texts = [m.text for m in small_split[1]]
     assert np.allclose(tagger.predict_proba(texts), tiny_model.model.predict_proba(texts))
 
