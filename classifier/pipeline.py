@@ -16,8 +16,8 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from classifier import normalize
 from classifier.ngrams import char_wb_ngrams, word_ngrams
-from classifier.normalize import views
 
 DEFAULT_SEED = 13
 
@@ -53,6 +53,7 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
     def transform(self, X: Iterable[Any]) -> list[tuple[str, str]]:
         """Normalise each text; anything that is not a string becomes two empty views."""
         mode, char_neg, concepts, stem = self.mode, self.char_neg, self.concepts, self.stem
+        views = normalize.shared().views
         return [
             views(x, mode, char_neg, concepts, stem)  # type: ignore[arg-type]
             if isinstance(x, str)
