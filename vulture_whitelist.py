@@ -78,13 +78,5 @@ add_template_dir
 _.references
 _.add_respondent
 
-# Classifier helpers used only by their tests, and known dead code in the classifier and in
-# the monthly report: left to the classifier's rework (see the issue on one home per concern).
-load_file
-fold_kazakh
-fold_tokens
-mark_negation
-negation_scope
-oof_probabilities
-params_from_metadata
+# Known dead code in the monthly report, left to the issue on one home per concern.
 _.distribution

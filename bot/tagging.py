@@ -11,7 +11,7 @@ import structlog
 from bot.conversation import TagResult
 
 if TYPE_CHECKING:
-    from classifier.serving import ServingTagger
+    from classifier.port import TaggerModel
 
 log = structlog.get_logger("pikir.tagging")
 
@@ -19,7 +19,7 @@ log = structlog.get_logger("pikir.tagging")
 class ClassifierTagger:
     """Wraps the classifier's tagger for the conversation and the staff panel."""
 
-    def __init__(self, tagger: ServingTagger) -> None:
+    def __init__(self, tagger: TaggerModel) -> None:
         self._tagger = tagger
 
     @classmethod
@@ -68,7 +68,7 @@ class ClassifierTagger:
         ]
 
 
-def _load(artifacts_dir: Path | None) -> ServingTagger:
+def _load(artifacts_dir: Path | None) -> TaggerModel:
     """The model in ``artifacts_dir`` (default: the shipped one).
 
     Its ``linear.zip`` is served by the standard library alone; only a model without one (a

@@ -50,17 +50,6 @@ def _parse_line(raw: str, where: str) -> LabelledText:
     return LabelledText(id=msg_id, lang=lang, text=text, labels=tuple(sort_tags(labels)))
 
 
-def load_file(path: Path) -> list[LabelledText]:
-    """Load and validate one ``.jsonl`` file (blank lines are skipped)."""
-    out: list[LabelledText] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            out.append(_parse_line(raw, f"{path.name}:{lineno}"))
-    return out
-
-
 def load_messages(messages_dir: Path | None = None) -> list[LabelledText]:
     """Load every ``messages/*.jsonl`` file, checking ids are unique across files.
 

@@ -6,35 +6,33 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import multilabel_confusion_matrix, precision_recall_fscore_support
 
 from classifier.data import label_matrix
 from classifier.tags import LANGS, TAGS, LabelledText
 
 
-def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
-
-
 def tag_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, dict[str, float | int]]:
-    """Per-tag precision, recall, F1, support and TP/FP/FN/TN counts."""
+    """Per-tag precision, recall, F1, support and TP/FP/FN/TN counts.
+
+    A tag with no prediction (or no support) scores 0 rather than raising a warning.
+    """
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, average=None, labels=range(len(TAGS)), zero_division=0.0
+    )
+    confusion = multilabel_confusion_matrix(y_true, y_pred, labels=range(len(TAGS)))
     out: dict[str, dict[str, float | int]] = {}
     for k, tag in enumerate(TAGS):
-        t, p = y_true[:, k].astype(bool), y_pred[:, k].astype(bool)
-        tp, fp = int(np.sum(t & p)), int(np.sum(~t & p))
-        fn, tn = int(np.sum(t & ~p)), int(np.sum(~t & ~p))
-        prec, rec, f1 = _prf(tp, fp, fn)
+        (tn, fp), (fn, tp) = confusion[k]
         out[tag] = {
-            "precision": round(prec, 4),
-            "recall": round(rec, 4),
-            "f1": round(f1, 4),
-            "support": int(t.sum()),
-            "tp": tp,
-            "fp": fp,
-            "fn": fn,
-            "tn": tn,
+            "precision": round(float(precision[k]), 4),
+            "recall": round(float(recall[k]), 4),
+            "f1": round(float(f1[k]), 4),
+            "support": int(support[k]),
+            "tp": int(tp),
+            "fp": int(fp),
+            "fn": int(fn),
+            "tn": int(tn),
         }
     return out
 

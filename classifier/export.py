@@ -45,7 +45,7 @@ def linear_model_of(model: Any, coef: np.ndarray | None = None) -> LinearModel |
         selector, vec = branch[0], branch[-1]
         if len(branch) != 2 or getattr(selector, "index", None) != i:
             return None
-        if not vec._fast() or vec.binary or vec._tfidf.norm != "l2" or not vec.use_idf:
+        if not vec._fast() or vec.binary or vec.norm != "l2" or not vec.use_idf:
             return None
         terms = [""] * len(vec.vocabulary_)
         for term, index in vec.vocabulary_.items():

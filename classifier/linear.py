@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classifier import normalize
 from classifier.layout import LINEAR_FILE
 from classifier.ngrams import char_wb_ngrams, word_ngrams
-from classifier.normalize import NEG_PREFIX, views
+from classifier.normalize import NEG_PREFIX
 
 ANALYZERS = {"char_wb": char_wb_ngrams, "word": word_ngrams}
 _HEADER = "header.json"
@@ -92,7 +93,7 @@ class LinearModel:
     def views(self, text: str) -> tuple[str, str]:
         """The folded character view and the negation-marked word view of a text."""
         n = self.normalizer
-        return views(text, n["mode"], n["char_neg"], n["concepts"], n["stem"])
+        return normalize.shared().views(text, n["mode"], n["char_neg"], n["concepts"], n["stem"])
 
     def features(self, text: str) -> list[tuple[int, float]]:
         """The text's non-zero features: (global column, weighted value)."""

@@ -7,43 +7,25 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from classifier import scoring
 from classifier.layout import LINEAR_FILE, METADATA_FILE, model_dir
 from classifier.linear import LinearModel
-from classifier.tags import TAGS, Prediction
-
-
-def model_labels(metadata: Mapping[str, Any], thresholds: Mapping[str, float]) -> tuple[str, ...]:
-    """The tags a model outputs, in its column order.
-
-    A model names them in its metadata (``tags``); one trained before that was recorded has a
-    threshold for each of its tags and outputs them in the vocabulary's order, so a model that
-    predates a newer tag serves the tags it knows and never reports the new one.
-    """
-    named = metadata.get("tags")
-    if named:
-        return tuple(str(tag) for tag in named)
-    return tuple(tag for tag in TAGS if tag in thresholds)
+from classifier.scoring import ModelCard
+from classifier.tags import Prediction
 
 
 class ServingTagger:
-    """Tags citizen messages with the complaint tags, using per-tag thresholds."""
+    """Tags citizen messages with the complaint tags from ``linear.zip`` (a ``TaggerModel``)."""
 
     def __init__(
         self,
-        linear: LinearModel | None,
+        linear: LinearModel,
         thresholds: Mapping[str, float],
         version: str = "unversioned",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        self.metadata: dict[str, Any] = dict(metadata or {})
-        self.labels: tuple[str, ...] = model_labels(self.metadata, thresholds)
-        self.thresholds: dict[str, float] = {t: float(thresholds[t]) for t in self.labels}
-        self.version = version
-        self._linear = linear
-        if linear is not None and linear.n_tags != len(self.labels):
-            raise ValueError(
-                f"the model has {linear.n_tags} outputs but {len(self.labels)} tags are named"
-            )
+        self.linear = linear
+        self._card = ModelCard.of(thresholds, version, metadata, linear.n_tags)
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> ServingTagger:
@@ -60,31 +42,33 @@ class ServingTagger:
             metadata=metadata,
         )
 
+    @property
+    def version(self) -> str:
+        """The model's version."""
+        return self._card.version
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The tags the model outputs, in its column order."""
+        return self._card.labels
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Each tag's decision threshold."""
+        return self._card.thresholds
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The model's ``metadata.json``."""
+        return self._card.metadata
+
     def probabilities(self, texts: Sequence[str]) -> Sequence[Sequence[float]]:
         """Per-tag probabilities, one row per text and one column per tag of :attr:`labels`."""
-        if not texts:
-            return []
-        if self._linear is None:
-            raise RuntimeError("this tagger has no linear model")
-        return self._linear.proba(texts)
+        return self.linear.proba(texts) if texts else []
 
     def predict(self, texts: Sequence[Any]) -> list[Prediction]:
         """Predict tags for a batch; empty/None/non-string items get ``Prediction([], {})``."""
-        results = [Prediction([], {}) for _ in texts]
-        valid = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
-        if not valid:
-            return results
-        proba = self.probabilities([texts[i] for i in valid])
-        for row, i in zip(proba, valid, strict=True):
-            results[i] = Prediction(
-                labels=[
-                    tag
-                    for tag, p in zip(self.labels, row, strict=True)
-                    if p >= self.thresholds[tag]
-                ],
-                scores={tag: round(float(p), 4) for tag, p in zip(self.labels, row, strict=True)},
-            )
-        return results
+        return scoring.predict(self._card, self.probabilities, texts)
 
     def predict_one(self, text: Any) -> Prediction:
         """Predict tags for one message."""
@@ -93,20 +77,8 @@ class ServingTagger:
     def explain(
         self, text: str, top: int = 3, all_tags: bool = False
     ) -> dict[str, list[tuple[str, float]]]:
-        """The words/n-grams that pushed each predicted tag's score up the most.
-
-        Tags: the predicted ones, or every tag with ``all_tags``. See
-        :meth:`LinearModel.explain` for how words are credited.
-        """
+        """The words/n-grams that pushed each predicted (with ``all_tags`` every) tag up most."""
         if not isinstance(text, str) or not text.strip():
             return {}
-        tags = list(self.labels) if all_tags else self.predict_one(text).labels
-        explainer = self._explainer()
-        if not tags or explainer is None:
-            return {}
-        why = explainer.explain(text, [self.labels.index(tag) for tag in tags], top)
-        return {self.labels[k]: words for k, words in why.items()}
-
-    def _explainer(self) -> LinearModel | None:
-        """The linear model whose coefficients explain a prediction."""
-        return self._linear
+        tags = self.labels if all_tags else self.predict_one(text).labels
+        return scoring.explain(self._card, self.linear, tags, text, top)

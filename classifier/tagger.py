@@ -1,10 +1,10 @@
-"""The full tagger: the trained scikit-learn pipeline behind the serving tagger's interface.
+"""The full tagger: the trained scikit-learn pipeline behind the ``TaggerModel`` port.
 
 Training, evaluation, retraining and bulk tagging (``pikir classifier predict``) use it: a
 batch goes through the pipeline's sparse, vectorised arithmetic, several times faster than the
-pure-Python scorer. The service tags one message at a time and loads :class:`ServingTagger`
-from the model's ``linear.zip`` instead, which gives the same numbers without importing
-scikit-learn.
+pure-Python scorer. The service tags one message at a time and loads
+:class:`~classifier.serving.ServingTagger` from the model's ``linear.zip`` instead, which gives
+the same numbers without importing scikit-learn.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
 
-from classifier import artifact
+from classifier import artifact, scoring
 from classifier.export import coef_matrix, linear_model_of
 from classifier.layout import model_dir
 from classifier.linear import LinearModel
-from classifier.serving import ServingTagger
+from classifier.scoring import ModelCard
+from classifier.tags import Prediction
 
 
-class Tagger(ServingTagger):
-    """Tags citizen messages with the complaint tags, using per-tag thresholds."""
+class Tagger:
+    """Tags citizen messages with the complaint tags through the pipeline (a ``TaggerModel``)."""
 
     def __init__(
         self,
@@ -34,11 +35,13 @@ class Tagger(ServingTagger):
         version: str = "unversioned",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        # The linear model explains predictions (its arrays hold the pipeline's coefficients);
-        # scoring a batch goes through the pipeline, which vectorises it.
-        super().__init__(linear_model_of(model), thresholds, version, metadata)
         self.model = model
-        self._explain_with: LinearModel | None = None
+        # The exported linear form of a logistic model (None for a calibrated SVM): it holds
+        # the pipeline's own coefficients, so it explains the pipeline's predictions.
+        self.linear = linear_model_of(model)
+        n_outputs = self.linear.n_tags if self.linear is not None else None
+        self._card = ModelCard.of(thresholds, version, metadata, n_outputs)
+        self._explain_with: LinearModel | None = self.linear
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Tagger:
@@ -54,6 +57,26 @@ class Tagger(ServingTagger):
             metadata=art.metadata,
         )
 
+    @property
+    def version(self) -> str:
+        """The model's version."""
+        return self._card.version
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The tags the model outputs, in its column order."""
+        return self._card.labels
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Each tag's decision threshold."""
+        return self._card.thresholds
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The model's ``metadata.json``."""
+        return self._card.metadata
+
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The model's feature matrix for texts (normalisation + TF-IDF union)."""
         return self.model[:-1].transform(list(texts))
@@ -68,9 +91,25 @@ class Tagger(ServingTagger):
         """Per-tag probabilities (the pipeline's own for a calibrated SVM)."""
         return self.predict_proba(texts).tolist()
 
+    def predict(self, texts: Sequence[Any]) -> list[Prediction]:
+        """Predict tags for a batch; empty/None/non-string items get ``Prediction([], {})``."""
+        return scoring.predict(self._card, self.probabilities, texts)
+
+    def predict_one(self, text: Any) -> Prediction:
+        """Predict tags for one message."""
+        return self.predict([text])[0]
+
+    def explain(
+        self, text: str, top: int = 3, all_tags: bool = False
+    ) -> dict[str, list[tuple[str, float]]]:
+        """The words/n-grams that pushed each predicted (with ``all_tags`` every) tag up most."""
+        if not isinstance(text, str) or not text.strip():
+            return {}
+        tags = self.labels if all_tags else self.predict_one(text).labels
+        return scoring.explain(self._card, self._explainer(), tags, text, top)
+
     def _explainer(self) -> LinearModel | None:
-        if self._linear is not None:
-            return self._linear
+        """The linear model whose coefficients explain a prediction (an SVM's averaged ones)."""
         if self._explain_with is None:
             self._explain_with = linear_model_of(self.model, coef=coef_matrix(self.model))
         return self._explain_with

@@ -13,7 +13,11 @@ import joblib
 import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, precision_recall_curve
+from sklearn.metrics import (
+    average_precision_score,
+    precision_recall_curve,
+    precision_recall_fscore_support,
+)
 from sklearn.model_selection import GridSearchCV, cross_val_predict
 from sklearn.pipeline import Pipeline
 
@@ -88,36 +92,20 @@ def threshold_scores(
     y: np.ndarray, proba: np.ndarray, thresholds: Mapping[str, float]
 ) -> dict[str, Any]:
     """Per-tag precision/recall/F1 and macro-F1 of thresholded probabilities."""
-    per_tag: dict[str, dict[str, float]] = {}
-    for k, tag in enumerate(TAGS):
-        pred = proba[:, k] >= thresholds[tag]
-        tp = int(np.sum(pred & (y[:, k] == 1)))
-        fp = int(np.sum(pred & (y[:, k] == 0)))
-        fn = int(np.sum(~pred & (y[:, k] == 1)))
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        per_tag[tag] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
+    pred = (proba >= np.array([thresholds[tag] for tag in TAGS])).astype(np.int64)
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y, pred, average=None, labels=range(len(TAGS)), zero_division=0.0
+    )
+    per_tag = {
+        tag: {
+            "precision": round(float(precision[k]), 4),
+            "recall": round(float(recall[k]), 4),
+            "f1": round(float(f1[k]), 4),
+        }
+        for k, tag in enumerate(TAGS)
+    }
     macro = float(np.mean([v["f1"] for v in per_tag.values()]))
     return {"per_tag": per_tag, "macro_f1": round(macro, 4)}
-
-
-def oof_probabilities(
-    messages: Sequence[LabelledText],
-    params: Mapping[str, Any] | None = None,
-    seed: int = DEFAULT_SEED,
-    n_folds: int = N_FOLDS,
-    n_jobs: int | None = None,
-    kind: str = "lr",
-) -> np.ndarray:
-    """Out-of-fold probabilities over iteratively stratified folds of ``messages``."""
-    texts = [m.text for m in messages]
-    y = label_matrix(messages)
-    folds = stratified_folds(messages, n_folds, seed)
-    pipe = build_pipeline(params, seed=seed, kind=kind)
-    return np.asarray(
-        cross_val_predict(pipe, texts, y, cv=folds, method="predict_proba", n_jobs=n_jobs)
-    )
 
 
 def train(
@@ -297,13 +285,3 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     return obj
-
-
-def params_from_metadata(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn JSON-stored parameters back into pipeline parameters (lists → tuples)."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if not _is_hyper(key):
-            continue
-        out[key] = tuple(value) if isinstance(value, list) else value
-    return out

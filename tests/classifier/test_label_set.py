@@ -11,7 +11,8 @@ import pytest
 
 from bot.tagging import ClassifierTagger
 from classifier.linear import LinearModel
-from classifier.serving import ServingTagger, model_labels
+from classifier.scoring import model_labels
+from classifier.serving import ServingTagger
 from classifier.tagger import Tagger
 from classifier.train import TrainResult
 from storage.intake import FeedbackDraft, TagScores, build_feedback
@@ -23,8 +24,7 @@ ONLINE = "Приложение eGov не работает, а в ЦОНе сот
 
 def _without_last_tag(tagger: ServingTagger) -> ServingTagger:
     """The served model as if trained before its least severe tag existed (column dropped)."""
-    linear, n = tagger._linear, len(tagger.labels)
-    assert linear is not None
+    linear, n = tagger.linear, len(tagger.labels)
     dropped = tagger.labels[-1]
     older = LinearModel(
         linear.normalizer,

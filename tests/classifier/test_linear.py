@@ -11,6 +11,7 @@ import pytest
 
 from classifier import artifact
 from classifier.layout import LINEAR_FILE
+from classifier.port import TaggerModel
 from classifier.serving import ServingTagger
 from classifier.tagger import Tagger
 from classifier.tags import LabelledText
@@ -28,12 +29,15 @@ def test_a_saved_model_serves_the_pipelines_numbers(
         tiny_model.model, {"thresholds": tiny_model.thresholds, "version": "t"}, tmp_path
     )
     assert (target / LINEAR_FILE).exists()
-    served = ServingTagger.load(target)
+    # Two implementations of one port: whichever the service holds, it tags the same.
+    served: TaggerModel = ServingTagger.load(target)
+    full: TaggerModel = Tagger(tiny_model.model, tiny_model.thresholds, version="t")
     texts = [m.text for m in small_split[1]] + ["", "ок", "😀 " * 50, "a" * 2000]
     expected = tiny_model.model.predict_proba(texts)
-    assert np.abs(np.asarray(served.probabilities(texts)) - expected).max() < 1e-6
-    full = Tagger(tiny_model.model, tiny_model.thresholds, version="t")
+    for tagger in (served, full):
+        assert np.abs(np.asarray(tagger.probabilities(texts)) - expected).max() < 1e-6
     assert [p.labels for p in served.predict(texts)] == [p.labels for p in full.predict(texts)]
+    assert served.thresholds == full.thresholds and served.labels == full.labels
     for text in texts[:20]:
         assert served.explain(text, all_tags=True) == full.explain(text, all_tags=True)
 

@@ -17,7 +17,7 @@ def _tagger(result: TrainResult) -> Tagger:
 
 def test_fast_path_equals_the_pipeline(tiny_model: TrainResult, small_split) -> None:
     tagger = _tagger(tiny_model)
-    assert tagger._linear is not None
+    assert tagger.linear is not None
     texts = [m.text for m in small_split[1]]
     assert np.allclose(tagger.predict_proba(texts), tiny_model.model.predict_proba(texts))
 
@@ -28,6 +28,8 @@ def test_fast_vectorizer_matches_scikit_learn(small_split) -> None:
         {"analyzer": "char_wb", "ngram_range": (2, 5), "lowercase": False, "min_df": 2},
         {"analyzer": "word", "token_pattern": r"\S+", "ngram_range": (1, 2), "lowercase": False},
         {"analyzer": "char_wb", "ngram_range": (2, 4), "lowercase": False, "sublinear_tf": True},
+        {"analyzer": "char_wb", "ngram_range": (2, 3), "lowercase": False, "norm": "l1"},
+        {"analyzer": "word", "token_pattern": r"\S+", "lowercase": False, "norm": None},
     ):
         fast = FastTfidfVectorizer(**params).fit(docs)
         ref = TfidfVectorizer(**params).fit(docs)

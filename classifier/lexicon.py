@@ -1,0 +1,93 @@
+"""The normaliser's word lists, read from the text files in ``classifier/wordlists``.
+
+Each file holds whitespace-separated words; lines starting with ``#`` say what the list is for.
+``concepts.txt`` groups stems under ``[concept]`` headings; ``emoji.txt`` has one class per line
+(its placeholder, then its emoji).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+WORDLISTS_DIR = Path(__file__).with_name("wordlists")
+
+
+def read_words(path: Path) -> tuple[str, ...]:
+    """The words of a list file, in file order, comment lines left out."""
+    return tuple(
+        word
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#")
+        for word in line.split()
+    )
+
+
+def read_sections(path: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The ``[heading]`` sections of a file with their words, in file order."""
+    sections: list[tuple[str, list[str]]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("[") and stripped.endswith("]"):
+            sections.append((stripped[1:-1], []))
+        elif not sections:
+            raise ValueError(f"{path.name}: words before the first [heading]")
+        else:
+            sections[-1][1].extend(stripped.split())
+    return tuple((name, tuple(words)) for name, words in sections)
+
+
+def read_emoji_classes(path: Path) -> dict[str, str]:
+    """Emoji character → its class placeholder (``_emo_angry_`` …)."""
+    classes: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        placeholder, chars = line.split(maxsplit=1)
+        for char in chars.strip():
+            classes[char] = placeholder
+    return classes
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Every word list the normaliser uses (Cyrillic ones already in folded spelling)."""
+
+    english_words: frozenset[str]
+    english_function_words: frozenset[str]
+    negators_before: frozenset[str]
+    negators_before_english: frozenset[str]
+    negators_after: frozenset[str]
+    contrast: frozenset[str]
+    contrast_english: frozenset[str]
+    city_stems: tuple[str, ...]
+    number_words: frozenset[str]
+    duration_units: tuple[str, ...]
+    repeat_units: tuple[str, ...]
+    emoji_classes: dict[str, str]
+    concepts: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @classmethod
+    def load(cls, directory: Path = WORDLISTS_DIR) -> Lexicon:
+        """Read the word lists of ``directory`` (default: the shipped ones)."""
+
+        def words(name: str) -> tuple[str, ...]:
+            return read_words(directory / f"{name}.txt")
+
+        return cls(
+            english_words=frozenset(words("english_words")),
+            english_function_words=frozenset(words("english_function_words")),
+            negators_before=frozenset(words("negators_before")),
+            negators_before_english=frozenset(words("negators_before_english")),
+            negators_after=frozenset(words("negators_after")),
+            contrast=frozenset(words("contrast")),
+            contrast_english=frozenset(words("contrast_english")),
+            city_stems=words("city_stems"),
+            number_words=frozenset(words("number_words")),
+            duration_units=words("duration_units"),
+            repeat_units=words("repeat_units"),
+            emoji_classes=read_emoji_classes(directory / "emoji.txt"),
+            concepts=read_sections(directory / "concepts.txt"),
+        )
