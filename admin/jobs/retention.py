@@ -32,7 +32,7 @@ ORPHAN_GRACE = timedelta(days=1)
 
 async def erase_old_content(deps: JobDeps, now: datetime) -> tuple[int, int]:
     """Erase text and attachments created before ``now - retention``; returns both counts."""
-    cutoff = now - timedelta(days=deps.retention_days)
+    cutoff = now - timedelta(days=deps.retention.days)
     texts = 0
     while True:
         async with UnitOfWork(deps.database.sessions) as uow:
