@@ -1,4 +1,9 @@
-"""What the staff panel needs to know about its installation, handed in by the composition root."""
+"""What the staff panel needs to know about its installation, handed in by the composition root.
+
+The panel takes its parts of the settings as they are (:mod:`bot.settings`, where every default
+lives) rather than copies of their fields; only the secret key, resolved at start-up, and the
+panel's own constants are added here.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from vocabulary import DEFAULT_SLA_HOURS, DEFAULT_TIMEZONE
+from pydantic import BaseModel
+
+from bot.settings import (
+    HttpSettings,
+    ReportSettings,
+    SecuritySettings,
+    SlaSettings,
+    TelegramSettings,
+)
 
 
 @dataclass(frozen=True)
@@ -15,30 +28,32 @@ class PanelConfig:
     """Settings of the staff panel; the composition root builds it from ``Settings``."""
 
     secret_key: bytes
-    public_url: str = "http://127.0.0.1:8080"
-    bot_username: str | None = None
-    session_idle: timedelta = timedelta(minutes=30)
-    session_absolute: timedelta = timedelta(hours=12)
-    # The lockout (admin.lockout): free failures per login and address, the first delay after
-    # them (doubling), the longest delay and account-wide lock, the account-wide bar.
-    login_max_failures: int = 5
-    login_first_delay: timedelta = timedelta(seconds=30)
-    login_lockout: timedelta = timedelta(minutes=15)
-    login_max_failures_per_account: int = 50
-    # Where an administrator account's lockout is reported (Telegram), if anywhere.
-    staff_chat_id: str | None = None
-    sla_hours: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
-    timezone: str = DEFAULT_TIMEZONE
     # Stored photos are named relative to the data directory ("uploads/web/…"); only files
     # under its uploads/ are ever served.
-    data_dir: Path = Path("var")
+    data_dir: Path
+    # The public URL (office links, secure cookies).
+    http: HttpSettings = field(default_factory=HttpSettings)
+    # The bot's username (office links) and the staff chat, where an administrator account's
+    # lockout is reported.
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    # Session lengths and the lockout (admin.lockout).
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    # The agency's time zone.
+    reports: ReportSettings = field(default_factory=ReportSettings)
+    sla: BaseModel = field(default_factory=SlaSettings)
+    # The panel's own constants, not settings: rows per queue page, how long counts are kept.
     page_size: int = 50
     counts_ttl: timedelta = timedelta(seconds=15)
 
     @property
+    def sla_hours(self) -> Mapping[str, int]:
+        """Hours until a case is overdue, by tag (and ``low_rating``)."""
+        return {name: int(hours) for name, hours in self.sla.model_dump().items()}
+
+    @property
     def secure_cookies(self) -> bool:
         """Send the session cookie over HTTPS only when the panel is served over HTTPS."""
-        return self.public_url.startswith("https://")
+        return self.http.public_url.startswith("https://")
 
     @property
     def uploads_dir(self) -> Path:

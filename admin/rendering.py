@@ -120,7 +120,7 @@ async def page_context(request: web.Request, handler: Handler) -> web.StreamResp
         ],
         # Called while the page renders: a handler that redirects leaves them for the next page.
         "flashes": lambda: session.pop("flash", []),
-        "fmt": Formatter(language, request.app[CONFIG].timezone),
+        "fmt": Formatter(language, request.app[CONFIG].reports.timezone),
         "current_path": request.path_qs,
         "current_url": request.path,
     }

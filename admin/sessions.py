@@ -44,7 +44,7 @@ def cookie_storage(config: PanelConfig) -> EncryptedCookieStorage:
         httponly=True,
         samesite="Strict",
         secure=config.secure_cookies,
-        max_age=int(config.session_absolute.total_seconds()),
+        max_age=int(config.security.session_absolute.total_seconds()),
     )
 
 
@@ -110,8 +110,8 @@ async def _session_staff(request: web.Request, session: Session) -> StaffUser | 
     if (
         since is None
         or seen is None
-        or now - since > config.session_absolute
-        or now - seen > config.session_idle
+        or now - since > config.security.session_absolute
+        or now - seen > config.security.session_idle
     ):
         _expire(session)
         return None

@@ -11,7 +11,7 @@ import contextlib
 import functools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
 import click
@@ -24,7 +24,7 @@ from admin.app import create_admin_app
 from admin.config import PanelConfig
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.jobs import register_jobs
-from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules, Retrainer
+from admin.jobs.deps import CorrectedExample, JobDeps, Retrainer
 from admin.jobs.figures_jobs import close_month_now
 from admin.passwords import make_hasher
 from admin.reports import ReportDeps, setup_reports
@@ -188,21 +188,14 @@ def month_closer(deps: JobDeps) -> MonthCloser:
 
 def panel_config(settings: Settings, secret_key: bytes) -> PanelConfig:
     """What the staff panel needs from the settings."""
-    security = settings.security
     return PanelConfig(
         secret_key=secret_key,
-        public_url=settings.http.public_url,
-        bot_username=settings.telegram.bot_username,
-        session_idle=timedelta(minutes=security.session_idle_minutes),
-        session_absolute=timedelta(hours=security.session_absolute_hours),
-        login_max_failures=security.login_max_failures,
-        login_first_delay=timedelta(seconds=security.login_delay_seconds),
-        login_lockout=timedelta(minutes=security.login_lockout_minutes),
-        login_max_failures_per_account=security.login_max_failures_per_account,
-        staff_chat_id=settings.telegram.staff_chat_id,
-        sla_hours=settings.sla.model_dump(),
-        timezone=settings.reports.timezone,
         data_dir=settings.data_dir,
+        http=settings.http,
+        telegram=settings.telegram,
+        security=settings.security,
+        reports=settings.reports,
+        sla=settings.sla,
     )
 
 
@@ -432,29 +425,15 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 def job_deps(settings: Settings, database: Database, tagger: ClassifierTagger | None) -> JobDeps:
     """The scheduled jobs' dependencies from the settings (``tagger``: the one in service,
     which a promoted model replaces)."""
-    s = settings.scheduler
     return JobDeps(
         database=database,
         figures=figures_config(settings),
         data_dir=settings.data_dir,
-        schedules=JobSchedules(
-            aggregate=s.aggregate,
-            month_close=s.month_close,
-            sla_reminders=s.sla_reminders,
-            weekly_digest=s.weekly_digest,
-            retrain=s.retrain,
-            retention=s.retention,
-            purge=s.purge,
-            misfire_grace_seconds=s.misfire_grace_seconds,
-            month_close_misfire_grace_seconds=s.month_close_misfire_grace_seconds,
-            coalesce=s.coalesce,
-            lease=timedelta(minutes=s.lease_minutes),
-        ),
-        staff_chat_id=settings.telegram.staff_chat_id,
-        staff_language=settings.telegram.staff_language,
-        panel_url=settings.http.public_url.rstrip("/") + "/admin",
-        retention_days=settings.retention.days,
-        refresh_overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),
+        schedules=settings.scheduler,
+        telegram=settings.telegram,
+        http=settings.http,
+        retention=settings.retention,
+        reports=settings.reports,
         retrainer=classifier_retrainer(settings, tagger),
     )
 

@@ -7,6 +7,7 @@ part it needs. Secrets are ``SecretStr`` so they never appear in logs or reprs.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -150,6 +151,26 @@ class SecuritySettings(BaseModel):
     # From all addresses together: far higher, as a whole office may share one address.
     login_max_failures_per_account: int = Field(default=50, ge=2, le=10_000)
 
+    @property
+    def session_idle(self) -> timedelta:
+        """A staff session unused this long ends."""
+        return timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def session_absolute(self) -> timedelta:
+        """A staff session ends this long after its login, however busy."""
+        return timedelta(hours=self.session_absolute_hours)
+
+    @property
+    def login_first_delay(self) -> timedelta:
+        """The first delay once the free failures are spent (it doubles after each failure)."""
+        return timedelta(seconds=self.login_delay_seconds)
+
+    @property
+    def login_lockout(self) -> timedelta:
+        """The longest delay, and how long an account-wide lock lasts."""
+        return timedelta(minutes=self.login_lockout_minutes)
+
 
 class ClassifierSettings(BaseModel):
     """The complaint tagger."""
@@ -177,6 +198,11 @@ class ReportSettings(BaseModel):
     csat_baseline: float | None = Field(default=0.728, ge=0, le=1)
     csat_targets: dict[int, float] = Field(default_factory=dict)
     refresh_overlap_minutes: int = Field(default=10, ge=0, le=24 * 60)
+
+    @property
+    def refresh_overlap(self) -> timedelta:
+        """How far back of its watermark the incremental aggregate refresh looks again."""
+        return timedelta(minutes=self.refresh_overlap_minutes)
 
     @field_validator("ethics_targets", "timeliness_targets", "csat_targets")
     @classmethod
@@ -239,6 +265,11 @@ class SchedulerSettings(BaseModel):
     month_close_misfire_grace_seconds: int = Field(default=3 * 24 * 3600, ge=1, le=28 * 24 * 3600)
     coalesce: bool = True
     lease_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claimed run is another worker's before it may be claimed again."""
+        return timedelta(minutes=self.lease_minutes)
 
     @field_validator(
         "aggregate",

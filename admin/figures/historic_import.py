@@ -14,10 +14,9 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from sqlalchemy import select
 
 from storage.intake import FeedbackDraft, build_feedback
-from storage.models import CRITERIA, Channel, Feedback, Language
+from storage.models import CRITERIA, Channel, Language
 from storage.reference_data import (
     CsvFormatError,
     describe_errors,
@@ -133,10 +132,4 @@ async def import_feedback(uow: UnitOfWork, data: bytes, *, timezone: str) -> His
 
 async def _known_source_ids(uow: UnitOfWork, raw_ids: list[str]) -> set[str]:
     wanted = [f"import:{value.strip()}" for value in raw_ids if value.strip()]
-    known: set[str] = set()
-    # In chunks: both drivers limit the number of bound parameters of one statement.
-    for start in range(0, len(wanted), 1000):
-        chunk = wanted[start : start + 1000]
-        query = select(Feedback.source_id).where(Feedback.source_id.in_(chunk))
-        known.update(s for s in (await uow.session.scalars(query)).all() if s)
-    return known
+    return await uow.feedback.known_source_ids(wanted)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from admin.figures.indicators import FiguresConfig
+from bot.settings import (
+    HttpSettings,
+    ReportSettings,
+    RetentionSettings,
+    SchedulerSettings,
+    TelegramSettings,
+)
 from storage.database import Database
 from storage.types import utcnow
 
@@ -30,23 +37,6 @@ class Retrainer(Protocol):
     def __call__(self, extra: Sequence[CorrectedExample], now: datetime) -> str: ...
 
 
-@dataclass(frozen=True)
-class JobSchedules:
-    """Crontab lines (agency time zone) and the misfire policy of the jobs."""
-
-    aggregate: str = "*/15 * * * *"
-    month_close: str = "30 0 1 * *"
-    sla_reminders: str = "5 * * * *"
-    weekly_digest: str = "0 9 * * mon"
-    retrain: str = "0 3 * * sun"
-    retention: str = "30 2 * * *"
-    purge: str = "15 */6 * * *"
-    misfire_grace_seconds: int = 3600
-    month_close_misfire_grace_seconds: int = 3 * 24 * 3600
-    coalesce: bool = True
-    lease: timedelta = timedelta(hours=1)
-
-
 @dataclass
 class JobDeps:
     """Everything the jobs use; ``clock`` is injectable so tests control time."""
@@ -54,13 +44,16 @@ class JobDeps:
     database: Database
     figures: FiguresConfig
     data_dir: Path
-    schedules: JobSchedules = field(default_factory=JobSchedules)
-    staff_chat_id: str | None = None
-    # The language of the staff chat's texts (reminders, digest): one of the panel's.
-    staff_language: str = "ru"
-    panel_url: str = "http://127.0.0.1:8080/admin"
-    retention_days: int = 365
-    refresh_overlap: timedelta = timedelta(minutes=10)
+    # The crontab lines (agency time zone), the misfire policy and the lease of a run.
+    schedules: SchedulerSettings = field(default_factory=SchedulerSettings)
+    # The staff chat and the language of its texts (reminders, digest).
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    # The public URL, to link the panel from the staff chat.
+    http: HttpSettings = field(default_factory=HttpSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    # The incremental refresh's overlap.
+    reports: ReportSettings = field(default_factory=ReportSettings)
+    # The language of the monthly pack: the agency's working language, not a setting.
     report_language: str = "ru"
     retrainer: Retrainer | None = None
     # Told of each run this process made (job id, outcome): the metrics.
@@ -70,6 +63,11 @@ class JobDeps:
     def local_time(self, now: datetime) -> datetime:
         """``now`` in the agency's time zone (months, weeks and days of run keys)."""
         return now.astimezone(ZoneInfo(self.figures.timezone))
+
+    @property
+    def panel_url(self) -> str:
+        """The staff panel's address, for links in the staff chat."""
+        return self.http.public_url.rstrip("/") + "/admin"
 
     @property
     def reports_dir(self) -> Path:

@@ -26,7 +26,7 @@ async def refresh_aggregates_job(deps: JobDeps, now: datetime | None = None) -> 
     async def body() -> Outcome:
         result = await refresh(
             deps.database,
-            overlap=deps.refresh_overlap,
+            overlap=deps.reports.refresh_overlap,
             now=now,
         )
         return Outcome(rows=result.cells, detail="months: " + (", ".join(result.months) or "-"))

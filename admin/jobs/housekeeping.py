@@ -26,7 +26,7 @@ async def purge_job(deps: JobDeps, now: datetime | None = None) -> RunResult:
     async def body() -> Outcome:
         async with UnitOfWork(deps.database.sessions) as uow:
             updates = await uow.conversations.forget_updates_before(now - UPDATE_IDS_KEPT)
-            history = await uow.web_chat.purge_before(now - timedelta(days=deps.retention_days))
+            history = await uow.web_chat.purge_before(now - timedelta(days=deps.retention.days))
             await uow.commit()
         return Outcome(
             rows=updates + history,

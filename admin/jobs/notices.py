@@ -26,17 +26,17 @@ async def sla_reminders_job(deps: JobDeps, now: datetime | None = None) -> RunRe
     run_key = f"sla_reminders:{slot}"
 
     async def body() -> Outcome:
-        if not deps.staff_chat_id:
+        if not deps.telegram.staff_chat_id:
             return Outcome(detail="no staff chat configured (PIKIR_TELEGRAM__STAFF_CHAT_ID)")
         async with UnitOfWork(deps.database.sessions) as uow:
             rows = await uow.cases.claim_overdue_for_reminder(now, REMIND_AGAIN_AFTER)
             if not rows:
                 return Outcome(detail="no overdue cases")
             listed = ", ".join(f"#{row.id} ({row.region_code or '-'})" for row in rows[:LISTED])
-            texts = StaffTexts(deps.staff_language)
+            texts = StaffTexts(deps.telegram.staff_language)
             uow.outbox.enqueue(
                 channel=Channel.TELEGRAM,
-                address=deps.staff_chat_id,
+                address=deps.telegram.staff_chat_id,
                 kind="sla_reminder",
                 text=texts.overdue(
                     len(rows),
@@ -59,7 +59,7 @@ async def weekly_digest_job(deps: JobDeps, now: datetime | None = None) -> RunRe
     run_key = f"weekly_digest:{year}-W{week:02d}"
 
     async def body() -> Outcome:
-        if not deps.staff_chat_id:
+        if not deps.telegram.staff_chat_id:
             return Outcome(detail="no staff chat configured (PIKIR_TELEGRAM__STAFF_CHAT_ID)")
         since = now - timedelta(days=7)
         async with UnitOfWork(deps.database.sessions) as uow:
@@ -72,7 +72,7 @@ async def weekly_digest_job(deps: JobDeps, now: datetime | None = None) -> RunRe
             small = responses < deps.figures.min_cell
             # A small week publishes only the mark, as the reports do: no count, share or tag.
             shown = f"n < {deps.figures.min_cell}" if small else str(responses)
-            texts = StaffTexts(deps.staff_language)
+            texts = StaffTexts(deps.telegram.staff_language)
             lines = [
                 texts.digest_title(f"{deps.local_time(now):%Y-%m-%d}"),
                 texts.digest_responses(shown),
@@ -88,7 +88,7 @@ async def weekly_digest_job(deps: JobDeps, now: datetime | None = None) -> RunRe
             lines.append(texts.digest_overdue(overdue))
             uow.outbox.enqueue(
                 channel=Channel.TELEGRAM,
-                address=deps.staff_chat_id,
+                address=deps.telegram.staff_chat_id,
                 kind="digest",
                 text="\n".join(lines),
                 dedupe_key=run_key,

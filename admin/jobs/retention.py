@@ -16,12 +16,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
-
 from admin.jobs.deps import JobDeps
 from admin.jobs.runner import Outcome, RunResult, run_once
 from storage.files import remove_stored, stored_files, stored_path
-from storage.models import Attachment, Conversation, Feedback
 from storage.uow import UnitOfWork
 
 BATCH = 1000
@@ -35,52 +32,25 @@ ORPHAN_GRACE = timedelta(days=1)
 
 async def erase_old_content(deps: JobDeps, now: datetime) -> tuple[int, int]:
     """Erase text and attachments created before ``now - retention``; returns both counts."""
-    cutoff = now - timedelta(days=deps.retention_days)
+    cutoff = now - timedelta(days=deps.retention.days)
     texts = 0
     while True:
         async with UnitOfWork(deps.database.sessions) as uow:
-            ids = list(
-                (
-                    await uow.session.scalars(
-                        select(Feedback.id)
-                        .where(Feedback.created_at < cutoff, Feedback.text.is_not(None))
-                        .limit(BATCH)
-                    )
-                ).all()
-            )
-            if not ids:
-                break
-            # updated_at is kept: erasing text changes no figure, so no month needs a refresh.
-            await uow.session.execute(
-                update(Feedback)
-                .where(Feedback.id.in_(ids))
-                .values(text=None, text_erased_at=now, updated_at=Feedback.updated_at)
-                .execution_options(synchronize_session=False)
-            )
+            erased = await uow.feedback.erase_old_texts(cutoff, now, limit=BATCH)
             await uow.commit()
-        texts += len(ids)
+        if not erased:
+            break
+        texts += erased
     files = 0
     while True:
         async with UnitOfWork(deps.database.sessions) as uow:
-            rows = (
-                await uow.session.execute(
-                    select(Attachment.id, Attachment.location)
-                    .where(Attachment.created_at < cutoff, Attachment.erased_at.is_(None))
-                    .limit(BATCH)
-                )
-            ).all()
-            if not rows:
-                break
-            await uow.session.execute(
-                update(Attachment)
-                .where(Attachment.id.in_([row.id for row in rows]))
-                .values(location=None, erased_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            locations = await uow.feedback.erase_old_attachments(cutoff, now, limit=BATCH)
             await uow.commit()
+        if not locations:
+            break
         # After the commit: a crash in between leaves a file the sweep below removes next time.
-        await asyncio.to_thread(remove_stored, deps.data_dir, [row.location for row in rows])
-        files += len(rows)
+        await asyncio.to_thread(remove_stored, deps.data_dir, locations)
+        files += len(locations)
     return texts, files
 
 
@@ -99,27 +69,13 @@ async def remove_forgotten_files(deps: JobDeps, now: datetime) -> int:
     async with UnitOfWork(deps.database.sessions) as uow:
         live.update(
             stored_path(deps.data_dir, location)
-            for location in await uow.session.scalars(
-                select(Attachment.location).where(
-                    Attachment.erased_at.is_(None), Attachment.location.is_not(None)
-                )
-            )
+            for location in await uow.feedback.live_attachment_locations()
         )
         last_id = 0
-        while True:
-            batch = (
-                await uow.session.execute(
-                    select(Conversation.id, Conversation.data)
-                    .where(Conversation.id > last_id)
-                    .order_by(Conversation.id)
-                    .limit(BATCH)
-                )
-            ).all()
-            if not batch:
-                break
-            for row in batch:
-                live.update(stored_path(deps.data_dir, ref) for ref in _file_refs(row.data))
-            last_id = batch[-1].id
+        while batch := await uow.conversations.saved_drafts(after_id=last_id, limit=BATCH):
+            for _, data in batch:
+                live.update(stored_path(deps.data_dir, ref) for ref in _file_refs(data))
+            last_id = batch[-1][0]
     forgotten = [location for location, path in candidates if path.resolve() not in live]
     return await asyncio.to_thread(remove_stored, deps.data_dir, forgotten)
 

@@ -10,13 +10,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from admin.figures.sql import TAGS
 from admin.jobs.deps import CorrectedExample, JobDeps
 from admin.jobs.runner import Outcome, RunResult, run_once
-from storage.models import Feedback, Tag, TagSource
 from storage.repositories.feedback import effective_tags
 from storage.uow import UnitOfWork
 
@@ -25,17 +21,8 @@ MAX_EXAMPLES = 200_000
 
 async def corrected_examples(deps: JobDeps) -> list[CorrectedExample]:
     """Training examples from staff-corrected feedback that still has text."""
-    corrected = select(Tag.feedback_id).where(Tag.source == TagSource.STAFF).distinct()
     async with UnitOfWork(deps.database.sessions) as uow:
-        rows = (
-            await uow.session.scalars(
-                select(Feedback)
-                .options(selectinload(Feedback.tags))
-                .where(Feedback.id.in_(corrected), Feedback.text.is_not(None))
-                .order_by(Feedback.id)
-                .limit(MAX_EXAMPLES)
-            )
-        ).all()
+        rows = await uow.feedback.staff_corrected(limit=MAX_EXAMPLES)
     examples = []
     for feedback in rows:
         present = effective_tags(feedback.tags)

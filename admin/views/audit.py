@@ -54,7 +54,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     """One page of the audit log."""
     check_query_size(request)
     query = request.query
-    zone = ZoneInfo(request.app[CONFIG].timezone)
+    zone = ZoneInfo(request.app[CONFIG].reports.timezone)
     action = single(query, "action", 48)
     if action is not None and not all(ch.isalnum() or ch in "._" for ch in action):
         raise bad_request(N_("A parameter has a value that is not allowed."))

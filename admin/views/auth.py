@@ -74,10 +74,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     now = request.app[CLOCK]()
     ip = client_ip(request)
     policy = LockoutPolicy(
-        max_failures=config.login_max_failures,
-        first_delay=config.login_first_delay,
-        longest_delay=config.login_lockout,
-        max_failures_per_account=config.login_max_failures_per_account,
+        max_failures=config.security.login_max_failures,
+        first_delay=config.security.login_first_delay,
+        longest_delay=config.security.login_lockout,
+        max_failures_per_account=config.security.login_max_failures_per_account,
     )
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
         account = await uow.staff.by_login(login_name) if login_name else None
@@ -131,16 +131,16 @@ def _record_lock(
         after={"scope": lock.scope, "until": until, "failures": lock.failures},
         ip=ip,
     )
-    first_of_run = lock.scope == "account" or lock.failures == config.login_max_failures
+    first_of_run = lock.scope == "account" or lock.failures == config.security.login_max_failures
     if account is None or account.role != StaffRole.ADMIN or not first_of_run:
         return
-    if not config.staff_chat_id:
+    if not config.telegram.staff_chat_id:
         return
-    local = lock.until.astimezone(ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M")
+    local = lock.until.astimezone(ZoneInfo(config.reports.timezone)).strftime("%Y-%m-%d %H:%M")
     where = "со всех адресов" if lock.scope == "account" else f"с адреса {ip}"
     uow.outbox.enqueue(
         channel=Channel.TELEGRAM,
-        address=config.staff_chat_id,
+        address=config.telegram.staff_chat_id,
         kind="staff_alert",
         text=(
             f"Панель: вход администратора {account.login} заблокирован {where} до {local} "

@@ -55,7 +55,7 @@ async def _office_form(
     request: web.Request, office: Office, regions: Any, error: str | None, status: int = 200
 ) -> web.Response:
     config = request.app[CONFIG]
-    links = office_links(office.code, config.public_url, config.bot_username)
+    links = office_links(office.code, config.http.public_url, config.telegram.bot_username)
     return await render(
         request,
         "office_form.html",
@@ -258,7 +258,9 @@ async def poster_page(request: web.Request) -> web.StreamResponse:
         "poster.html",
         {
             "office": office,
-            "links": office_links(office.code, config.public_url, config.bot_username),
+            "links": office_links(
+                office.code, config.http.public_url, config.telegram.bot_username
+            ),
         },
     )
 
@@ -268,7 +270,7 @@ async def poster_download(request: web.Request) -> web.StreamResponse:
     """The office's poster as an A4 PDF."""
     office = await _office_or_404(request)
     config = request.app[CONFIG]
-    links = office_links(office.code, config.public_url, config.bot_username)
+    links = office_links(office.code, config.http.public_url, config.telegram.bot_username)
     names = {name[-2:]: getattr(office, name) for name in NAME_FIELDS}
     body = poster_pdf(office.code, names, links)
     async with UnitOfWork(request.app[DATABASE].sessions) as uow:
@@ -295,7 +297,7 @@ async def qr_code(request: web.Request) -> web.StreamResponse:
     """The QR code of an office's Telegram or web chat link, as PNG or SVG."""
     office = await _office_or_404(request)
     config = request.app[CONFIG]
-    links = office_links(office.code, config.public_url, config.bot_username)
+    links = office_links(office.code, config.http.public_url, config.telegram.bot_username)
     target = choice(request.query, "target", ("telegram", "web")) or "web"
     url = links.telegram if target == "telegram" else links.web
     if url is None:

@@ -72,7 +72,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     assert scope is not None
     config = request.app[CONFIG]
     query = request.query
-    zone = ZoneInfo(config.timezone)
+    zone = ZoneInfo(config.reports.timezone)
     now = request.app[CLOCK]()
     status = choice(query, "status", STATUS_CHOICES) or "open"
     after = decode_cursor(single(query, "after", 64))

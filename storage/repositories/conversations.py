@@ -71,3 +71,15 @@ class ConversationRepository:
             delete(ProcessedUpdate).where(ProcessedUpdate.created_at < cutoff)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def saved_drafts(self, *, after_id: int, limit: int) -> list[tuple[int, Any]]:
+        """Up to ``limit`` conversations' ids and saved data after ``after_id``, in id order."""
+        rows = (
+            await self.session.execute(
+                select(Conversation.id, Conversation.data)
+                .where(Conversation.id > after_id)
+                .order_by(Conversation.id)
+                .limit(limit)
+            )
+        ).all()
+        return [(row.id, row.data) for row in rows]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Attachment, Feedback, Tag
+from storage.models import Attachment, Feedback, Tag, TagSource
 from storage.types import utcnow
 from vocabulary import effective as rule
 
@@ -152,6 +153,83 @@ class FeedbackRepository:
             .execution_options(synchronize_session=False)
         )
         return Erasure(int(getattr(result, "rowcount", 0) or 0), [loc for loc in locations if loc])
+
+    async def erase_old_texts(self, cutoff: datetime, now: datetime, *, limit: int) -> int:
+        """Erase the free text of up to ``limit`` feedbacks created before ``cutoff``; how many.
+
+        ``updated_at`` is kept: erasing text changes no figure, so no month needs a refresh.
+        """
+        ids = (
+            await self.session.scalars(
+                select(Feedback.id)
+                .where(Feedback.created_at < cutoff, Feedback.text.is_not(None))
+                .limit(limit)
+            )
+        ).all()
+        if ids:
+            await self.session.execute(
+                update(Feedback)
+                .where(Feedback.id.in_(ids))
+                .values(text=None, text_erased_at=now, updated_at=Feedback.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+        return len(ids)
+
+    async def erase_old_attachments(
+        self, cutoff: datetime, now: datetime, *, limit: int
+    ) -> list[str | None]:
+        """Erase up to ``limit`` attachments created before ``cutoff``; where their files were
+        (one entry per attachment), so the caller removes them once this is committed."""
+        rows = (
+            await self.session.execute(
+                select(Attachment.id, Attachment.location)
+                .where(Attachment.created_at < cutoff, Attachment.erased_at.is_(None))
+                .limit(limit)
+            )
+        ).all()
+        if rows:
+            await self.session.execute(
+                update(Attachment)
+                .where(Attachment.id.in_([row.id for row in rows]))
+                .values(location=None, erased_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return [row.location for row in rows]
+
+    async def live_attachment_locations(self) -> list[str]:
+        """Where the photos of every attachment not yet erased are stored."""
+        return [
+            location
+            for location in await self.session.scalars(
+                select(Attachment.location).where(
+                    Attachment.erased_at.is_(None), Attachment.location.is_not(None)
+                )
+            )
+            if location
+        ]
+
+    async def known_source_ids(self, source_ids: Sequence[str]) -> set[str]:
+        """Which of ``source_ids`` are already stored."""
+        known: set[str] = set()
+        # In chunks: both drivers limit the number of bound parameters of one statement.
+        for start in range(0, len(source_ids), 1000):
+            chunk = source_ids[start : start + 1000]
+            query = select(Feedback.source_id).where(Feedback.source_id.in_(chunk))
+            known.update(value for value in (await self.session.scalars(query)).all() if value)
+        return known
+
+    async def staff_corrected(self, *, limit: int) -> Sequence[Feedback]:
+        """Up to ``limit`` feedbacks with text that staff re-tagged, in id order, tags loaded."""
+        corrected = select(Tag.feedback_id).where(Tag.source == TagSource.STAFF).distinct()
+        return (
+            await self.session.scalars(
+                select(Feedback)
+                .options(selectinload(Feedback.tags))
+                .where(Feedback.id.in_(corrected), Feedback.text.is_not(None))
+                .order_by(Feedback.id)
+                .limit(limit)
+            )
+        ).all()
 
 
 def effective_tags(tags: Sequence[Tag]) -> dict[str, dict[str, Any]]:

@@ -19,15 +19,18 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from argon2 import PasswordHasher
+from pydantic import BaseModel
 
 from admin.app import create_admin_app
 from admin.config import PanelConfig
 from bot.forwarded import forwarded_middleware
 from bot.persistence.reference_cache import ReferenceCache
+from bot.settings import HttpSettings, SecuritySettings, TelegramSettings
 from storage.database import Database
 from storage.intake import FeedbackDraft, TagScores, build_feedback
 from storage.models import Case, Channel, Language, Respondent, StaffRole, StaffUser
 from storage.uow import UnitOfWork
+from tests.configs import panel_config as panel_config_for
 from vocabulary import TAGS
 
 if TYPE_CHECKING:
@@ -213,22 +216,24 @@ def hasher() -> PasswordHasher:
 @pytest.fixture
 def panel_config(tmp_path, request: pytest.FixtureRequest) -> PanelConfig:
     """The panel's settings; a test changes some with ``@pytest.mark.panel_config(...)``."""
-    config = PanelConfig(
-        secret_key=b"k" * 32,
-        public_url="http://pikir.test",
-        bot_username="pikir_bot",
-        session_idle=timedelta(minutes=30),
-        session_absolute=timedelta(hours=12),
-        login_max_failures=5,
-        login_first_delay=timedelta(seconds=30),
-        login_lockout=timedelta(minutes=15),
-        login_max_failures_per_account=12,
-        staff_chat_id="-100555",
-        data_dir=tmp_path,
+    config = panel_config_for(
+        tmp_path,
+        http=HttpSettings(public_url="http://pikir.test"),
+        telegram=TelegramSettings(bot_username="pikir_bot", staff_chat_id="-100555"),
+        security=SecuritySettings(login_max_failures_per_account=12),
         page_size=5,
     )
     marker = request.node.get_closest_marker("panel_config")
-    return dataclasses.replace(config, **marker.kwargs) if marker else config
+    if marker is None:
+        return config
+    # A settings part is changed field by field: the marker names only what the test needs.
+    changes: dict[str, Any] = {
+        name: type(part).model_validate({**part.model_dump(), **value})
+        if isinstance(part := getattr(config, name), BaseModel)
+        else value
+        for name, value in marker.kwargs.items()
+    }
+    return dataclasses.replace(config, **changes)
 
 
 @pytest.fixture

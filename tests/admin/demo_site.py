@@ -18,7 +18,6 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from admin.app import create_admin_app
-from admin.config import PanelConfig
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.service import refresh
 from admin.jobs.deps import JobDeps
@@ -32,6 +31,7 @@ from bot.tagging import ClassifierTagger
 from storage.database import Database
 from storage.models import Case, Feedback, Language, Office, StaffRole
 from storage.uow import UnitOfWork
+from tests.configs import panel_config
 
 PASSWORD = "a long enough password"
 HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -128,7 +128,7 @@ async def fill_demo(database: Database, directory: Path) -> tuple[str, tuple[str
 def demo_app(database: Database, directory: Path) -> web.Application:
     """The panel as the service mounts it: ``/admin`` with the report pages."""
     root = web.Application()
-    config = PanelConfig(secret_key=b"k" * 32, data_dir=directory, page_size=20)
+    config = panel_config(directory, page_size=20)
     admin = create_admin_app(database, config, hasher=HASHER, clock=lambda: NOW)
     setup_reports(
         admin, ReportDeps(database=database, figures=FIGURES, reports_dir=directory / "reports")

@@ -201,7 +201,7 @@ async def test_qr_codes_carry_the_office_links(panel: Panel) -> None:
     async with UnitOfWork(panel.database.sessions) as uow:
         office = await uow.reference.office_by_code("AST-01")
     assert office is not None
-    links = office_links("AST-01", panel.config.public_url, panel.config.bot_username)
+    links = office_links("AST-01", panel.config.http.public_url, panel.config.telegram.bot_username)
     assert links.telegram == "https://t.me/pikir_bot?start=AST-01"
     assert links.web == "http://pikir.test/chat?office=AST-01"
     png = await admin.get(f"/admin/offices/{office.id}/qr.png?target=telegram")
@@ -231,7 +231,7 @@ async def test_poster_pdf_draws_both_qr_codes_with_an_embedded_font(panel: Panel
     # DejaVu Sans (with the Kazakh letters) is embedded, regular and bold.
     assert pdf.count(b"/FontFile2") == 2 and b"DejaVuSans-Bold" in pdf
     # Every dark module of both QR codes is drawn as a filled square.
-    links = office_links("AST-01", panel.config.public_url, panel.config.bot_username)
+    links = office_links("AST-01", panel.config.http.public_url, panel.config.telegram.bot_username)
     dark = sum(
         sum(sum(row) for row in segno.make(url, error="m").matrix)
         for url in (links.telegram, links.web)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from admin.sessions import COOKIE_NAME
+from bot.settings import HttpSettings
 from storage.models import AuditEntry, StaffRole, StaffUser
 from storage.uow import UnitOfWork
 from tests.admin.conftest import PASSWORD, Panel, csrf_of
@@ -96,7 +96,7 @@ async def test_account_lockout_after_repeated_failures(panel: Panel) -> None:
     await panel.add_staff("aigerim", StaffRole.REVIEWER, ["astana"])
     await panel.add_staff("bolat", StaffRole.REVIEWER, ["astana"])
     client = await panel.client()
-    for _ in range(panel.config.login_max_failures):
+    for _ in range(panel.config.security.login_max_failures):
         assert (await _try_login(client, "aigerim", "guess")).status == 401
     # Locked here: even the right password is refused, and it says so.
     locked = await _try_login(client, "aigerim", PASSWORD)
@@ -115,7 +115,7 @@ async def test_unknown_logins_lock_exactly_like_real_ones(panel: Panel) -> None:
     for login in ("aigerim", "ghost"):
         statuses = [
             (await _try_login(client, login, "guess")).status
-            for _ in range(panel.config.login_max_failures + 1)
+            for _ in range(panel.config.security.login_max_failures + 1)
         ]
         answers[login] = statuses
     assert answers["aigerim"] == answers["ghost"] == [401] * 5 + [429]
@@ -135,7 +135,7 @@ async def test_an_office_behind_one_address_is_not_locked_by_one_guesser(panel: 
     await panel.add_staff("aigerim", StaffRole.REVIEWER, ["astana"])
     client = await panel.client()
     # Guesses at many logins from the office's one address lock nothing but those guesses.
-    for index in range(3 * panel.config.login_max_failures_per_account):
+    for index in range(3 * panel.config.security.login_max_failures_per_account):
         assert (await _try_login(client, f"guess{index}", "guess")).status == 401
     assert (await _try_login(client, "aigerim", PASSWORD)).status == 303
 
@@ -166,7 +166,7 @@ async def test_idle_timeout_ends_the_session(panel: Panel) -> None:
     assert "Your session has ended" in await page.text()
 
 
-@pytest.mark.panel_config(session_idle=timedelta(minutes=1))
+@pytest.mark.panel_config(security={"session_idle_minutes": 1})
 async def test_a_one_minute_idle_timeout_is_exact_to_the_second(panel: Panel) -> None:
     await panel.add_staff("aigerim", StaffRole.REVIEWER, ["astana"])
     client = await panel.login("aigerim")
@@ -284,9 +284,9 @@ async def test_session_cookie_is_secure_when_served_over_https(panel_config) -> 
 
     from admin.sessions import cookie_storage
 
-    assert cookie_storage(replace(panel_config, public_url="https://pikir.gov.kz")).cookie_params[
-        "secure"
-    ]
+    assert cookie_storage(
+        replace(panel_config, http=HttpSettings(public_url="https://pikir.gov.kz"))
+    ).cookie_params["secure"]
     assert not cookie_storage(panel_config).cookie_params["secure"]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from admin.jobs.deps import JobDeps
 from admin.jobs.notices import sla_reminders_job
+from bot.settings import HttpSettings, TelegramSettings
 from storage.models import Case, OutboxMessage
 from storage.uow import UnitOfWork
 from tests.admin.crawler import crawl, page_kind
@@ -121,9 +122,9 @@ async def test_the_overdue_reminder_links_to_the_overdue_cases(site: DemoSite) -
         database=site.database,
         figures=FIGURES,
         data_dir=Path("."),
-        staff_chat_id="-100200",
+        telegram=TelegramSettings(staff_chat_id="-100200"),
+        http=HttpSettings(public_url=str(site.server.make_url("/"))),
         clock=lambda: NOW,
-        panel_url=str(site.server.make_url("/admin")),
     )
     result = await sla_reminders_job(deps)
     assert result.outcome == "ok" and result.rows > 0

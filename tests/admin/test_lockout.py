@@ -42,7 +42,7 @@ async def alerts(panel: Panel) -> list[OutboxMessage]:
 async def test_delays_grow_for_one_login_at_one_address(panel: Panel) -> None:
     await panel.add_staff("aigerim", StaffRole.REVIEWER, ["astana"])
     client = await panel.client()
-    for _ in range(panel.config.login_max_failures):
+    for _ in range(panel.config.security.login_max_failures):
         assert await attempt(client, "aigerim", "guess") == 401
     # 30 s, then 60 s, 120 s, … after each further failure, at most 15 minutes.
     for delay in (30, 60, 120, 240, 480, 900, 900):
@@ -57,7 +57,7 @@ async def test_delays_grow_for_one_login_at_one_address(panel: Panel) -> None:
 async def test_the_same_login_elsewhere_is_not_locked(panel: Panel) -> None:
     await panel.add_staff("aigerim", StaffRole.REVIEWER, ["astana"])
     attacker, colleague = await panel.client(), await panel.client()
-    for _ in range(panel.config.login_max_failures + 3):
+    for _ in range(panel.config.security.login_max_failures + 3):
         await attempt(attacker, "aigerim", "guess")
     assert await attempt(attacker, "aigerim", PASSWORD) == 429
     assert await attempt(colleague, "aigerim", PASSWORD, ELSEWHERE) == 303
@@ -67,7 +67,7 @@ async def test_the_account_locks_only_at_a_high_bar_and_not_for_a_known_browser(
     panel: Panel,
 ) -> None:
     await panel.add_admin_with_device()
-    bar = panel.config.login_max_failures_per_account
+    bar = panel.config.security.login_max_failures_per_account
     attacker = await panel.client()
     # A spread attack: a few guesses from each of many addresses, each below the pair's limit.
     for index in range(bar - 1):
@@ -89,7 +89,7 @@ async def test_the_account_locks_only_at_a_high_bar_and_not_for_a_known_browser(
     ]
     assert account_lock.actor_login == "admin" and account_lock.after["failures"] == bar
     [alert] = [m for m in await alerts(panel) if "со всех адресов" in m.text]
-    assert alert.address == panel.config.staff_chat_id and "admin" in alert.text
+    assert alert.address == panel.config.telegram.staff_chat_id and "admin" in alert.text
 
 
 async def test_simultaneous_failures_each_count(panel: Panel) -> None:
@@ -111,7 +111,7 @@ async def test_every_lockout_is_audited_and_an_administrators_is_reported_once(
     await panel.add_staff("aigerim", StaffRole.REVIEWER, ["astana"])
     client = await panel.client()
     for login in ("admin", "aigerim"):
-        for _ in range(panel.config.login_max_failures):
+        for _ in range(panel.config.security.login_max_failures):
             await attempt(client, login, "guess")
         panel.clock.advance(seconds=30)
         await attempt(client, login, "guess")  # a second, longer lock in the same run

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from admin.figures.indicators import FiguresConfig
 from admin.jobs.deps import JobDeps
 from admin.jobs.housekeeping import purge_job
+from bot.settings import RetentionSettings
 from storage.database import Database
 from storage.models import Channel, ProcessedUpdate, WebAuthor, WebMessage
 from storage.uow import UnitOfWork
@@ -42,7 +43,7 @@ async def test_purge_forgets_old_update_ids_and_history_once_per_slot(
         database=database,
         figures=FiguresConfig(),
         data_dir=tmp_path,
-        retention_days=365,
+        retention=RetentionSettings(days=365),
         clock=lambda: NOW,
         on_run=lambda job, outcome: runs.append((job, outcome)),
     )

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.jobs import register_jobs
-from admin.jobs.deps import CorrectedExample, JobDeps, JobSchedules
+from admin.jobs.deps import CorrectedExample, JobDeps
 from admin.jobs.figures_jobs import (
     MonthNotOver,
     close_month_job,
@@ -28,6 +28,7 @@ from admin.jobs.figures_jobs import (
 from admin.jobs.notices import sla_reminders_job, weekly_digest_job
 from admin.jobs.retention import JOB_RUNS_KEPT, retention_job
 from admin.jobs.retraining import retrain_job
+from bot.settings import RetentionSettings, SchedulerSettings, TelegramSettings
 from storage.database import Database
 from storage.models import (
     Attachment,
@@ -48,12 +49,14 @@ ALMATY = ZoneInfo("Asia/Almaty")
 FIRST_OF_NOVEMBER = datetime(2026, 11, 1, 0, 30, tzinfo=ALMATY)
 
 
-def make_deps(database: Database, data_dir: Path, now: datetime, **kw) -> JobDeps:
+def make_deps(
+    database: Database, data_dir: Path, now: datetime, *, staff_language: str = "ru", **kw
+) -> JobDeps:
     return JobDeps(
         database=database,
         figures=FiguresConfig(indicators=default_indicators(ethics_targets={2026: 0.78})),
         data_dir=data_dir,
-        staff_chat_id="-100200",
+        telegram=TelegramSettings(staff_chat_id="-100200", staff_language=staff_language),
         clock=lambda: now,
         **kw,
     )
@@ -282,7 +285,9 @@ async def test_retention_erases_old_text_and_files_but_keeps_figures(
             )
         )
         await uow.commit()
-    deps = make_deps(database, tmp_path, datetime(2026, 9, 15, tzinfo=UTC), retention_days=30)
+    deps = make_deps(
+        database, tmp_path, datetime(2026, 9, 15, tzinfo=UTC), retention=RetentionSettings(days=30)
+    )
     await refresh_aggregates_job(deps)
     async with UnitOfWork(database.sessions) as uow:
         before = (
@@ -373,7 +378,9 @@ async def test_retention_removes_photo_files_nothing_refers_to_any_more(
     await refresh_aggregates_job(make_deps(database, tmp_path, now))
     before = await _with_text(database)
 
-    result = await retention_job(make_deps(database, tmp_path, now, retention_days=30))
+    result = await retention_job(
+        make_deps(database, tmp_path, now, retention=RetentionSettings(days=30))
+    )
     assert result.outcome == "ok" and "2 forgotten photo file(s) removed" in (result.detail or "")
     assert not files["erased_web"].exists() and not files["erased_telegram"].exists()
     assert files["live"].exists() and files["draft"].exists() and files["fresh"].exists()
@@ -397,7 +404,7 @@ async def _with_text(database: Database) -> list[tuple[str, int, int]]:
 
 def test_register_jobs_sets_schedules_and_misfire_policy(tmp_path: Path) -> None:
     scheduler = AsyncIOScheduler(timezone="Asia/Almaty")
-    schedules = JobSchedules(aggregate="*/5 * * * *", misfire_grace_seconds=600)
+    schedules = SchedulerSettings(aggregate="*/5 * * * *", misfire_grace_seconds=600)
     deps = JobDeps(database=None, figures=FiguresConfig(), data_dir=tmp_path, schedules=schedules)  # type: ignore[arg-type]
     ids = register_jobs(scheduler, deps)
     assert ids == [
@@ -485,7 +492,7 @@ async def test_misfire_after_downtime(
 ) -> None:
     """Down for two hours: with coalesce the missed refreshes run once; beyond grace, none."""
     scheduler = AsyncIOScheduler(timezone="Asia/Almaty")
-    schedules = JobSchedules(aggregate=crontab, coalesce=coalesce, misfire_grace_seconds=grace)
+    schedules = SchedulerSettings(aggregate=crontab, coalesce=coalesce, misfire_grace_seconds=grace)
     register_jobs(scheduler, make_deps(database, tmp_path, FIRST_OF_NOVEMBER, schedules=schedules))
     start = datetime.now(ALMATY).replace(second=0, microsecond=0) - timedelta(hours=2)
     start -= timedelta(minutes=start.minute % 15)

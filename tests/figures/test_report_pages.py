@@ -17,7 +17,6 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from admin.app import create_admin_app
-from admin.config import PanelConfig
 from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.figures.service import refresh
 from admin.jobs.deps import JobDeps
@@ -28,6 +27,7 @@ from storage.database import Database
 from storage.models import AuditEntry, StaffRole
 from storage.repositories.audit import AuditFilter
 from storage.uow import UnitOfWork
+from tests.configs import panel_config
 from tests.figures.factory import insert_specs, random_spec
 
 PASSWORD = "a long enough password"
@@ -38,7 +38,7 @@ CONFIG = FiguresConfig(min_cell=10, indicators=default_indicators(ethics_targets
 
 async def make_app(database: Database, reports_dir: Path) -> web.Application:
     app = web.Application()
-    config = PanelConfig(secret_key=b"k" * 32, data_dir=reports_dir.parent)
+    config = panel_config(reports_dir.parent)
     admin = create_admin_app(database, config, hasher=CHEAP_HASHER)
     jobs = JobDeps(database=database, figures=CONFIG, data_dir=reports_dir.parent)
     setup_reports(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 
+from bot.main import job_deps, panel_config
 from bot.settings import SettingsError, load_settings
+from storage.database import Database
 
 
 def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,3 +65,39 @@ def test_webhook_mode_needs_a_strong_secret(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("PIKIR_TELEGRAM__WEBHOOK_SECRET", "short")
     with pytest.raises(SettingsError, match="WEBHOOK_SECRET"):
         load_settings()
+
+
+async def test_the_panel_and_the_jobs_get_what_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The panel's session and lockout, the jobs' schedules, lease, retention and staff chat
+    come from the environment, with no default of their own in between."""
+    monkeypatch.setenv("PIKIR_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'pikir.db'}")
+    monkeypatch.setenv("PIKIR_SECURITY__SESSION_IDLE_MINUTES", "7")
+    monkeypatch.setenv("PIKIR_SECURITY__LOGIN_DELAY_SECONDS", "11")
+    monkeypatch.setenv("PIKIR_SLA__DELAY", "48")
+    monkeypatch.setenv("PIKIR_HTTP__PUBLIC_URL", "https://pikir.example.kz/")
+    monkeypatch.setenv("PIKIR_TELEGRAM__STAFF_CHAT_ID", "-100900")
+    monkeypatch.setenv("PIKIR_TELEGRAM__STAFF_LANGUAGE", "kk")
+    monkeypatch.setenv("PIKIR_SCHEDULER__AGGREGATE", "*/5 * * * *")
+    monkeypatch.setenv("PIKIR_SCHEDULER__LEASE_MINUTES", "20")
+    monkeypatch.setenv("PIKIR_RETENTION__DAYS", "90")
+    monkeypatch.setenv("PIKIR_REPORTS__REFRESH_OVERLAP_MINUTES", "3")
+    settings = load_settings()
+
+    panel = panel_config(settings, b"k" * 32)
+    assert panel.security.session_idle == timedelta(minutes=7)
+    assert panel.security.login_first_delay == timedelta(seconds=11)
+    assert panel.sla_hours["delay"] == 48
+    assert panel.secure_cookies
+    assert panel.telegram.staff_chat_id == "-100900"
+
+    database = Database(settings.database.url)
+    deps = job_deps(settings, database, None)
+    await database.dispose()
+    assert deps.schedules.aggregate == "*/5 * * * *"
+    assert deps.schedules.lease == timedelta(minutes=20)
+    assert deps.retention.days == 90
+    assert deps.reports.refresh_overlap == timedelta(minutes=3)
+    assert deps.telegram.staff_language == "kk"
+    assert deps.panel_url == "https://pikir.example.kz/admin"
