@@ -55,9 +55,14 @@ from bot.conversation.events import (
     parse_text,
 )
 from bot.conversation.flood import FloodGuard, TokenBuckets, Verdict
+from bot.conversation.flow import PHOTO_STEPS
 from bot.conversation.i18n import N_, Translator
 from bot.conversation.ports import (
     CaseState,
+    ChatHistory,
+    ChatHistoryStore,
+    ChatMessage,
+    ChatOpening,
     Choice,
     ConversationUnit,
     EventObserver,
@@ -83,9 +88,14 @@ __all__ = [
     "LANGUAGES",
     "MAX_CALLBACK_BYTES",
     "N_",
+    "PHOTO_STEPS",
     "BeforeCommit",
     "Button",
     "CaseState",
+    "ChatHistory",
+    "ChatHistoryStore",
+    "ChatMessage",
+    "ChatOpening",
     "Choice",
     "Command",
     "ConversationService",
