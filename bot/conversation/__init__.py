@@ -40,6 +40,11 @@ feedback is committed before ``handle`` returns.
 
 For a channel's own texts (a flood notice, an error apology): ``service.text(lang, id)``;
 ``FloodGuard`` is the per-chat rate limit an adapter applies before calling ``handle``.
+
+A channel that keeps its chat's history (the web chat) writes it through the unit's
+``chat_history`` (``ChatHistory``) in ``handle(..., before_commit=...)``, so the history holds
+exactly the committed events; outside an event it reads and writes through a
+``ChatHistoryStore``. ``PHOTO_STEPS`` are the steps where a photo is kept.
 """
 
 from bot.conversation.events import (
