@@ -46,7 +46,7 @@ from bot.observability import (
     readyz_handler,
 )
 from bot.outbox import OutboxWorker, Sender
-from bot.persistence import SqlUnits
+from bot.persistence import SqlChatHistoryStore, SqlUnits
 from bot.persistence.conversation_store import StoreConfig
 from bot.persistence.reference_cache import ReferenceCache
 from bot.response_headers import install_response_headers
@@ -142,9 +142,12 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
     reference = ReferenceCache()
     service = conversation_service(settings, database, secret_key, tagger, metrics, reference)
     chat = build_chat_runtime(
-        service, database.sessions, chat_options(settings, secret_key), coordination
+        service,
+        SqlChatHistoryStore(database.sessions),
+        chat_options(settings, secret_key),
+        coordination,
     )
-    senders: dict[str, Sender] = {"web": web_sender(chat, database.sessions)}
+    senders: dict[str, Sender] = {"web": web_sender(chat)}
     if settings.telegram.token is not None:
         senders["telegram"] = _wire_telegram(app, settings, service, database)
     app[OUTBOX] = OutboxWorker(

@@ -40,6 +40,11 @@ feedback is committed before ``handle`` returns.
 
 For a channel's own texts (a flood notice, an error apology): ``service.text(lang, id)``;
 ``FloodGuard`` is the per-chat rate limit an adapter applies before calling ``handle``.
+
+A channel that keeps its chat's history (the web chat) writes it through the unit's
+``chat_history`` (``ChatHistory``) in ``handle(..., before_commit=...)``, so the history holds
+exactly the committed events; outside an event it reads and writes through a
+``ChatHistoryStore``. ``PHOTO_STEPS`` are the steps where a photo is kept.
 """
 
 from bot.conversation.events import (
@@ -55,9 +60,14 @@ from bot.conversation.events import (
     parse_text,
 )
 from bot.conversation.flood import FloodGuard, TokenBuckets, Verdict
+from bot.conversation.flow import PHOTO_STEPS
 from bot.conversation.i18n import N_, Translator
 from bot.conversation.ports import (
     CaseState,
+    ChatHistory,
+    ChatHistoryStore,
+    ChatMessage,
+    ChatOpening,
     Choice,
     ConversationUnit,
     EventObserver,
@@ -83,9 +93,14 @@ __all__ = [
     "LANGUAGES",
     "MAX_CALLBACK_BYTES",
     "N_",
+    "PHOTO_STEPS",
     "BeforeCommit",
     "Button",
     "CaseState",
+    "ChatHistory",
+    "ChatHistoryStore",
+    "ChatMessage",
+    "ChatOpening",
     "Choice",
     "Command",
     "ConversationService",

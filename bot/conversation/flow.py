@@ -56,6 +56,8 @@ KEEPS_TEXT = frozenset(
         Step.CONSENT,
     }
 )
+# Steps where a photo is kept with the feedback (a channel may check before taking an upload).
+PHOTO_STEPS = frozenset({Step.TEXT, Step.PHOTO})
 RATINGS = frozenset({"1", "2", "3", "4", "5"})
 CRITERION_ANSWERS = frozenset({Answer.YES, Answer.NO, Answer.SKIP})
 YES_NO = frozenset({Answer.YES, Answer.NO})
@@ -446,7 +448,7 @@ class Flow:
     async def photo(self, turn: Turn, photo: Photo) -> None:
         """A photo at the text or photo step is kept with the feedback; elsewhere, explained."""
         draft = turn.draft
-        if turn.step not in (Step.TEXT, Step.PHOTO):
+        if turn.step not in PHOTO_STEPS:
             await self._reprompt(turn, note=turn.t("photo.not_now"))
             return
         if photo.size > self.limits.max_photo_bytes or photo.size < 0:

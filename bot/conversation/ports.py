@@ -1,4 +1,5 @@
-"""The ports the core needs, as protocols: persistence (one unit of work per event) and tagging.
+"""The ports the core needs, as protocols: persistence (one unit of work per event), a chat's
+history (for a channel that keeps one, the web chat) and tagging.
 
 Implementations live outside the core (``bot.persistence``, ``bot.tagging``); tests may use any
 object with these methods.
@@ -6,9 +7,10 @@ object with these methods.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -111,6 +113,79 @@ class CaseState:
     has_answer: bool
 
 
+@dataclass(frozen=True)
+class ChatMessage:
+    """A message of a chat's history, as the chat shows it.
+
+    ``author`` is ``citizen``, ``bot`` or ``staff``; ``buttons`` are rows of
+    ``{"label": ..., "data": ...}``; ``id`` and ``chat_key`` are known once it is stored.
+    """
+
+    author: str
+    text: str
+    buttons: list[Any] | None = None
+    expects_text: bool = False
+    language: str | None = None
+    id: int = 0
+    chat_key: str = ""
+
+
+@dataclass(frozen=True)
+class ChatOpening:
+    """What a chat's page needs when it opens: its history and the conversation's step."""
+
+    messages: Sequence[ChatMessage]
+    step: str | None  # None when the chat has no conversation yet
+
+
+class ChatHistory(Protocol):
+    """A chat's history inside an event's unit of work: written with the event or not at all."""
+
+    async def add_messages(self, chat_key: str, messages: Sequence[ChatMessage]) -> list[int]:
+        """Append ``messages`` to the chat's history, in order; their ids."""
+        ...
+
+    async def latest_buttons(self, chat_key: str) -> list[Any] | None:
+        """The buttons of the chat's most recent message from the conversation, if any."""
+        ...
+
+    async def erase_history(self, chat_key: str) -> int:
+        """Forget the chat's history (the citizen erased their data); how many messages."""
+        ...
+
+
+class ChatHistoryStore(Protocol):
+    """A chat channel's history outside an event, each call its own short transaction."""
+
+    async def opening(self, chat_key: str, limit: int) -> ChatOpening:
+        """The chat's last ``limit`` messages, oldest first, and its conversation's step."""
+        ...
+
+    async def step(self, chat_key: str) -> str | None:
+        """The step the chat's conversation is at (None when it has none)."""
+        ...
+
+    async def language(self, chat_key: str) -> str | None:
+        """The language the chat last talked in, if it has talked at all."""
+        ...
+
+    async def add_staff_reply(
+        self, chat_key: str, text: str, language: str | None, outbox_id: int
+    ) -> bool:
+        """Add a staff reply delivered from the outbox; False if that row was added before."""
+        ...
+
+    async def staff_replies_since(
+        self, since: datetime, chat_keys: Collection[str]
+    ) -> Sequence[ChatMessage]:
+        """Staff replies to these chats written after ``since``, oldest first."""
+        ...
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        """Delete messages older than ``cutoff`` (retention); how many."""
+        ...
+
+
 class ConversationUnit(Protocol):
     """Everything one event may read or change; nothing is durable until :meth:`commit`."""
 
@@ -181,6 +256,11 @@ class ConversationUnit(Protocol):
 
     async def erase_respondent(self, respondent_id: int) -> int:
         """Delete the respondent's texts, photos and the link to them; how many feedbacks."""
+        ...
+
+    @property
+    def chat_history(self) -> ChatHistory:
+        """The chats' histories, written in this unit's transaction."""
         ...
 
     async def commit(self) -> None:

@@ -33,6 +33,7 @@ from bot.conversation.ports import (
     Submission,
     TagResult,
 )
+from bot.persistence.chat_history import SqlChatHistory
 from bot.persistence.reference_cache import Named, ReferenceCache, Snapshot
 from storage.files import remove_stored
 from storage.intake import (
@@ -117,6 +118,7 @@ class SqlConversationUnit:
         self._reference = reference
         self._units = units
         self._rows = ConversationHotPath(uow.session)
+        self._history = SqlChatHistory(uow.web_chat)
         self._conversation: LockedConversation | None = None
         # A claim not sent yet: it goes with the load, in the same statement.
         self._pending_claim: tuple[str, str] | None = None
@@ -124,9 +126,9 @@ class SqlConversationUnit:
         self._files_to_remove: list[str] = []
 
     @property
-    def uow(self) -> UnitOfWork:
-        """The storage unit of work, for a channel adapter's own rows in the same transaction."""
-        return self._uow
+    def chat_history(self) -> SqlChatHistory:
+        """The chats' histories in this unit's transaction (the web chat keeps one)."""
+        return self._history
 
     async def _snapshot(self) -> Snapshot:
         return await self._reference.get(self._uow.reference)

@@ -10,9 +10,8 @@ from pathlib import Path
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation import ConversationService
+from bot.conversation import ChatHistoryStore, ConversationService
 from bot.coordination import Coordination, LimitSettings
 from bot.coordination.memory import memory_coordination
 from bot.web.config import ChatOptions
@@ -32,12 +31,13 @@ TEMPLATES_DIR = HERE / "templates"
 
 def build_runtime(
     service: ConversationService,
-    sessions: async_sessionmaker[AsyncSession],
+    history: ChatHistoryStore,
     options: ChatOptions,
     coordination: Coordination | None = None,
 ) -> ChatRuntime:
     """The web chat's parts for one process (the composition root also takes its sender).
 
+    ``history`` keeps the chats' histories (the database's, handed in by the composition root).
     Locks and limits come from ``coordination`` (shared in Redis by several workers); without
     it they are this process's alone, built from ``options``.
     """
@@ -45,7 +45,7 @@ def build_runtime(
     hub = ChatHub()
     conversations = WebConversations(
         service,
-        sessions,
+        history,
         hub,
         history_limit=options.history_limit,
         max_concurrent=options.max_concurrent_events,
@@ -77,9 +77,10 @@ def _own_limits(options: ChatOptions) -> LimitSettings:
     )
 
 
-def web_sender(runtime: ChatRuntime, sessions: async_sessionmaker[AsyncSession]) -> WebSender:
+def web_sender(runtime: ChatRuntime) -> WebSender:
     """The outbox sender of the web channel, waking this process's live relay."""
-    return WebSender(sessions, runtime.conversations.text, runtime.relay.wake)
+    conversations = runtime.conversations
+    return WebSender(conversations.add_staff_reply, conversations.text, runtime.relay.wake)
 
 
 def create_chat_app(runtime: ChatRuntime) -> web.Application:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from cachetools import LRUCache
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import (
+    PHOTO_STEPS,
+    ChatHistory,
+    ChatHistoryStore,
+    ChatMessage,
     ConversationService,
     ConversationUnit,
     Event,
@@ -31,14 +34,11 @@ from bot.conversation import (
 )
 from bot.coordination import ChatLocks
 from bot.coordination.memory import MemoryChatLocks
-from bot.persistence.conversation_store import SqlConversationUnit
 from bot.web.hub import ChatHub, Frame
-from storage.models import Channel, Language, WebAuthor, WebMessage
-from storage.types import utcnow
-from storage.uow import UnitOfWork
 
-CHANNEL = Channel.WEB.value
-PHOTO_STEPS = frozenset({Step.TEXT.value, Step.PHOTO.value})
+CHANNEL = "web"
+CITIZEN = "citizen"
+BOT = "bot"
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class WebConversations:
     def __init__(
         self,
         service: ConversationService,
-        sessions: async_sessionmaker[AsyncSession],
+        history: ChatHistoryStore,
         hub: ChatHub,
         *,
         history_limit: int = 200,
@@ -64,7 +64,7 @@ class WebConversations:
         locks: ChatLocks | None = None,
     ) -> None:
         self._service = service
-        self._sessions = sessions
+        self._history = history
         self._hub = hub
         self._history_limit = history_limit
         self._questions = LatestQuestions()
@@ -88,30 +88,24 @@ class WebConversations:
         A new browser starts one; so does an office's QR code when no feedback is in progress.
         A page reloaded in the middle of a feedback just shows where the citizen was.
         """
-        async with self._slots, UnitOfWork(self._sessions) as uow:
-            history = await uow.web_chat.history(chat_key, self._history_limit)
-            conversation = await uow.conversations.get(Channel.WEB, chat_key)
-        latest = next((m for m in reversed(history) if m.author is WebAuthor.BOT), None)
+        async with self._slots:
+            opening = await self._history.opening(chat_key, self._history_limit)
+        history = opening.messages
+        latest = next((m for m in reversed(history) if m.author == BOT), None)
         if latest is not None:
             self._questions.put(chat_key, latest.buttons)
-        idle = conversation is None or conversation.step == Step.IDLE.value
+        idle = opening.step is None or opening.step == Step.IDLE.value
         needs_start = not history or (office is not None and idle)
-        language = next(
-            (m.language.value for m in reversed(history) if m.language is not None), None
-        )
+        language = next((m.language for m in reversed(history) if m.language is not None), None)
         return Opened([wire(m) for m in history], language, needs_start)
 
     async def language(self, chat_key: str) -> str | None:
         """The language the chat last talked in, if any."""
-        async with UnitOfWork(self._sessions) as uow:
-            language = await uow.web_chat.language(chat_key)
-        return language.value if language is not None else None
+        return await self._history.language(chat_key)
 
     async def accepts_photo(self, chat_key: str) -> bool:
         """Whether the conversation is at a step where a photo is kept."""
-        async with UnitOfWork(self._sessions) as uow:
-            conversation = await uow.conversations.get(Channel.WEB, chat_key)
-        return conversation is not None and conversation.step in PHOTO_STEPS
+        return await self._history.step(chat_key) in PHOTO_STEPS
 
     async def handle(
         self, chat_key: str, event: Event, *, hint: str | None, shown: str | None = None
@@ -123,11 +117,11 @@ class WebConversations:
         The history is written in the core's own transaction, so the chat shows exactly the
         events that were committed.
         """
-        recorded: tuple[list[dict[str, Any]], list[int]] | None = None
+        recorded: list[ChatMessage] | None = None
 
         async def keep_history(unit: ConversationUnit, outcome: Outcome) -> None:
             nonlocal recorded  # the last attempt's rows (the core retries on a conflict)
-            recorded = await self._record(_storage(unit), chat_key, event, outcome, shown)
+            recorded = await self._record(unit.chat_history, chat_key, event, outcome, shown)
 
         # Held until the frame is published, so every page sees the chat's replies in order.
         async with self._locks.hold(chat_key):
@@ -142,21 +136,20 @@ class WebConversations:
         self,
         chat_key: str,
         outcome: Outcome,
-        recorded: tuple[list[dict[str, Any]], list[int]] | None,
+        recorded: list[ChatMessage] | None,
     ) -> Outcome:
         """Remember the latest question and send the new rows to the chat's open pages."""
         if outcome.duplicate or recorded is None:
             return outcome
-        rows, ids = recorded
-        for row in reversed(rows):
-            if row["author"] is WebAuthor.BOT:
-                self._questions.put(chat_key, row["buttons"])
+        for message in reversed(recorded):
+            if message.author == BOT:
+                self._questions.put(chat_key, message.buttons)
                 break
         frame: Frame = {
             "type": "messages",
             "lang": outcome.language,
             "reset": outcome.erased,
-            "messages": [_wire_row(row, id_) for row, id_ in zip(rows, ids, strict=True)],
+            "messages": [wire(message) for message in recorded],
         }
         if outcome.notice:
             frame["notice"] = outcome.notice
@@ -164,23 +157,30 @@ class WebConversations:
         return outcome
 
     async def _record(
-        self, uow: UnitOfWork, chat_key: str, event: Event, outcome: Outcome, shown: str | None
-    ) -> tuple[list[dict[str, Any]], list[int]]:
-        """Add the citizen's bubble and the replies to the chat's history; rows and their ids."""
-        language = Language(outcome.language) if outcome.language else None
+        self,
+        history: ChatHistory,
+        chat_key: str,
+        event: Event,
+        outcome: Outcome,
+        shown: str | None,
+    ) -> list[ChatMessage]:
+        """Add the citizen's bubble and the replies to the chat's history; them, with ids."""
         if isinstance(event, Press):
             shown = _label_of(self._questions.get(chat_key), event.data) or _label_of(
-                _buttons(await uow.web_chat.latest_from_bot(chat_key)), event.data
+                await history.latest_buttons(chat_key), event.data
             )
         if outcome.erased:
-            await uow.web_chat.erase_chat(chat_key)
+            await history.erase_history(chat_key)
             shown = None
-        rows: list[dict[str, Any]] = []
+        messages: list[ChatMessage] = []
         if shown:
-            rows.append(_row(chat_key, WebAuthor.CITIZEN, shown))
-        rows.extend(_bot_row(chat_key, reply, language) for reply in outcome.replies)
-        ids = await uow.web_chat.add_all(rows)
-        return rows, ids
+            messages.append(ChatMessage(CITIZEN, shown))
+        messages.extend(_bot_message(reply, outcome.language) for reply in outcome.replies)
+        ids = await history.add_messages(chat_key, messages)
+        return [
+            replace(message, id=id_, chat_key=chat_key)
+            for message, id_ in zip(messages, ids, strict=True)
+        ]
 
     async def start(self, chat_key: str, office: str | None, hint: str | None) -> Outcome:
         """Open the conversation (from an office's QR code when ``office`` is given)."""
@@ -196,79 +196,40 @@ class WebConversations:
 
     async def purge(self, before: datetime) -> int:
         """Delete history older than ``before`` (retention); how many messages."""
-        async with UnitOfWork(self._sessions) as uow:
-            count = await uow.web_chat.purge_before(before)
-            await uow.commit()
-        return count
+        return await self._history.purge_before(before)
 
     async def staff_replies_since(
         self, since: datetime, chat_keys: Sequence[str]
-    ) -> Sequence[WebMessage]:
+    ) -> Sequence[ChatMessage]:
         """Staff replies to these chats written after ``since`` (for the live relay)."""
-        async with UnitOfWork(self._sessions) as uow:
-            return await uow.web_chat.staff_replies_since(since, chat_keys)
+        return await self._history.staff_replies_since(since, chat_keys)
+
+    async def add_staff_reply(
+        self, chat_key: str, text: str, language: str | None, outbox_id: int
+    ) -> bool:
+        """Store a staff reply delivered from the outbox; False if it was stored before."""
+        return await self._history.add_staff_reply(chat_key, text, language, outbox_id)
 
 
-def _storage(unit: ConversationUnit) -> UnitOfWork:
-    """The storage unit of work behind the core's unit (the web chat runs on the database)."""
-    if not isinstance(unit, SqlConversationUnit):
-        raise TypeError(f"the web chat needs the database units, not {type(unit).__name__}")
-    return unit.uow
-
-
-def wire(message: WebMessage) -> dict[str, Any]:
+def wire(message: ChatMessage) -> dict[str, Any]:
     """A history message as the page receives it (text is plain text, never markup)."""
     return {
         "id": message.id,
-        "from": message.author.value,
+        "from": message.author,
         "text": message.text,
         "buttons": message.buttons or [],
-        "expects_text": bool(message.expects_text),
+        "expects_text": message.expects_text,
     }
 
 
-def messages_frame(messages: Sequence[WebMessage]) -> Frame:
+def messages_frame(messages: Sequence[ChatMessage]) -> Frame:
     """New messages for a page (the live relay's staff replies)."""
     return {"type": "messages", "messages": [wire(m) for m in messages]}
 
 
-def _row(
-    chat_key: str,
-    author: WebAuthor,
-    text: str,
-    buttons: list[Any] | None = None,
-    expects_text: bool = False,
-    language: Language | None = None,
-) -> dict[str, Any]:
-    """A history row's column values (every row has the same keys, for one INSERT)."""
-    return {
-        "chat_key": chat_key,
-        "author": author,
-        "text": text,
-        "buttons": buttons,
-        "expects_text": expects_text,
-        "language": language,
-        "created_at": utcnow(),
-    }
-
-
-def _bot_row(chat_key: str, reply: Reply, language: Language | None) -> dict[str, Any]:
+def _bot_message(reply: Reply, language: str | None) -> ChatMessage:
     buttons = [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]
-    return _row(chat_key, WebAuthor.BOT, reply.text, buttons or None, reply.expects_text, language)
-
-
-def _wire_row(row: dict[str, Any], id_: int) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "from": row["author"].value,
-        "text": row["text"],
-        "buttons": row["buttons"] or [],
-        "expects_text": row["expects_text"],
-    }
-
-
-def _buttons(question: WebMessage | None) -> list[Any] | None:
-    return question.buttons if question is not None else None
+    return ChatMessage(BOT, reply.text, buttons or None, reply.expects_text, language)
 
 
 def _label_of(buttons: list[Any] | None, data: str) -> str | None:

@@ -13,14 +13,13 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 from aiohttp import web
 
-from storage.models import WebMessage
-from storage.types import utcnow
+from bot.conversation import ChatMessage
 
 log = structlog.get_logger("pikir.web")
 
@@ -63,8 +62,13 @@ class ChatHub:
         return delivered
 
 
-LoadReplies = Callable[[datetime, Sequence[str]], Awaitable[Sequence[WebMessage]]]
-ToFrame = Callable[[Sequence[WebMessage]], Frame]
+LoadReplies = Callable[[datetime, Sequence[str]], Awaitable[Sequence[ChatMessage]]]
+ToFrame = Callable[[Sequence[ChatMessage]], Frame]
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime (the history's timestamps are)."""
+    return datetime.now(UTC)
 
 
 class StaffRelay:
@@ -117,7 +121,7 @@ class StaffRelay:
         now = self._clock()
         since = now - self._window
         replies = await self._load_since(since, chats)
-        by_chat: defaultdict[str, list[WebMessage]] = defaultdict(list)
+        by_chat: defaultdict[str, list[ChatMessage]] = defaultdict(list)
         for reply in replies:
             if reply.id not in self._pushed:
                 self._pushed[reply.id] = now

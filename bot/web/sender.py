@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from collections.abc import Awaitable, Callable
 
 from bot.conversation import LANGUAGES
 from bot.outbox import DeliveryRefused, OutgoingMessage
 from bot.web.identity import looks_like_chat_key
-from storage.models import Language
-from storage.uow import UnitOfWork
+
+# Stores a staff reply in a chat's history: (chat_key, text, language, outbox id) -> added.
+StoreReply = Callable[[str, str, str | None, int], Awaitable[bool]]
 
 FALLBACK_LANGUAGE = "ru"
 
@@ -25,11 +24,11 @@ class WebSender:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        store_reply: StoreReply,
         text: Callable[..., str],
         wake_relay: Callable[[], None],
     ) -> None:
-        self._sessions = sessions
+        self._store_reply = store_reply
         self.text = text
         self._wake_relay = wake_relay
 
@@ -47,9 +46,7 @@ class WebSender:
             if ref
             else self.text(language, "web.staff_reply_noref")
         )
-        async with UnitOfWork(self._sessions) as uow:
-            await uow.web_chat.add_staff_reply(
-                message.address, f"{heading}\n\n{message.text}", Language(language), message.id
-            )
-            await uow.commit()
+        await self._store_reply(
+            message.address, f"{heading}\n\n{message.text}", language, message.id
+        )
         self._wake_relay()

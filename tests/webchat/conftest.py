@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 from bot.conversation import ConversationService, TagResult, Translator
-from bot.persistence import SqlUnits
+from bot.persistence import SqlChatHistoryStore, SqlUnits
 from bot.persistence.conversation_store import StoreConfig
 from bot.web.app import build_runtime, create_chat_app
 from bot.web.config import ChatOptions
@@ -111,7 +111,9 @@ async def start_chat(
         }
         options = ChatOptions(secret_key=SECRET, **(defaults | overrides))
         runtime = build_runtime(
-            chat_service(database, translator, tmp_path), database.sessions, options
+            chat_service(database, translator, tmp_path),
+            SqlChatHistoryStore(database.sessions),
+            options,
         )
         root = web.Application()
         root.add_subapp("/chat", create_chat_app(runtime))

@@ -145,7 +145,7 @@ async def staff_reply_arrives_live(page: Page, server: ChatServer, ref: str) -> 
         )
         await uow.commit()
     sessions = server.database.sessions
-    worker = OutboxWorker(sessions, {"web": web_sender(server.runtime, sessions)}, RateLimiter())
+    worker = OutboxWorker(sessions, {"web": web_sender(server.runtime)}, RateLimiter())
     assert await worker.run_once() == 1
     staff = page.locator(".msg.staff")
     await expect(staff).to_contain_text("We have spoken to the operator. Thank you.")

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.conversation import (
+    ChatMessage,
     Command,
     ConversationUnit,
     Event,
@@ -17,8 +18,7 @@ from bot.conversation import (
     Translator,
 )
 from storage.database import Database
-from storage.models import Channel, Respondent, WebAuthor
-from storage.types import utcnow
+from storage.models import Channel, Respondent
 from storage.uow import UnitOfWork
 from tests.webchat.conftest import chat_service
 
@@ -52,11 +52,10 @@ async def test_before_commit_writes_land_with_the_state_or_not_at_all(
 
     async def keep(unit: ConversationUnit, outcome: Outcome) -> None:
         seen.append(outcome)
-        uow = unit.uow  # type: ignore[attr-defined]  # the database unit, as the web chat uses
-        await uow.web_chat.add_all([_bubble("kept", "one")])
+        await unit.chat_history.add_messages("kept", [ChatMessage("citizen", "one")])
 
     async def fail(unit: ConversationUnit, outcome: Outcome) -> None:
-        await unit.uow.web_chat.add_all([_bubble("lost", "two")])  # type: ignore[attr-defined]
+        await unit.chat_history.add_messages("lost", [ChatMessage("citizen", "two")])
         raise RuntimeError("the adapter failed before the commit")
 
     kept = await service.handle(
@@ -85,15 +84,3 @@ async def test_before_commit_writes_land_with_the_state_or_not_at_all(
         respondents = await uow.session.scalar(select(func.count()).select_from(Respondent))
     assert after is not None and (after.step, after.version) == (before.step, before.version)
     assert respondents == 2  # "kept" and "lost"
-
-
-def _bubble(chat_key: str, text: str) -> dict[str, object]:
-    return {
-        "chat_key": chat_key,
-        "author": WebAuthor.CITIZEN,
-        "text": text,
-        "buttons": None,
-        "expects_text": False,
-        "language": None,
-        "created_at": utcnow(),
-    }

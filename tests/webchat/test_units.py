@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from PIL import Image, ImageChops, ImageStat, PngImagePlugin
 
-from bot.conversation import TokenBuckets
+from bot.conversation import ChatMessage, TokenBuckets
 from bot.web.chrome import language_from_accept
 from bot.web.config import ChatOptions
 from bot.web.conversations import messages_frame
@@ -22,7 +22,6 @@ from bot.web.hub import ChatHub, StaffRelay
 from bot.web.identity import chat_key, new_token, set_token_cookie
 from bot.web.image_metadata import CleanImage, Refusal, clean_image, sniff_image
 from bot.web.page import office_param
-from storage.models import WebAuthor, WebMessage
 from tests.webchat.images import (
     DEVICE,
     GPS_MARKER,
@@ -240,19 +239,14 @@ async def test_the_relay_pushes_late_commits_once_and_only_to_their_chat() -> No
             self.frames.append(frame)
 
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-    stored: list[WebMessage] = []
+    stored: list[tuple[datetime, ChatMessage]] = []
 
-    async def load_since(since: datetime, chats: Sequence[str]) -> list[WebMessage]:
-        return [m for m in stored if m.chat_key in chats and m.created_at > since]
+    async def load_since(since: datetime, chats: Sequence[str]) -> list[ChatMessage]:
+        return [m for at, m in stored if m.chat_key in chats and at > since]
 
-    def reply(id_: int, chat: str, seconds_ago: int) -> WebMessage:
-        return WebMessage(
-            id=id_,
-            chat_key=chat,
-            author=WebAuthor.STAFF,
-            text=f"reply {id_}",
-            created_at=now - timedelta(seconds=seconds_ago),
-        )
+    def reply(id_: int, chat: str, seconds_ago: int) -> tuple[datetime, ChatMessage]:
+        message = ChatMessage("staff", f"reply {id_}", id=id_, chat_key=chat)
+        return now - timedelta(seconds=seconds_ago), message
 
     hub = ChatHub()
     first, second = Page(), Page()

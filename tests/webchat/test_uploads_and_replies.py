@@ -167,7 +167,7 @@ async def queue_reply(server: ChatServer, browser: Browser, ref: str, text: str)
 
 def worker(server: ChatServer) -> OutboxWorker:
     sessions = server.database.sessions
-    return OutboxWorker(sessions, {"web": web_sender(server.runtime, sessions)}, RateLimiter())
+    return OutboxWorker(sessions, {"web": web_sender(server.runtime)}, RateLimiter())
 
 
 async def test_a_staff_reply_reaches_an_open_page_live(start_chat: StartChat) -> None:
@@ -197,7 +197,7 @@ async def test_a_staff_reply_to_a_closed_page_is_shown_on_the_next_visit_once(
     # At-least-once delivery: the same row delivered again adds nothing.
     async with server.database.sessions() as session:
         row = (await session.scalars(select(OutboxMessage))).one()
-    sender = web_sender(server.runtime, server.database.sessions)
+    sender = web_sender(server.runtime)
     await sender.send(OutgoingMessage(row.id, row.address, row.kind, row.text, row.payload))
     history = await browser.open(expect_start=False)
     staff = [m for m in history["messages"] if m["from"] == "staff"]
@@ -208,7 +208,7 @@ async def test_a_staff_reply_to_a_closed_page_is_shown_on_the_next_visit_once(
 
 async def test_the_web_sender_refuses_what_is_not_a_web_chat(start_chat: StartChat) -> None:
     server = await start_chat()
-    sender = web_sender(server.runtime, server.database.sessions)
+    sender = web_sender(server.runtime)
     for address in ("12345", "x" * 64, ""):
         try:
             await sender.send(OutgoingMessage(1, address, "case_reply", "hi"))
