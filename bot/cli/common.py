@@ -27,11 +27,13 @@ T = TypeVar("T")
 
 
 def fail(message: str, code: int = 1) -> None:
+    """Say what went wrong in one line on stderr and exit with ``code``."""
     click.echo(f"pikir: {message}", err=True)
     sys.exit(code)
 
 
 def settings_or_exit() -> Settings:
+    """The settings from the environment, logging configured; a bad value exits with code 2."""
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -76,5 +78,6 @@ def with_database(
 
 
 def valid_month(month: str) -> bool:
+    """True for a month written ``YYYY-MM``."""
     match = re.fullmatch(r"(\d{4})-(\d{2})", month)
     return match is not None and 1 <= int(match.group(2)) <= 12
