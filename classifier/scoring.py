@@ -88,3 +88,55 @@ def explain(
         return {}
     why = explainer.explain(text, [card.labels.index(tag) for tag in predicted], top)
     return {card.labels[k]: words for k, words in why.items()}
+
+
+class CardTagger:
+    """What both taggers share once they have a :class:`ModelCard`: the card's facts, thresholded
+    predictions and explanations; each implementation supplies its own probabilities and the
+    linear weights that explain them."""
+
+    _card: ModelCard
+
+    @property
+    def version(self) -> str:
+        """The model's version."""
+        return self._card.version
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The tags the model outputs, in its column order."""
+        return self._card.labels
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Each tag's decision threshold."""
+        return self._card.thresholds
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The model's ``metadata.json``."""
+        return self._card.metadata
+
+    def probabilities(self, texts: Sequence[str]) -> Sequence[Sequence[float]]:
+        """Per-tag probabilities, one row per text and one column per tag of :attr:`labels`."""
+        raise NotImplementedError
+
+    def _explanation_model(self) -> LinearModel | None:
+        raise NotImplementedError
+
+    def predict(self, texts: Sequence[Any]) -> list[Prediction]:
+        """Predict tags for a batch; empty/None/non-string items get ``Prediction([], {})``."""
+        return predict(self._card, self.probabilities, texts)
+
+    def predict_one(self, text: Any) -> Prediction:
+        """Predict tags for one message."""
+        return self.predict([text])[0]
+
+    def explain(
+        self, text: str, top: int = 3, all_tags: bool = False
+    ) -> dict[str, list[tuple[str, float]]]:
+        """The words/n-grams that pushed each predicted (with ``all_tags`` every) tag up most."""
+        if not isinstance(text, str) or not text.strip():
+            return {}
+        tags = self.labels if all_tags else self.predict_one(text).labels
+        return explain(self._card, self._explanation_model(), tags, text, top)

@@ -7,14 +7,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from classifier import scoring
 from classifier.layout import LINEAR_FILE, METADATA_FILE, model_dir
 from classifier.linear import LinearModel
-from classifier.scoring import ModelCard
-from classifier.tags import Prediction
+from classifier.scoring import CardTagger, ModelCard
 
 
-class ServingTagger:
+class ServingTagger(CardTagger):
     """Tags citizen messages with the complaint tags from ``linear.zip`` (a ``TaggerModel``)."""
 
     def __init__(
@@ -42,43 +40,9 @@ class ServingTagger:
             metadata=metadata,
         )
 
-    @property
-    def version(self) -> str:
-        """The model's version."""
-        return self._card.version
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """The tags the model outputs, in its column order."""
-        return self._card.labels
-
-    @property
-    def thresholds(self) -> dict[str, float]:
-        """Each tag's decision threshold."""
-        return self._card.thresholds
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """The model's ``metadata.json``."""
-        return self._card.metadata
-
     def probabilities(self, texts: Sequence[str]) -> Sequence[Sequence[float]]:
         """Per-tag probabilities, one row per text and one column per tag of :attr:`labels`."""
         return self.linear.proba(texts) if texts else []
 
-    def predict(self, texts: Sequence[Any]) -> list[Prediction]:
-        """Predict tags for a batch; empty/None/non-string items get ``Prediction([], {})``."""
-        return scoring.predict(self._card, self.probabilities, texts)
-
-    def predict_one(self, text: Any) -> Prediction:
-        """Predict tags for one message."""
-        return self.predict([text])[0]
-
-    def explain(
-        self, text: str, top: int = 3, all_tags: bool = False
-    ) -> dict[str, list[tuple[str, float]]]:
-        """The words/n-grams that pushed each predicted (with ``all_tags`` every) tag up most."""
-        if not isinstance(text, str) or not text.strip():
-            return {}
-        tags = self.labels if all_tags else self.predict_one(text).labels
-        return scoring.explain(self._card, self.linear, tags, text, top)
+    def _explanation_model(self) -> LinearModel | None:
+        return self.linear

@@ -17,15 +17,14 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
 
-from classifier import artifact, scoring
+from classifier import artifact
 from classifier.export import coef_matrix, linear_model_of
 from classifier.layout import model_dir
 from classifier.linear import LinearModel
-from classifier.scoring import ModelCard
-from classifier.tags import Prediction
+from classifier.scoring import CardTagger, ModelCard
 
 
-class Tagger:
+class Tagger(CardTagger):
     """Tags citizen messages with the complaint tags through the pipeline (a ``TaggerModel``)."""
 
     def __init__(
@@ -57,26 +56,6 @@ class Tagger:
             metadata=art.metadata,
         )
 
-    @property
-    def version(self) -> str:
-        """The model's version."""
-        return self._card.version
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """The tags the model outputs, in its column order."""
-        return self._card.labels
-
-    @property
-    def thresholds(self) -> dict[str, float]:
-        """Each tag's decision threshold."""
-        return self._card.thresholds
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """The model's ``metadata.json``."""
-        return self._card.metadata
-
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The model's feature matrix for texts (normalisation + TF-IDF union)."""
         return self.model[:-1].transform(list(texts))
@@ -91,22 +70,8 @@ class Tagger:
         """Per-tag probabilities (the pipeline's own for a calibrated SVM)."""
         return self.predict_proba(texts).tolist()
 
-    def predict(self, texts: Sequence[Any]) -> list[Prediction]:
-        """Predict tags for a batch; empty/None/non-string items get ``Prediction([], {})``."""
-        return scoring.predict(self._card, self.probabilities, texts)
-
-    def predict_one(self, text: Any) -> Prediction:
-        """Predict tags for one message."""
-        return self.predict([text])[0]
-
-    def explain(
-        self, text: str, top: int = 3, all_tags: bool = False
-    ) -> dict[str, list[tuple[str, float]]]:
-        """The words/n-grams that pushed each predicted (with ``all_tags`` every) tag up most."""
-        if not isinstance(text, str) or not text.strip():
-            return {}
-        tags = self.labels if all_tags else self.predict_one(text).labels
-        return scoring.explain(self._card, self._explainer(), tags, text, top)
+    def _explanation_model(self) -> LinearModel | None:
+        return self._explainer()
 
     def _explainer(self) -> LinearModel | None:
         """The linear model whose coefficients explain a prediction (an SVM's averaged ones)."""
