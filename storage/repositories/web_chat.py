@@ -25,7 +25,7 @@ _PG_ADD_ALL = (
 
 
 def _json(value: Any) -> str:
-    """A JSON column's text as SQLAlchemy writes it (``None`` is the JSON ``null``)."""
+    """A JSON column's text; ``None`` is the JSON ``null``, as SQLAlchemy stores it."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
