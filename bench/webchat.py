@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -65,6 +66,7 @@ class Run:
     seconds: float = 0.0
     server_cpu: float = 0.0
     client_cpu: float = 0.0
+    database_cpu: float = 0.0
 
     def summary(self) -> dict[str, Any]:
         cuts = statistics.quantiles(self.latencies, n=100) if len(self.latencies) > 1 else [0] * 99
@@ -87,6 +89,15 @@ class Run:
                 self.server_cpu / max(1, len(self.latencies)) * 1000, 2
             ),
             "client_cpu_seconds": round(self.client_cpu, 1),
+            "database_cpu_seconds": round(self.database_cpu, 1),
+            "database_cpu_ms_per_step": round(
+                self.database_cpu / max(1, len(self.latencies)) * 1000, 2
+            ),
+            # What one core would sustain if the service (its process and its database
+            # backends) had it to itself: the capacity the CPU figures imply.
+            "conversations_per_core_second": round(
+                self.completed / max(1e-9, self.server_cpu + self.database_cpu), 1
+            ),
             "p95_ms_by_step": {
                 step: round(_p95(values) * 1000, 1) for step, values in self.by_step.items()
             },
@@ -164,7 +175,14 @@ class Browser:
 
 
 async def run_browsers(
-    base: str, name: str, browsers: int, think: float, ramp: float, server_pid: int, seed: int
+    base: str,
+    name: str,
+    browsers: int,
+    think: float,
+    ramp: float,
+    server_pid: int,
+    seed: int,
+    database_url: str,
 ) -> Run:
     run = Run(name, browsers)
     rng = random.Random(seed)
@@ -177,17 +195,54 @@ async def run_browsers(
             run.failures.append(f"{type(exc).__name__}: {exc}")
 
     server_before, client_before = _cpu(server_pid), _own_cpu()
+    database_before = await _backend_cpu(database_url)
     started = time.perf_counter()
     await asyncio.gather(*(one(index) for index in range(browsers)))
     run.seconds = time.perf_counter() - started
     run.server_cpu = _cpu(server_pid) - server_before
     run.client_cpu = _own_cpu() - client_before
+    database_after = await _backend_cpu(database_url)
+    run.database_cpu = sum(
+        spent - database_before.get(pid, 0.0) for pid, spent in database_after.items()
+    )
     return run
 
 
 def _cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving the bench database (same machine).
+
+    Counted per backend between a run's start and end; a backend that exited meanwhile (an
+    overflow connection of the pool) is missed, so this is a lower bound.
+    """
+    conn = await _connect(url)
+    try:
+        pids = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    spent = {}
+    for record in pids:
+        with contextlib.suppress(OSError):
+            spent[record["pid"]] = _cpu(record["pid"])
+    return spent
+
+
+async def _connect(url: str) -> asyncpg.Connection:
+    parsed = make_url(url)
+    return await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
+    )
 
 
 def _own_cpu() -> float:
@@ -217,14 +272,7 @@ async def _wait_healthy(base: str, serve: asyncio.subprocess.Process) -> None:
 
 
 async def _web_feedback(url: str) -> int:
-    parsed = make_url(url)
-    conn = await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database,
-    )
+    conn = await _connect(url)
     try:
         return int(await conn.fetchval("SELECT count(*) FROM feedback WHERE channel = 'web'"))
     finally:
@@ -278,13 +326,27 @@ async def main() -> None:
                 await _wait_healthy(base, serve)
                 runs.append(
                     await run_browsers(
-                        base, "paced", args.browsers, args.think, args.ramp, serve.pid, args.seed
+                        base,
+                        "paced",
+                        args.browsers,
+                        args.think,
+                        args.ramp,
+                        serve.pid,
+                        args.seed,
+                        url,
                     )
                 )
                 if not args.skip_flat_out:
                     runs.append(
                         await run_browsers(
-                            base, "flat-out", args.browsers, 0.0, 0.0, serve.pid, args.seed + 1
+                            base,
+                            "flat-out",
+                            args.browsers,
+                            0.0,
+                            0.0,
+                            serve.pid,
+                            args.seed + 1,
+                            url,
                         )
                     )
                 stored = await _web_feedback(url)

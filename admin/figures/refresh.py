@@ -23,6 +23,7 @@ from sqlalchemy import Select, bindparam, delete, insert, select, text, tuple_, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement, Label
 
+from admin.figures.bulk_write import emptied_with_indexes_after
 from admin.figures.rollups import rebuild_rollups
 from admin.figures.sql import cell_codes, cells_of, cells_with_median, feedback_ids, in_cells
 from storage.models import AggregateWatermark, Case, Feedback, MonthlyAggregate, Tag
@@ -65,7 +66,11 @@ async def _replace(
     now: datetime,
     cells: Select[Any] | None = None,
 ) -> int:
-    """Delete and recompute the cells of ``months`` (all of them, or only ``cells``)."""
+    """Delete and recompute the cells of ``months`` (all of them, or only ``cells``).
+
+    Every month at once (a rebuild) on PostgreSQL empties the table and builds its lookup
+    indexes after the insert instead (:mod:`admin.figures.bulk_write`).
+    """
     dialect = session.bind.dialect.name
     remove = delete(MonthlyAggregate)
     where: list[ColumnElement[bool]] = []
@@ -76,10 +81,15 @@ async def _replace(
         remove = remove.where(stored_key.in_(cell_codes(cells)))
         where.append(in_cells(cells))
     statement, names = cells_with_median(months, dialect, where)
-    await session.execute(remove)
     columns = [*names, "computed_at"]
     source = select(*statement.subquery().c, _bind_now(now))
-    result = await session.execute(insert(MonthlyAggregate).from_select(columns, source))
+    write = insert(MonthlyAggregate).from_select(columns, source)
+    if months is None and dialect == "postgresql":
+        async with emptied_with_indexes_after(session, MonthlyAggregate):
+            result = await session.execute(write)
+    else:
+        await session.execute(remove)
+        result = await session.execute(write)
     await rebuild_rollups(session, months)
     await _stamp(session, VERSION, now)
     return int(getattr(result, "rowcount", 0) or 0)

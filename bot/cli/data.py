@@ -83,7 +83,12 @@ def _import_feedback(file: Path, data: bytes) -> None:
 
 @click.command()
 @click.option("--month", help="Refresh only this month (YYYY-MM).")
-@click.option("--all", "everything", is_flag=True, help="Rebuild every month from the raw rows.")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Rebuild every month from the raw rows (readers of the cells wait until it is done).",
+)
 def aggregate(month: str | None, everything: bool) -> None:
     """Refresh the monthly aggregates: by default the months changed since the last refresh."""
     if month is not None and not valid_month(month):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Language, WebAuthor, WebMessage
+from storage.repositories.driver_connection import driver_connection
+
+_PG_ADD_ALL = (
+    "INSERT INTO web_messages (chat_key, author, text, buttons, expects_text, language, "
+    "created_at) SELECT m.chat_key, m.author, m.text, m.buttons::json, m.expects_text, "
+    "m.language, m.created_at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+    "$5::bool[], $6::text[], $7::timestamptz[]) WITH ORDINALITY "
+    "AS m(chat_key, author, text, buttons, expects_text, language, created_at, position) "
+    "ORDER BY m.position RETURNING id"
+)
+
+
+def _json(value: Any) -> str:
+    """A JSON column's text; ``None`` is the JSON ``null``, as SQLAlchemy stores it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class WebChatRepository:
@@ -20,9 +36,28 @@ class WebChatRepository:
         self.session = session
 
     async def add_all(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Insert messages (column values, the same keys in each) in one statement; their ids."""
+        """Insert messages (column values, the same keys in each) in one statement; their ids.
+
+        Every web chat step adds its messages, so on PostgreSQL the statement goes straight to
+        the driver: the rows as one array per column, ids returned in the rows' order.
+        """
         if not rows:
             return []
+        driver, postgres = await driver_connection(self.session)
+        if postgres:
+            inserted = await driver.fetch(
+                _PG_ADD_ALL,
+                [row["chat_key"] for row in rows],
+                [row["author"].value for row in rows],
+                [row["text"] for row in rows],
+                [_json(row.get("buttons")) for row in rows],
+                [bool(row.get("expects_text", False)) for row in rows],
+                [row["language"].value if row.get("language") else None for row in rows],
+                [row["created_at"] for row in rows],
+            )
+            # Ids come from the sequence in the rows' order (ORDER BY below), so ascending ids
+            # are the rows in order, whatever other transactions insert meanwhile.
+            return sorted(record[0] for record in inserted)
         result = await self.session.execute(
             insert(WebMessage).returning(WebMessage.id, sort_by_parameter_order=True),
             list(rows),

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import Connection, insert, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 
 from admin.figures import refresh
 from admin.figures.refresh import rebuild_all, refresh_changed, refresh_months
@@ -282,3 +283,50 @@ async def test_month_refresh_touches_only_that_month(database: Database) -> None
         ).all()
     kept = {i for i, m in rows if m != "2026-09"}
     assert kept == {i for i, m in stamps_before.items() if m != "2026-09"}
+
+
+async def _indexes(database: Database) -> list[tuple[str, tuple[str, ...], bool]]:
+    """The aggregates table's indexes and unique constraints as the database reports them."""
+
+    def read(connection: Connection) -> list[tuple[str, tuple[str, ...], bool]]:
+        found = inspect(connection)
+        indexes = [
+            (str(i["name"]), tuple(str(c) for c in i["column_names"]), bool(i["unique"]))
+            for i in found.get_indexes("monthly_aggregates")
+        ]
+        uniques = [
+            (str(u["name"]), tuple(u["column_names"]), True)
+            for u in found.get_unique_constraints("monthly_aggregates")
+        ]
+        return sorted(indexes + uniques)
+
+    async with database.engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def test_rebuild_keeps_the_tables_indexes_and_a_failed_one_keeps_the_cells(
+    database: Database,
+) -> None:
+    rng = random.Random(11)
+    await insert_specs(database, [random_spec(rng) for _ in range(40)])
+    migrated = await _indexes(database)
+    await _rebuild(database)
+    await _rebuild(database, NOW + timedelta(hours=1))
+    assert await _indexes(database) == migrated
+    cells = await stored(database)
+    assert cells
+
+    # A rebuild rolled back (it failed after its insert) leaves the old cells and indexes.
+    async with UnitOfWork(database.sessions) as uow:
+        await rebuild_all(uow.session, now=NOW + timedelta(hours=2))
+        await uow.rollback()
+    assert await stored(database) == cells
+    assert await _indexes(database) == migrated
+
+    # The unique key over a cell still holds after a rebuild.
+    async with UnitOfWork(database.sessions) as uow:
+        one = (await uow.session.scalars(select(MonthlyAggregate).limit(1))).one()
+        copy = {c.name: getattr(one, c.key) for c in MonthlyAggregate.__table__.columns}
+        del copy["id"]
+        with pytest.raises(IntegrityError):
+            await uow.session.execute(insert(MonthlyAggregate).values(copy))

@@ -88,6 +88,8 @@ async def test_messages_come_back_in_order_with_their_language_and_buttons(
         (ids[1], "bot", "Which office?", CHAT),
     ]
     assert opening.messages[1].buttons == BUTTONS and opening.messages[1].expects_text
+    citizen = opening.messages[0]
+    assert (citizen.buttons, citizen.expects_text, citizen.language) == (None, False, None)
     assert opening.step is None  # no conversation was saved for this chat
     assert [m.text for m in (await history_port.store.opening(CHAT, 1)).messages] == [
         "Which office?"
