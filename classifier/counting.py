@@ -79,7 +79,7 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         dfs = np.bincount(counts.indices, minlength=len(ids))[order]
         tfs = np.asarray(counts.sum(axis=0)).ravel()[order]
         keep = self._kept_columns(dfs, tfs, counts.shape[0])
-        self.terms_ = np.array(found, dtype=str)[keep]
+        self.terms_ = np.array([found[i] for i in keep], dtype=str)
         self.__dict__.pop(_LOOKUP, None)
         self.__dict__.pop(_WORD_CACHE, None)
         return counts[:, order[keep]].tocsr()
