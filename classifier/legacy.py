@@ -16,6 +16,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from classifier.counting import NgramCounter
 from classifier.pipeline import FastTfidfVectorizer
 
+_WHITESPACE_TOKENS = r"\S+"
+
 LEGACY_TYPES = frozenset({"classifier.pipeline.FastTfidfVectorizer"})
 """The types only an old-form model file holds (allowed on load, converted at once)."""
 
@@ -34,8 +36,8 @@ def _branch(branch: Any) -> Any:
     if not isinstance(branch, Pipeline) or not isinstance(branch.steps[-1][1], FastTfidfVectorizer):
         return branch
     old = branch.steps[-1][1].__dict__
-    if old["analyzer"] not in ("char_wb", "word") or old.get("lowercase", False):
-        raise ValueError(f"an old-form branch this version cannot convert: {old['analyzer']!r}")
+    if not _counted_alike(old):
+        raise ValueError("an old-form branch whose n-grams the counter does not cut the same way")
     counter = NgramCounter(
         analyzer=old["analyzer"],
         ngram_range=tuple(old["ngram_range"]),
@@ -46,3 +48,18 @@ def _branch(branch: Any) -> Any:
     counter.terms_ = old["vocabulary_terms_"]
     # The old vectorizer kept its fitted scikit-learn TfidfTransformer (idf weights and all).
     return Pipeline([*branch.steps[:-1], ("counts", counter), ("tfidf", old["_tfidf"])])
+
+
+def _counted_alike(old: dict[str, Any]) -> bool:
+    """Whether the old vectorizer cut and counted n-grams as :class:`NgramCounter` does (the
+    only settings its fast path, and so any shipped or retrained model, ever used)."""
+    untouched = ("preprocessor", "tokenizer", "strip_accents", "stop_words")
+    return (
+        (
+            old["analyzer"] == "char_wb"
+            or (old["analyzer"] == "word" and old["token_pattern"] == _WHITESPACE_TOKENS)
+        )
+        and not old["lowercase"]
+        and not old["binary"]
+        and all(old[key] is None for key in untouched)
+    )

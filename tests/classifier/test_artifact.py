@@ -84,7 +84,7 @@ def test_model_file_is_skops_not_pickle(tiny_model: TrainResult, tmp_path: Path)
     assert not list(target.glob("*.pkl"))
 
 
-def _old_form(model: Pipeline) -> Pipeline:
+def _old_form(model: Pipeline, lowercase: bool = False) -> Pipeline:
     """``model`` as files saved before the n-gram counter hold it: each branch is
     ``select → tfidf``, a ``FastTfidfVectorizer`` whose stored state is the scikit-learn
     vectorizer's parameters, the vocabulary as a string array and the fitted transformer."""
@@ -98,7 +98,8 @@ def _old_form(model: Pipeline) -> Pipeline:
                 ngram_range=counts.ngram_range,
                 min_df=counts.min_df,
                 max_features=counts.max_features,
-                lowercase=False,
+                token_pattern=r"\S+",
+                lowercase=lowercase,
                 sublinear_tf=True,
                 dtype=np.float32,
             ).get_params(),
@@ -138,6 +139,10 @@ def test_a_model_file_of_the_old_form_loads_in_todays_structure(
         again / artifact.MODEL_FILE
     )
     assert Tagger.load(again).linear is not None
+    # A branch whose n-grams the counter would cut differently is refused, not misread.
+    sio.dump(_old_form(tiny_model.model, lowercase=True), target / artifact.MODEL_FILE)
+    with pytest.raises(ValueError, match="does not cut the same way"):
+        artifact.load(target)
     assert Tagger.load(again).predict(texts) == Tagger(
         tiny_model.model, tiny_model.thresholds
     ).predict(texts)
