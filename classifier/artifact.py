@@ -28,16 +28,16 @@ from classifier.layout import (
     artifacts_root,
     current_dir,
 )
+from classifier.legacy import LEGACY_TYPES, upgrade
 from classifier.tags import TAGS
 
 ALLOWED_TYPES: frozenset[str] = frozenset(
     {
         "classifier.pipeline.TextNormalizer",
         "classifier.pipeline.ViewSelector",
-        "classifier.pipeline.FastTfidfVectorizer",
+        "classifier.counting.NgramCounter",
         "sklearn.pipeline.Pipeline",
         "sklearn.pipeline.FeatureUnion",
-        "sklearn.feature_extraction.text.TfidfVectorizer",
         "sklearn.feature_extraction.text.TfidfTransformer",
         "sklearn.multiclass.OneVsRestClassifier",
         "sklearn.linear_model._logistic.LogisticRegression",
@@ -52,6 +52,7 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
         "numpy.int64",
         "builtins.type",
     }
+    | LEGACY_TYPES
 )
 """Types a model file may need beyond skops' defaults; anything else is refused on load."""
 
@@ -171,13 +172,14 @@ def check_trusted(model_file: Path | str) -> list[str]:
 
 
 def load(directory: Path | str | None = None) -> Artifact:
-    """Load a model directory (default: the shipped ``current``) with checked skops trust."""
+    """Load a model directory (default: the shipped ``current``) with checked skops trust; a
+    model file of the old form comes back in today's structure (``classifier.legacy``)."""
     source = Path(directory) if directory is not None else current_dir()
     model_file = source / MODEL_FILE
     if not model_file.exists():
         raise FileNotFoundError(f"{model_file} missing: train a model first")
     trusted = check_trusted(model_file)
-    model = sio.load(model_file, trusted=trusted)
+    model = upgrade(sio.load(model_file, trusted=trusted))
     metadata = json.loads((source / METADATA_FILE).read_text(encoding="utf-8"))
     return Artifact(model=model, metadata=metadata, path=source)
 

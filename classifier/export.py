@@ -7,9 +7,11 @@ from typing import Any
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from classifier.counting import NgramCounter
 from classifier.linear import Branch, LinearModel
 from classifier.tags import TAGS
 
@@ -42,21 +44,21 @@ def linear_model_of(model: Any, coef: np.ndarray | None = None) -> LinearModel |
     weights = union.transformer_weights or {}
     branches = []
     for i, (name, branch) in enumerate(union.transformer_list):
-        selector, vec = branch[0], branch[-1]
-        if len(branch) != 2 or getattr(selector, "index", None) != i:
+        if len(branch) != 3 or getattr(branch[0], "index", None) != i:
             return None
-        if not vec._fast() or vec.binary or vec.norm != "l2" or not vec.use_idf:
+        counter, tfidf = branch[1], branch[2]
+        if not isinstance(counter, NgramCounter) or not isinstance(tfidf, TfidfTransformer):
             return None
-        terms = [""] * len(vec.vocabulary_)
-        for term, index in vec.vocabulary_.items():
-            terms[index] = term
+        if tfidf.norm != "l2" or not tfidf.use_idf:
+            return None
+        lo, hi = counter.ngram_range
         branches.append(
             Branch(
-                analyzer=vec.analyzer,
-                ngram_range=tuple(vec.ngram_range),
-                terms=terms,
-                idf=array("d", np.asarray(vec.idf_, dtype=np.float64).tolist()),
-                sublinear_tf=bool(vec.sublinear_tf),
+                analyzer=counter.analyzer,
+                ngram_range=(int(lo), int(hi)),
+                terms=counter.terms_.tolist(),
+                idf=array("d", np.asarray(tfidf.idf_, dtype=np.float64).tolist()),
+                sublinear_tf=bool(tfidf.sublinear_tf),
                 weight=float(weights.get(name, 1.0)),
             )
         )

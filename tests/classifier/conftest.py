@@ -13,9 +13,9 @@ from classifier.train import TrainResult, train
 
 # Mechanics tests do not need a good model: small features, no search.
 FAST_PARAMS: dict[str, Any] = {
-    "features__char__tfidf__ngram_range": (2, 4),
-    "features__char__tfidf__max_features": 8000,
-    "features__word__tfidf__max_features": 5000,
+    "features__char__counts__ngram_range": (2, 4),
+    "features__char__counts__max_features": 8000,
+    "features__word__counts__max_features": 5000,
     "classifier__estimator__C": 10.0,
 }
 

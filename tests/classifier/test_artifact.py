@@ -12,10 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import skops.io as sio
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from classifier import artifact
 from classifier.data import data_hash
 from classifier.evaluate import evaluate_model, summary
+from classifier.pipeline import FastTfidfVectorizer
 from classifier.tagger import Tagger
 from classifier.tags import TAGS, LabelledText
 from classifier.train import TrainResult
@@ -79,6 +82,70 @@ def test_model_file_is_skops_not_pickle(tiny_model: TrainResult, tmp_path: Path)
     with model_file.open("rb") as fh, pytest.raises(pickle.UnpicklingError):
         pickle.load(fh)  # proving the file is NOT a pickle
     assert not list(target.glob("*.pkl"))
+
+
+def _old_form(model: Pipeline, lowercase: bool = False) -> Pipeline:
+    """``model`` as files saved before the n-gram counter hold it: each branch is
+    ``select → tfidf``, a ``FastTfidfVectorizer`` whose stored state is the scikit-learn
+    vectorizer's parameters, the vocabulary as a string array and the fitted transformer."""
+    branches = []
+    for name, branch in model.named_steps["features"].transformer_list:
+        select, counts, tfidf = (step for _, step in branch.steps)
+        old = FastTfidfVectorizer()
+        old.__dict__.update(
+            TfidfVectorizer(
+                analyzer=counts.analyzer,
+                ngram_range=counts.ngram_range,
+                min_df=counts.min_df,
+                max_features=counts.max_features,
+                token_pattern=r"\S+",
+                lowercase=lowercase,
+                sublinear_tf=True,
+                dtype=np.float32,
+            ).get_params(),
+            fixed_vocabulary_=False,
+            vocabulary_terms_=counts.terms_,
+            _tfidf=tfidf,
+        )
+        branches.append((name, Pipeline([("select", select), ("tfidf", old)])))
+    return Pipeline(
+        [
+            ("normalize", model.named_steps["normalize"]),
+            ("features", FeatureUnion(branches)),
+            ("classifier", model.named_steps["classifier"]),
+        ]
+    )
+
+
+def test_a_model_file_of_the_old_form_loads_in_todays_structure(
+    tiny_model: TrainResult, small_split, tmp_path: Path
+) -> None:
+    target = tmp_path / "old"
+    target.mkdir()
+    sio.dump(_old_form(tiny_model.model), target / artifact.MODEL_FILE)
+    (target / artifact.METADATA_FILE).write_text(json.dumps({"thresholds": tiny_model.thresholds}))
+    assert "classifier.pipeline.FastTfidfVectorizer" in artifact.check_trusted(
+        target / artifact.MODEL_FILE
+    )
+
+    loaded = artifact.load(target).model
+    texts = [m.text for m in small_split[1]]
+    assert np.array_equal(loaded.predict_proba(texts), tiny_model.model.predict_proba(texts))
+    for _, branch in loaded.named_steps["features"].transformer_list:
+        assert [name for name, _ in branch.steps] == ["select", "counts", "tfidf"]
+    # Saved again, it is in today's form, and the exported serving numbers are the same.
+    again = artifact.save(loaded, {"thresholds": tiny_model.thresholds}, tmp_path / "new")
+    assert "classifier.pipeline.FastTfidfVectorizer" not in artifact.check_trusted(
+        again / artifact.MODEL_FILE
+    )
+    assert Tagger.load(again).linear is not None
+    # A branch whose n-grams the counter would cut differently is refused, not misread.
+    sio.dump(_old_form(tiny_model.model, lowercase=True), target / artifact.MODEL_FILE)
+    with pytest.raises(ValueError, match="does not cut the same way"):
+        artifact.load(target)
+    assert Tagger.load(again).predict(texts) == Tagger(
+        tiny_model.model, tiny_model.thresholds
+    ).predict(texts)
 
 
 class NotAllowed:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+import skops.io as sio
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
-from classifier.pipeline import FastTfidfVectorizer, char_wb_ngrams
+from classifier.counting import NgramCounter
+from classifier.ngrams import char_wb_ngrams
 from classifier.tagger import Tagger
 from classifier.tags import TAGS, Prediction
 from classifier.train import TrainResult
@@ -22,21 +24,39 @@ def test_fast_path_equals_the_pipeline(tiny_model: TrainResult, small_split) -> 
     assert np.allclose(tagger.predict_proba(texts), tiny_model.model.predict_proba(texts))
 
 
-def test_fast_vectorizer_matches_scikit_learn(small_split) -> None:
+def test_ngram_counts_and_tfidf_match_scikit_learns_vectorizer(small_split) -> None:
     docs = [m.text.lower() for m in small_split[0]]
     for params in (
-        {"analyzer": "char_wb", "ngram_range": (2, 5), "lowercase": False, "min_df": 2},
-        {"analyzer": "word", "token_pattern": r"\S+", "ngram_range": (1, 2), "lowercase": False},
-        {"analyzer": "char_wb", "ngram_range": (2, 4), "lowercase": False, "sublinear_tf": True},
-        {"analyzer": "char_wb", "ngram_range": (2, 3), "lowercase": False, "norm": "l1"},
-        {"analyzer": "word", "token_pattern": r"\S+", "lowercase": False, "norm": None},
+        {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 2},
+        {"analyzer": "word", "ngram_range": (1, 2)},
+        {"analyzer": "char_wb", "ngram_range": (2, 4), "max_features": 3000},
+        {"analyzer": "char_wb", "ngram_range": (2, 3), "min_df": 0.01},
+        {"analyzer": "word", "ngram_range": (1, 2), "min_df": 2, "max_features": 500},
     ):
-        fast = FastTfidfVectorizer(**params).fit(docs)
-        ref = TfidfVectorizer(**params).fit(docs)
-        assert fast.vocabulary_ == ref.vocabulary_
-        for _ in range(2):  # second pass uses the per-word cache
-            assert abs(fast.transform(docs) - ref.transform(docs)).max() < 1e-9
+        counts = NgramCounter(**params)
+        tfidf = TfidfTransformer(sublinear_tf=True)
+        ours = tfidf.fit_transform(counts.fit_transform(docs))
+        if params["analyzer"] == "word":
+            params = {**params, "token_pattern": r"\S+"}
+        ref = TfidfVectorizer(**params, lowercase=False, sublinear_tf=True, dtype=np.float32)
+        expected = ref.fit_transform(docs)
+        assert counts.terms_.tolist() == ref.get_feature_names_out().tolist()
+        assert np.array_equal(tfidf.idf_, ref.idf_)
+        assert abs(ours - expected).max() < 1e-6
+        for _ in range(2):  # the second pass uses the per-word cache
+            assert abs(tfidf.transform(counts.transform(docs)) - ref.transform(docs)).max() < 1e-6
     assert char_wb_ngrams("ab", 2, 5) == [" a", "ab", "b ", " ab", "ab ", " ab "]
+
+
+def test_a_saved_counter_keeps_its_vocabulary_but_not_its_lookups(tmp_path) -> None:
+    counter = NgramCounter(analyzer="word", ngram_range=(1, 2))
+    before = counter.fit_transform(["a b c", "b c d", "unseen"]).toarray()
+    counter.transform(["a b"])  # builds the lookup dict
+    sio.dump(counter, tmp_path / "counter.skops")
+    stored = sio.load(tmp_path / "counter.skops", trusted=["classifier.counting.NgramCounter"])
+    assert "_lookup" not in stored.__dict__
+    assert isinstance(stored.terms_, np.ndarray)
+    assert np.array_equal(stored.transform(["a b c", "b c d", "unseen"]).toarray(), before)
 
 
 def test_bad_inputs_give_empty_predictions(tiny_model: TrainResult) -> None:
