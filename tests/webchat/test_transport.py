@@ -288,6 +288,7 @@ async def test_the_socket_checks_origin_and_cookie(start_chat: StartChat) -> Non
     server = await start_chat(allowed_origins=("https://egov.example",))
     browser = server.browser()
     await browser.load()
+    assert server.url.port is not None
     for origin in ("https://evil.example", "null", f"http://127.0.0.1:{server.url.port + 1}"):
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await browser.connect(origin=origin)
