@@ -31,7 +31,7 @@ from admin.reports import ReportDeps, setup_reports
 from admin.reports.context import MonthCloser
 from admin.staff_texts import StaffTexts
 from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
-from bot.conversation import ConversationService, Limits, Translator
+from bot.conversation import ConversationService, Translator
 from bot.coordination import Coordination, LimitSettings
 from bot.coordination.setup import build_coordination, open_redis, redis_problem
 from bot.forwarded import forwarded_middleware
@@ -86,8 +86,6 @@ class StartupState:
 
 
 STARTUP = web.AppKey("startup", StartupState)
-# Where web chat photos are stored, relative to the data directory (retention erases them).
-WEB_UPLOADS = "uploads/web"
 
 T = TypeVar("T")
 
@@ -128,7 +126,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         )
     )
     app[COORDINATION] = coordination = build_coordination(
-        limit_settings(settings),
+        LimitSettings.from_settings(settings.webchat, settings.telegram),
         app[REDIS],
         settings.redis.prefix,
         metrics,
@@ -202,45 +200,14 @@ def panel_config(settings: Settings, secret_key: bytes) -> PanelConfig:
     )
 
 
-def limit_settings(settings: Settings) -> LimitSettings:
-    """Every rate limit of the bot, the web chat and the outbox, from the settings."""
-    telegram, webchat = settings.telegram, settings.webchat
-    return LimitSettings(
-        telegram_flood_per_second=telegram.flood_per_second,
-        telegram_flood_burst=telegram.flood_burst,
-        web_flood_per_second=webchat.flood_per_second,
-        web_flood_burst=webchat.flood_burst,
-        ip_per_second=webchat.ip_per_second,
-        ip_burst=webchat.ip_burst,
-        new_chats_per_second=webchat.new_chats_per_minute / 60.0,
-        new_chats_burst=webchat.new_chats_burst,
-        max_sockets_per_ip=webchat.max_sockets_per_ip,
-        send_per_second=telegram.rate_per_second,
-        send_per_chat_interval=telegram.per_chat_interval,
-    )
-
-
 def chat_options(settings: Settings, secret_key: bytes) -> ChatOptions:
     """The web chat's options from the settings."""
-    webchat = settings.webchat
     return ChatOptions(
         secret_key=secret_key,
         public_origin=origin_of(settings.http.public_url),
-        uploads_dir=settings.data_dir / WEB_UPLOADS,
-        upload_prefix=WEB_UPLOADS,
-        flood_per_second=webchat.flood_per_second,
-        flood_burst=webchat.flood_burst,
-        ip_per_second=webchat.ip_per_second,
-        ip_burst=webchat.ip_burst,
-        new_chats_per_minute=webchat.new_chats_per_minute,
-        new_chats_burst=webchat.new_chats_burst,
-        max_sockets_per_ip=webchat.max_sockets_per_ip,
-        max_frame_bytes=webchat.max_frame_bytes,
-        max_photo_bytes=Limits().max_photo_bytes,
-        cookie_days=webchat.cookie_days,
-        allowed_origins=tuple(webchat.allowed_origins),
-        embed_origins=tuple(webchat.embed_origins),
+        data_dir=settings.data_dir,
         max_concurrent_events=settings.database.pool_size,
+        webchat=settings.webchat,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from bot.conversation import Verdict
 from bot.outbox.ports import SendSlots
+from bot.settings import TelegramSettings, WebChatSettings
 
 
 class ChatLocks(Protocol):
@@ -78,3 +79,24 @@ class LimitSettings:
     send_per_second: float
     send_per_chat_interval: float
     flood_cooldown: float = 10.0
+
+    @classmethod
+    def from_settings(
+        cls, webchat: WebChatSettings, telegram: TelegramSettings | None = None
+    ) -> LimitSettings:
+        """Every limit of the web chat, the bot and the outbox from their settings (the bot's
+        and the outbox's at their defaults when ``telegram`` is not given)."""
+        telegram = telegram or TelegramSettings()
+        return cls(
+            telegram_flood_per_second=telegram.flood_per_second,
+            telegram_flood_burst=telegram.flood_burst,
+            web_flood_per_second=webchat.flood_per_second,
+            web_flood_burst=webchat.flood_burst,
+            ip_per_second=webchat.ip_per_second,
+            ip_burst=webchat.ip_burst,
+            new_chats_per_second=webchat.new_chats_per_minute / 60.0,
+            new_chats_burst=webchat.new_chats_burst,
+            max_sockets_per_ip=webchat.max_sockets_per_ip,
+            send_per_second=telegram.rate_per_second,
+            send_per_chat_interval=telegram.per_chat_interval,
+        )

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.outbox import OutboxWorker, RateLimiter
+from bot.settings import WebChatSettings
 from bot.web.app import web_sender
 from bot.web.identity import chat_key
 from storage.models import Channel, Feedback
@@ -205,7 +206,7 @@ async def embedded_chat(
     agency = AgencySite(host)
     origin = await agency.start()
     try:
-        server = await start_chat(embed_origins=(origin,), **options)
+        server = await start_chat(webchat=WebChatSettings(embed_origins=[origin]), **options)
         agency.embed(server)
         yield agency, server
     finally:
