@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from admin.app import create_admin_app
 from admin.config import PanelConfig
-from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.indicators import FiguresConfig
 from admin.jobs import register_jobs
 from admin.jobs.deps import CorrectedExample, JobDeps, Retrainer
 from admin.jobs.figures_jobs import close_month_now
@@ -126,7 +126,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         )
     )
     app[COORDINATION] = coordination = build_coordination(
-        LimitSettings.from_settings(settings.webchat, settings.telegram),
+        LimitSettings(settings.webchat, settings.telegram),
         app[REDIS],
         settings.redis.prefix,
         metrics,
@@ -168,7 +168,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         admin_app,
         ReportDeps(
             database=database,
-            figures=figures_config(settings),
+            figures=FiguresConfig(settings.reports),
             reports_dir=settings.data_dir / "reports",
             close_month=month_closer(job_deps(settings, database, tagger)),
         ),
@@ -233,9 +233,9 @@ def conversation_service(
     """
     store = StoreConfig(
         secret_key=secret_key,
-        staff_chat_id=settings.telegram.staff_chat_id,
-        timezone=settings.reports.timezone,
-        sla_hours=settings.sla.model_dump(),
+        telegram=settings.telegram,
+        reports=settings.reports,
+        sla=settings.sla,
         data_dir=settings.data_dir,
     )
     return ConversationService(
@@ -397,7 +397,6 @@ def job_deps(settings: Settings, database: Database, tagger: ClassifierTagger | 
     which a promoted model replaces)."""
     return JobDeps(
         database=database,
-        figures=figures_config(settings),
         data_dir=settings.data_dir,
         schedules=settings.scheduler,
         telegram=settings.telegram,
@@ -438,23 +437,6 @@ def announce_first_admin(password: str | None) -> None:
             "(change it at first login).",
             err=True,
         )
-
-
-def figures_config(settings: Settings) -> FiguresConfig:
-    """The figures' part of the settings."""
-    reports = settings.reports
-    return FiguresConfig(
-        min_cell=reports.min_cell,
-        timezone=reports.timezone,
-        indicators=default_indicators(
-            ethics_baseline=reports.ethics_baseline,
-            ethics_targets=reports.ethics_targets,
-            timeliness_baseline=reports.timeliness_baseline,
-            timeliness_targets=reports.timeliness_targets,
-            csat_baseline=reports.csat_baseline,
-            csat_targets=reports.csat_targets,
-        ),
-    )
 
 
 def configured_secret_key(settings: Settings) -> str | None:

@@ -9,13 +9,11 @@ from pathlib import Path
 import click
 import structlog
 
+from admin.figures.indicators import FiguresConfig
 from admin.figures.service import export_aggregates, import_historic, refresh
 from admin.jobs.figures_jobs import MonthNotOver, close_month_now
 from bot.cli.common import fail, valid_month, with_database
-from bot.main import (
-    figures_config,
-    job_deps,
-)
+from bot.main import job_deps
 from bot.settings import Settings
 from storage.database import Database
 from storage.feedback_export import write_feedback
@@ -156,7 +154,7 @@ def export_aggregates_command(
     @with_database
     async def body(settings: Settings, database: Database) -> bytes:
         return await export_aggregates(
-            database, month, fmt, figures_config(settings), period=period, language=language
+            database, month, fmt, FiguresConfig(settings.reports), period=period, language=language
         )
 
     content = body()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.conversation import Verdict
@@ -65,38 +65,15 @@ class Coordination:
 
 @dataclass(frozen=True)
 class LimitSettings:
-    """The numbers every limit is built from (the same for memory and Redis)."""
+    """The settings every limit is built from (the same for memory and Redis): the web chat's,
+    and the bot's flood control and the outbox's send rates (:class:`TelegramSettings`, at their
+    defaults where only the web chat runs)."""
 
-    telegram_flood_per_second: float
-    telegram_flood_burst: int
-    web_flood_per_second: float
-    web_flood_burst: int
-    ip_per_second: float
-    ip_burst: int
-    new_chats_per_second: float
-    new_chats_burst: int
-    max_sockets_per_ip: int
-    send_per_second: float
-    send_per_chat_interval: float
+    webchat: WebChatSettings
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
     flood_cooldown: float = 10.0
 
-    @classmethod
-    def from_settings(
-        cls, webchat: WebChatSettings, telegram: TelegramSettings | None = None
-    ) -> LimitSettings:
-        """Every limit of the web chat, the bot and the outbox from their settings (the bot's
-        and the outbox's at their defaults when ``telegram`` is not given)."""
-        telegram = telegram or TelegramSettings()
-        return cls(
-            telegram_flood_per_second=telegram.flood_per_second,
-            telegram_flood_burst=telegram.flood_burst,
-            web_flood_per_second=webchat.flood_per_second,
-            web_flood_burst=webchat.flood_burst,
-            ip_per_second=webchat.ip_per_second,
-            ip_burst=webchat.ip_burst,
-            new_chats_per_second=webchat.new_chats_per_minute / 60.0,
-            new_chats_burst=webchat.new_chats_burst,
-            max_sockets_per_ip=webchat.max_sockets_per_ip,
-            send_per_second=telegram.rate_per_second,
-            send_per_chat_interval=telegram.per_chat_interval,
-        )
+    @property
+    def new_chats_per_second(self) -> float:
+        """New web chats a client address may open per second."""
+        return self.webchat.new_chats_per_minute / 60.0

@@ -41,7 +41,7 @@ def build_runtime(
     Locks and limits come from ``coordination`` (shared in Redis by several workers); without
     it they are this process's alone, built from ``options``' web chat settings.
     """
-    shared = coordination or memory_coordination(LimitSettings.from_settings(options.webchat))
+    shared = coordination or memory_coordination(LimitSettings(options.webchat))
     hub = ChatHub()
     conversations = WebConversations(
         service,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.main import job_deps, panel_config
+from bot.main import chat_options, job_deps, panel_config
 from bot.settings import SettingsError, load_settings
 from storage.database import Database
 
@@ -101,3 +101,31 @@ async def test_the_panel_and_the_jobs_get_what_the_environment_says(
     assert deps.reports.refresh_overlap == timedelta(minutes=3)
     assert deps.telegram.staff_language == "kk"
     assert deps.panel_url == "https://pikir.example.kz/admin"
+
+
+async def test_the_web_chat_and_the_figures_get_what_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The web chat's limits and origins, its photo directory and the figures' suppression and
+    baselines come from the environment, with no default of their own in between."""
+    monkeypatch.setenv("PIKIR_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'pikir.db'}")
+    monkeypatch.setenv("PIKIR_DATABASE__POOL_SIZE", "3")
+    monkeypatch.setenv("PIKIR_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PIKIR_WEBCHAT__FLOOD_BURST", "7")
+    monkeypatch.setenv("PIKIR_WEBCHAT__COOKIE_DAYS", "30")
+    monkeypatch.setenv("PIKIR_WEBCHAT__EMBED_ORIGINS", '["https://egov.example"]')
+    monkeypatch.setenv("PIKIR_REPORTS__MIN_CELL", "4")
+    monkeypatch.setenv("PIKIR_REPORTS__CSAT_BASELINE", "0.5")
+    settings = load_settings()
+
+    chat = chat_options(settings, b"k" * 32)
+    assert chat.webchat.flood_burst == 7 and chat.webchat.cookie_days == 30
+    assert chat.webchat.embed_origins == ["https://egov.example"]
+    assert chat.max_concurrent_events == 3
+    assert chat.uploads_dir == tmp_path / chat.upload_prefix
+
+    database = Database(settings.database.url)
+    deps = job_deps(settings, database, None)
+    await database.dispose()
+    assert deps.figures.min_cell == 4
+    assert {spec.key: spec.baseline for spec in deps.figures.indicators}["csat"] == 0.5
