@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cachetools import LRUCache
 from pydantic import BaseModel
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -100,7 +100,7 @@ class SqlUnits:
         self._config = config
         self.reference = reference or ReferenceCache()
         # Deliveries whose claim collided inside a load: their retry claims on its own.
-        self._collided: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._collided: LRUCache[tuple[str, str], bool] = LRUCache(maxsize=_COLLISIONS_KEPT)
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlConversationUnit]:
@@ -109,16 +109,11 @@ class SqlUnits:
 
     def note_collision(self, channel: str, update_key: str) -> None:
         """Remember that this delivery was found claimed, for the event's retry."""
-        self._collided[(channel, update_key)] = None
-        while len(self._collided) > _COLLISIONS_KEPT:
-            self._collided.popitem(last=False)
+        self._collided[(channel, update_key)] = True
 
     def collided(self, channel: str, update_key: str) -> bool:
         """Whether this delivery's claim collided before (forgotten once asked)."""
-        if (channel, update_key) not in self._collided:
-            return False
-        del self._collided[(channel, update_key)]
-        return True
+        return self._collided.pop((channel, update_key), False)
 
 
 class SqlConversationUnit:
