@@ -97,7 +97,9 @@ async def fill_demo(database: Database, directory: Path) -> tuple[str, tuple[str
     assert tagger is not None, "the shipped classifier could not be loaded"
     await generate_demo(database, months=MONTHS, per_month=90, seed=11, tagger=tagger, now=NOW)
     await refresh(database, everything=True, now=NOW)
-    deps = JobDeps(database=database, reports=FIGURES.reports, data_dir=directory, clock=lambda: NOW)
+    deps = JobDeps(
+        database=database, reports=FIGURES.reports, data_dir=directory, clock=lambda: NOW
+    )
     for job in (refresh_aggregates_job, close_month_job, weekly_digest_job, retention_job):
         assert (await job(deps)).outcome == "ok"
     assert (await retrain_job(deps)).outcome == "ok"
