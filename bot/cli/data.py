@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -80,7 +79,7 @@ def aggregate(month: str | None, everything: bool) -> None:
             database,
             month=month,
             everything=everything,
-            overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),
+            overlap=settings.reports.refresh_overlap,
         )
         months = ", ".join(result.months) or "none"
         click.echo(f"aggregates refreshed: {result.cells} cell(s) in month(s) {months}")
