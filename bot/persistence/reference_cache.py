@@ -66,6 +66,10 @@ def _names(row: object) -> dict[str, str]:
     return {lang: str(getattr(row, f"name_{lang}")) for lang in LANGUAGES}
 
 
+# The one key of the cache: it holds a single snapshot.
+_SNAPSHOT = "snapshot"
+
+
 class ReferenceCache:
     """Holds a :class:`Snapshot` for ``ttl`` seconds, reloading it through a repository."""
 
@@ -93,9 +97,6 @@ class ReferenceCache:
         """Forget the snapshot (after an import or a panel edit, for instance)."""
         self._snapshot.clear()
         self._generation += 1
-
-
-_SNAPSHOT = "snapshot"
 
 
 async def _load(reference: ReferenceRepository) -> Snapshot:
