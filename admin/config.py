@@ -20,6 +20,7 @@ from bot.settings import (
     SecuritySettings,
     SlaSettings,
     TelegramSettings,
+    sla_hours,
 )
 
 
@@ -48,7 +49,7 @@ class PanelConfig:
     @property
     def sla_hours(self) -> Mapping[str, int]:
         """Hours until a case is overdue, by tag (and ``low_rating``)."""
-        return {name: int(hours) for name, hours in self.sla.model_dump().items()}
+        return sla_hours(self.sla)
 
     @property
     def secure_cookies(self) -> bool:

@@ -40,11 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from admin.app import create_admin_app
 from admin.config import PanelConfig
-from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.indicators import FiguresConfig
 from admin.figures.refresh import REFRESH_SETTINGS, WATERMARK, rebuild_all, refresh_changed
 from admin.figures.sql import cells_with_median
 from admin.reports import ReportDeps, setup_reports
 from bench._common import run_on_server
+from bot.settings import ReportSettings
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.models import MonthlyAggregate, StaffRole
@@ -234,7 +235,7 @@ async def _measure_pages(
 ) -> dict[str, float]:
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     admin = create_admin_app(database, panel, hasher=hasher)
-    config = FiguresConfig(indicators=default_indicators(ethics_targets={2026: 0.78}))
+    config = FiguresConfig(ReportSettings(ethics_targets={2026: 0.78}))
     async with UnitOfWork(database.sessions) as uow:
         if await uow.staff.by_login("bench-analyst") is None:
             uow.staff.add(

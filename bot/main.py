@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from admin.app import create_admin_app
 from admin.config import PanelConfig
-from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.indicators import FiguresConfig
 from admin.jobs import register_jobs
 from admin.jobs.deps import CorrectedExample, JobDeps, Retrainer
 from admin.jobs.figures_jobs import close_month_now
@@ -31,7 +31,7 @@ from admin.reports import ReportDeps, setup_reports
 from admin.reports.context import MonthCloser
 from admin.staff_texts import StaffTexts
 from bot.bootstrap import ensure_secret_key, has_feedback, prepare_database
-from bot.conversation import ConversationService, Limits, Translator
+from bot.conversation import ConversationService, Translator
 from bot.coordination import Coordination, LimitSettings
 from bot.coordination.setup import build_coordination, open_redis, redis_problem
 from bot.forwarded import forwarded_middleware
@@ -86,8 +86,6 @@ class StartupState:
 
 
 STARTUP = web.AppKey("startup", StartupState)
-# Where web chat photos are stored, relative to the data directory (retention erases them).
-WEB_UPLOADS = "uploads/web"
 
 T = TypeVar("T")
 
@@ -128,7 +126,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         )
     )
     app[COORDINATION] = coordination = build_coordination(
-        limit_settings(settings),
+        LimitSettings(settings.webchat, settings.telegram),
         app[REDIS],
         settings.redis.prefix,
         metrics,
@@ -170,7 +168,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         admin_app,
         ReportDeps(
             database=database,
-            figures=figures_config(settings),
+            figures=FiguresConfig(settings.reports),
             reports_dir=settings.data_dir / "reports",
             close_month=month_closer(job_deps(settings, database, tagger)),
         ),
@@ -202,45 +200,14 @@ def panel_config(settings: Settings, secret_key: bytes) -> PanelConfig:
     )
 
 
-def limit_settings(settings: Settings) -> LimitSettings:
-    """Every rate limit of the bot, the web chat and the outbox, from the settings."""
-    telegram, webchat = settings.telegram, settings.webchat
-    return LimitSettings(
-        telegram_flood_per_second=telegram.flood_per_second,
-        telegram_flood_burst=telegram.flood_burst,
-        web_flood_per_second=webchat.flood_per_second,
-        web_flood_burst=webchat.flood_burst,
-        ip_per_second=webchat.ip_per_second,
-        ip_burst=webchat.ip_burst,
-        new_chats_per_second=webchat.new_chats_per_minute / 60.0,
-        new_chats_burst=webchat.new_chats_burst,
-        max_sockets_per_ip=webchat.max_sockets_per_ip,
-        send_per_second=telegram.rate_per_second,
-        send_per_chat_interval=telegram.per_chat_interval,
-    )
-
-
 def chat_options(settings: Settings, secret_key: bytes) -> ChatOptions:
     """The web chat's options from the settings."""
-    webchat = settings.webchat
     return ChatOptions(
         secret_key=secret_key,
         public_origin=origin_of(settings.http.public_url),
-        uploads_dir=settings.data_dir / WEB_UPLOADS,
-        upload_prefix=WEB_UPLOADS,
-        flood_per_second=webchat.flood_per_second,
-        flood_burst=webchat.flood_burst,
-        ip_per_second=webchat.ip_per_second,
-        ip_burst=webchat.ip_burst,
-        new_chats_per_minute=webchat.new_chats_per_minute,
-        new_chats_burst=webchat.new_chats_burst,
-        max_sockets_per_ip=webchat.max_sockets_per_ip,
-        max_frame_bytes=webchat.max_frame_bytes,
-        max_photo_bytes=Limits().max_photo_bytes,
-        cookie_days=webchat.cookie_days,
-        allowed_origins=tuple(webchat.allowed_origins),
-        embed_origins=tuple(webchat.embed_origins),
+        data_dir=settings.data_dir,
         max_concurrent_events=settings.database.pool_size,
+        webchat=settings.webchat,
     )
 
 
@@ -266,9 +233,9 @@ def conversation_service(
     """
     store = StoreConfig(
         secret_key=secret_key,
-        staff_chat_id=settings.telegram.staff_chat_id,
-        timezone=settings.reports.timezone,
-        sla_hours=settings.sla.model_dump(),
+        telegram=settings.telegram,
+        reports=settings.reports,
+        sla=settings.sla,
         data_dir=settings.data_dir,
     )
     return ConversationService(
@@ -430,7 +397,6 @@ def job_deps(settings: Settings, database: Database, tagger: ClassifierTagger | 
     which a promoted model replaces)."""
     return JobDeps(
         database=database,
-        figures=figures_config(settings),
         data_dir=settings.data_dir,
         schedules=settings.scheduler,
         telegram=settings.telegram,
@@ -471,23 +437,6 @@ def announce_first_admin(password: str | None) -> None:
             "(change it at first login).",
             err=True,
         )
-
-
-def figures_config(settings: Settings) -> FiguresConfig:
-    """The figures' part of the settings."""
-    reports = settings.reports
-    return FiguresConfig(
-        min_cell=reports.min_cell,
-        timezone=reports.timezone,
-        indicators=default_indicators(
-            ethics_baseline=reports.ethics_baseline,
-            ethics_targets=reports.ethics_targets,
-            timeliness_baseline=reports.timeliness_baseline,
-            timeliness_targets=reports.timeliness_targets,
-            csat_baseline=reports.csat_baseline,
-            csat_targets=reports.csat_targets,
-        ),
-    )
 
 
 def configured_secret_key(settings: Settings) -> str | None:

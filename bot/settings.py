@@ -233,6 +233,11 @@ SlaSettings = create_model(
 """One field per vocabulary tag and ``low_rating`` (``PIKIR_SLA__DELAY=48``)."""
 
 
+def sla_hours(sla: BaseModel) -> dict[str, int]:
+    """Hours until a case is overdue, by tag (and ``low_rating``), from the SLA settings."""
+    return {name: int(hours) for name, hours in sla.model_dump().items()}
+
+
 class RetentionSettings(BaseModel):
     """How long free text and attachments are kept."""
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from admin.figures.stats import Share
-from vocabulary import DEFAULT_TIMEZONE
+from bot.settings import ReportSettings
 
 
 @dataclass(frozen=True)
@@ -24,29 +25,37 @@ class IndicatorSpec:
 
 @dataclass(frozen=True)
 class FiguresConfig:
-    """What the figures need from the settings."""
+    """What the figures need: the report settings as they are (suppression, time zone, the
+    indicators' baselines and targets; every default lives in :mod:`bot.settings`)."""
 
-    min_cell: int = 10
-    timezone: str = DEFAULT_TIMEZONE
-    indicators: tuple[IndicatorSpec, ...] = ()
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
+    @property
+    def min_cell(self) -> int:
+        """Cells with fewer responses than this are suppressed."""
+        return self.reports.min_cell
 
-def default_indicators(
-    ethics_baseline: float | None = 0.74,
-    ethics_targets: Mapping[int, float] | None = None,
-    timeliness_baseline: float | None = None,
-    timeliness_targets: Mapping[int, float] | None = None,
-    csat_baseline: float | None = None,
-    csat_targets: Mapping[int, float] | None = None,
-) -> tuple[IndicatorSpec, ...]:
-    """The three indicators of the agency's programme with the given baselines and targets."""
-    return (
-        IndicatorSpec("ethics", "politeness", ethics_baseline, dict(ethics_targets or {})),
-        IndicatorSpec(
-            "time_efficiency", "waiting", timeliness_baseline, dict(timeliness_targets or {})
-        ),
-        IndicatorSpec("csat", "csat", csat_baseline, dict(csat_targets or {})),
-    )
+    @property
+    def timezone(self) -> str:
+        """The agency's time zone (months and weeks)."""
+        return self.reports.timezone
+
+    @cached_property
+    def indicators(self) -> tuple[IndicatorSpec, ...]:
+        """The three indicators of the agency's programme with their baselines and targets."""
+        reports = self.reports
+        return (
+            IndicatorSpec(
+                "ethics", "politeness", reports.ethics_baseline, dict(reports.ethics_targets)
+            ),
+            IndicatorSpec(
+                "time_efficiency",
+                "waiting",
+                reports.timeliness_baseline,
+                dict(reports.timeliness_targets),
+            ),
+            IndicatorSpec("csat", "csat", reports.csat_baseline, dict(reports.csat_targets)),
+        )
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,6 @@ class JobDeps:
     """Everything the jobs use; ``clock`` is injectable so tests control time."""
 
     database: Database
-    figures: FiguresConfig
     data_dir: Path
     # The crontab lines (agency time zone), the misfire policy and the lease of a run.
     schedules: SchedulerSettings = field(default_factory=SchedulerSettings)
@@ -51,7 +50,7 @@ class JobDeps:
     # The public URL, to link the panel from the staff chat.
     http: HttpSettings = field(default_factory=HttpSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
-    # The incremental refresh's overlap.
+    # The figures' suppression, time zone and indicators, and the incremental refresh's overlap.
     reports: ReportSettings = field(default_factory=ReportSettings)
     # The language of the monthly pack: the agency's working language, not a setting.
     report_language: str = "ru"
@@ -59,6 +58,11 @@ class JobDeps:
     # Told of each run this process made (job id, outcome): the metrics.
     on_run: Callable[[str, str], None] | None = None
     clock: Callable[[], datetime] = utcnow
+
+    @property
+    def figures(self) -> FiguresConfig:
+        """The figures' part of the report settings."""
+        return FiguresConfig(self.reports)
 
     def local_time(self, now: datetime) -> datetime:
         """``now`` in the agency's time zone (months, weeks and days of run keys)."""

@@ -14,7 +14,14 @@ from aiohttp import web
 
 from admin.reports import views
 from admin.reports.chart_cache import ChartCache
-from admin.reports.context import CHART_CACHE, REPORT_CACHE, REPORT_DEPS, ReportCache, ReportDeps
+from admin.reports.context import (
+    CHART_CACHE,
+    REPORT_CACHE,
+    REPORT_CACHE_SIZE,
+    REPORT_DEPS,
+    ReportCache,
+    ReportDeps,
+)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -27,7 +34,7 @@ def setup_reports(app: web.Application, deps: ReportDeps) -> None:
         aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
     app[REPORT_DEPS] = deps
     app[CHART_CACHE] = ChartCache()
-    app[REPORT_CACHE] = ReportCache()
+    app[REPORT_CACHE] = ReportCache(maxsize=REPORT_CACHE_SIZE)
     app.router.add_get("/reports", views.dashboard, name="reports")
     app.router.add_get("/reports/internal", views.internal_dashboard, name="reports_internal")
     app.router.add_get("/reports/export", views.export, name="reports_export")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from cachetools import LRUCache
 
 from admin.figures.indicators import FiguresConfig
 from admin.reports.chart_cache import ChartCache
@@ -30,29 +30,12 @@ class ReportDeps:
     close_month: MonthCloser | None = None
 
 
-class ReportCache:
-    """The last few reports built, keyed by what they were built from (including the
-    aggregates' version, which every refresh moves), so repeated page views skip the database."""
-
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-
-    def get(self, key: Hashable) -> Any | None:
-        """The cached value, or None."""
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        return None
-
-    def put(self, key: Hashable, value: Any) -> None:
-        """Remember a value, forgetting the least recently used beyond ``size``."""
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+# The last few reports built, keyed by what they were built from (including the aggregates'
+# version, which every refresh moves), so repeated page views skip the database.
+ReportCache = LRUCache[Hashable, Any]
+REPORT_CACHE_SIZE = 32
 
 
 REPORT_DEPS = web.AppKey("report_deps", ReportDeps)
-REPORT_CACHE = web.AppKey("report_cache", ReportCache)
+REPORT_CACHE: web.AppKey[ReportCache] = web.AppKey("report_cache")
 CHART_CACHE = web.AppKey("chart_cache", ChartCache)

@@ -104,7 +104,7 @@ async def _dashboard(request: web.Request, *, internal: bool) -> web.StreamRespo
                 await build_report(uow, month, deps.figures, period),
                 await reference_names(uow, language),
             )
-            cache.put(key, cached)
+            cache[key] = cached
     report, names = cached
     if internal:
         report = unsuppressed(report)

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import click
 import structlog
 
+from admin.figures.indicators import FiguresConfig
 from admin.figures.service import export_aggregates, import_historic, refresh
 from admin.jobs.figures_jobs import MonthNotOver, close_month_now
 from bot.cli.common import fail, valid_month, with_database
-from bot.main import (
-    figures_config,
-    job_deps,
-)
+from bot.main import job_deps
 from bot.settings import Settings
 from storage.database import Database
 from storage.feedback_export import write_feedback
@@ -35,50 +32,35 @@ def import_(kind: str, file: Path) -> None:
     result,no_extra_payment,language,text]; rows already imported (same source_id) are skipped.
     """
     data = file.read_bytes()
-    if kind == "feedback":
-        _import_feedback(file, data)
-        return
-    importer = import_offices if kind == "offices" else import_services
 
-    @with_database
-    async def body(settings: Settings, database: Database) -> None:
-        async with UnitOfWork(database.sessions) as uow:
-            try:
-                report = await importer(uow, data)
-            except CsvFormatError as exc:
-                fail(f"{file}: {exc}; nothing was imported", code=2)
-                return
-            await uow.commit()
-        for error in report.errors:
-            click.echo(f"{file}: {error}", err=True)
-        click.echo(
-            f"{kind}: {report.added} added, {report.updated} updated, "
-            f"{len(report.errors)} line(s) rejected"
-        )
-        if report.errors:
-            sys.exit(1)
-
-    body()
-
-
-def _import_feedback(file: Path, data: bytes) -> None:
     @with_database
     async def body(settings: Settings, database: Database) -> None:
         try:
-            report = await import_historic(database, data, timezone=settings.reports.timezone)
+            counts, errors = await _import(kind, data, settings, database)
         except CsvFormatError as exc:
             fail(f"{file}: {exc}; nothing was imported", code=2)
             return
-        for error in report.errors:
+        for error in errors:
             click.echo(f"{file}: {error}", err=True)
-        click.echo(
-            f"feedback: {report.added} added, {report.skipped} already imported, "
-            f"{len(report.errors)} line(s) rejected"
-        )
-        if report.errors:
+        click.echo(f"{kind}: {counts}, {len(errors)} line(s) rejected")
+        if errors:
             sys.exit(1)
 
     body()
+
+
+async def _import(
+    kind: str, data: bytes, settings: Settings, database: Database
+) -> tuple[str, list[str]]:
+    """Import ``data`` as ``kind``; what it did (counts) and the rejected lines."""
+    if kind == "feedback":
+        historic = await import_historic(database, data, timezone=settings.reports.timezone)
+        return f"{historic.added} added, {historic.skipped} already imported", historic.errors
+    importer = import_offices if kind == "offices" else import_services
+    async with UnitOfWork(database.sessions) as uow:
+        report = await importer(uow, data)
+        await uow.commit()
+    return f"{report.added} added, {report.updated} updated", report.errors
 
 
 @click.command()
@@ -102,7 +84,7 @@ def aggregate(month: str | None, everything: bool) -> None:
             database,
             month=month,
             everything=everything,
-            overlap=timedelta(minutes=settings.reports.refresh_overlap_minutes),
+            overlap=settings.reports.refresh_overlap,
         )
         months = ", ".join(result.months) or "none"
         click.echo(f"aggregates refreshed: {result.cells} cell(s) in month(s) {months}")
@@ -176,7 +158,7 @@ def export_aggregates_command(
     @with_database
     async def body(settings: Settings, database: Database) -> bytes:
         return await export_aggregates(
-            database, month, fmt, figures_config(settings), period=period, language=language
+            database, month, fmt, FiguresConfig(settings.reports), period=period, language=language
         )
 
     content = body()

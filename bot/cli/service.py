@@ -18,7 +18,7 @@ from bot.main import (
     job_deps,
     load_tagger,
 )
-from bot.settings import Settings
+from bot.settings import Settings, sla_hours
 from bot.telegram.errors import TelegramStartRefused
 from storage.database import Database, DatabaseUnavailable
 from storage.migrate_process import MigrationFailed
@@ -81,7 +81,7 @@ def demo(months: int, per_month: int, seed: int) -> None:
             per_month=per_month,
             seed=seed,
             timezone=settings.reports.timezone,
-            sla_hours=settings.sla.model_dump(),
+            sla_hours=sla_hours(settings.sla),
             tagger=load_tagger(settings),
         )
         click.echo(f"added {count} demo feedback rows over {months} months")

@@ -85,22 +85,26 @@ def memory_coordination(limits: LimitSettings) -> Coordination:
         web_locks=MemoryChatLocks(),
         telegram_flood=MemoryFlood(
             FloodGuard(
-                limits.telegram_flood_per_second,
-                limits.telegram_flood_burst,
+                limits.telegram.flood_per_second,
+                limits.telegram.flood_burst,
                 cooldown=limits.flood_cooldown,
             )
         ),
         web_flood=MemoryFlood(
             FloodGuard(
-                limits.web_flood_per_second, limits.web_flood_burst, cooldown=limits.flood_cooldown
+                limits.webchat.flood_per_second,
+                limits.webchat.flood_burst,
+                cooldown=limits.flood_cooldown,
             )
         ),
-        web_addresses=MemoryBuckets(TokenBuckets(limits.ip_per_second, limits.ip_burst)),
-        web_new_chats=MemoryBuckets(
-            TokenBuckets(limits.new_chats_per_second, limits.new_chats_burst)
+        web_addresses=MemoryBuckets(
+            TokenBuckets(limits.webchat.ip_per_second, limits.webchat.ip_burst)
         ),
-        web_sockets=MemorySockets(limits.max_sockets_per_ip),
+        web_new_chats=MemoryBuckets(
+            TokenBuckets(limits.new_chats_per_second, limits.webchat.new_chats_burst)
+        ),
+        web_sockets=MemorySockets(limits.webchat.max_sockets_per_ip),
         send_slots=LocalSendSlots(
-            RateLimiter(limits.send_per_second, limits.send_per_chat_interval)
+            RateLimiter(limits.telegram.rate_per_second, limits.telegram.per_chat_interval)
         ),
     )

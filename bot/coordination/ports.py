@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.conversation import Verdict
 from bot.outbox.ports import SendSlots
+from bot.settings import TelegramSettings, WebChatSettings
 
 
 class ChatLocks(Protocol):
@@ -64,17 +65,15 @@ class Coordination:
 
 @dataclass(frozen=True)
 class LimitSettings:
-    """The numbers every limit is built from (the same for memory and Redis)."""
+    """The settings every limit is built from (the same for memory and Redis): the web chat's,
+    and the bot's flood control and the outbox's send rates (:class:`TelegramSettings`, at their
+    defaults where only the web chat runs)."""
 
-    telegram_flood_per_second: float
-    telegram_flood_burst: int
-    web_flood_per_second: float
-    web_flood_burst: int
-    ip_per_second: float
-    ip_burst: int
-    new_chats_per_second: float
-    new_chats_burst: int
-    max_sockets_per_ip: int
-    send_per_second: float
-    send_per_chat_interval: float
+    webchat: WebChatSettings
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
     flood_cooldown: float = 10.0
+
+    @property
+    def new_chats_per_second(self) -> float:
+        """New web chats a client address may open per second."""
+        return self.webchat.new_chats_per_minute / 60.0

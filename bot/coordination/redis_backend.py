@@ -315,23 +315,28 @@ def redis_coordination(
         telegram_flood=RedisFlood(
             client,
             f"{prefix}flood:tg:",
-            limits.telegram_flood_per_second,
-            limits.telegram_flood_burst,
+            limits.telegram.flood_per_second,
+            limits.telegram.flood_burst,
             limits.flood_cooldown,
         ),
         web_flood=RedisFlood(
             client,
             f"{prefix}flood:web:",
-            limits.web_flood_per_second,
-            limits.web_flood_burst,
+            limits.webchat.flood_per_second,
+            limits.webchat.flood_burst,
             limits.flood_cooldown,
         ),
-        web_addresses=RedisBuckets(client, f"{prefix}ip:", limits.ip_per_second, limits.ip_burst),
-        web_new_chats=RedisBuckets(
-            client, f"{prefix}newchat:", limits.new_chats_per_second, limits.new_chats_burst
+        web_addresses=RedisBuckets(
+            client, f"{prefix}ip:", limits.webchat.ip_per_second, limits.webchat.ip_burst
         ),
-        web_sockets=RedisSockets(client, f"{prefix}sockets:", limits.max_sockets_per_ip),
+        web_new_chats=RedisBuckets(
+            client, f"{prefix}newchat:", limits.new_chats_per_second, limits.webchat.new_chats_burst
+        ),
+        web_sockets=RedisSockets(client, f"{prefix}sockets:", limits.webchat.max_sockets_per_ip),
         send_slots=RedisSendSlots(
-            client, f"{prefix}send:", limits.send_per_second, limits.send_per_chat_interval
+            client,
+            f"{prefix}send:",
+            limits.telegram.rate_per_second,
+            limits.telegram.per_chat_interval,
         ),
     )

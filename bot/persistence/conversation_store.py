@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cachetools import LRUCache
+from pydantic import BaseModel
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,9 +36,9 @@ from bot.conversation.ports import (
 )
 from bot.persistence.chat_history import SqlChatHistory
 from bot.persistence.reference_cache import Named, ReferenceCache, Snapshot
+from bot.settings import ReportSettings, SlaSettings, TelegramSettings, sla_hours
 from storage.files import remove_stored
 from storage.intake import (
-    DEFAULT_SLA_HOURS,
     AttachmentDraft,
     FeedbackDraft,
     TagScores,
@@ -46,7 +47,6 @@ from storage.intake import (
 from storage.models import Case, Channel, Language
 from storage.repositories.conversation_hot_path import ConversationHotPath, LockedConversation
 from storage.uow import UnitOfWork
-from vocabulary import DEFAULT_TIMEZONE
 
 # Collided deliveries remembered for their retry; more than are ever in flight at once.
 _COLLISIONS_KEPT = 4096
@@ -59,14 +59,32 @@ def pseudonym(secret_key: bytes, channel: str, user_key: str) -> str:
 
 @dataclass(frozen=True)
 class StoreConfig:
-    """What the store needs from the settings."""
+    """What the store needs: the key of the pseudonyms and its parts of the settings as they
+    are (:mod:`bot.settings`, where every default lives)."""
 
     secret_key: bytes
-    staff_chat_id: str | None = None
-    timezone: str = DEFAULT_TIMEZONE
-    sla_hours: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
+    # The staff chat, where a flagged feedback's alert goes.
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    # The agency's time zone, for a case's due time.
+    reports: ReportSettings = field(default_factory=ReportSettings)
+    sla: BaseModel = field(default_factory=SlaSettings)
     # Where stored photos live (their locations are relative to it); None keeps files on erase.
     data_dir: Path | None = None
+
+    @property
+    def staff_chat_id(self) -> str | None:
+        """The staff chat, if there is one."""
+        return self.telegram.staff_chat_id
+
+    @property
+    def timezone(self) -> str:
+        """The agency's time zone."""
+        return self.reports.timezone
+
+    @property
+    def sla_hours(self) -> Mapping[str, int]:
+        """Hours until a case is overdue, by tag (and ``low_rating``)."""
+        return sla_hours(self.sla)
 
 
 class SqlUnits:
@@ -82,7 +100,7 @@ class SqlUnits:
         self._config = config
         self.reference = reference or ReferenceCache()
         # Deliveries whose claim collided inside a load: their retry claims on its own.
-        self._collided: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._collided: LRUCache[tuple[str, str], bool] = LRUCache(maxsize=_COLLISIONS_KEPT)
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlConversationUnit]:
@@ -91,16 +109,11 @@ class SqlUnits:
 
     def note_collision(self, channel: str, update_key: str) -> None:
         """Remember that this delivery was found claimed, for the event's retry."""
-        self._collided[(channel, update_key)] = None
-        while len(self._collided) > _COLLISIONS_KEPT:
-            self._collided.popitem(last=False)
+        self._collided[(channel, update_key)] = True
 
     def collided(self, channel: str, update_key: str) -> bool:
         """Whether this delivery's claim collided before (forgotten once asked)."""
-        if (channel, update_key) not in self._collided:
-            return False
-        del self._collided[(channel, update_key)]
-        return True
+        return self._collided.pop((channel, update_key), False)
 
 
 class SqlConversationUnit:

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cachetools import TTLCache
+
 from storage.repositories.reference import ReferenceRepository
 from vocabulary import LANGUAGES
 
@@ -64,29 +66,37 @@ def _names(row: object) -> dict[str, str]:
     return {lang: str(getattr(row, f"name_{lang}")) for lang in LANGUAGES}
 
 
+# The one key of the cache: it holds a single snapshot.
+_SNAPSHOT = "snapshot"
+
+
 class ReferenceCache:
-    """Holds a :class:`Snapshot`, reloading it through a repository when it is too old."""
+    """Holds a :class:`Snapshot` for ``ttl`` seconds, reloading it through a repository."""
 
     def __init__(self, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
-        self._clock = clock
-        self._snapshot: Snapshot | None = None
-        self._loaded_at = 0.0
+        self._snapshot: TTLCache[str, Snapshot] = TTLCache(maxsize=1, ttl=ttl, timer=clock)
         self._lock = asyncio.Lock()
+        # Bumped by invalidate(): a load that began before an edit must not be kept after it.
+        self._generation = 0
 
     async def get(self, reference: ReferenceRepository) -> Snapshot:
         """The current snapshot, loaded with ``reference`` if missing or stale."""
-        if self._snapshot is not None and self._clock() - self._loaded_at < self._ttl:
-            return self._snapshot
+        snapshot = self._snapshot.get(_SNAPSHOT)
+        if snapshot is not None:
+            return snapshot
         async with self._lock:
-            if self._snapshot is None or self._clock() - self._loaded_at >= self._ttl:
-                self._snapshot = await _load(reference)
-                self._loaded_at = self._clock()
-        return self._snapshot
+            snapshot = self._snapshot.get(_SNAPSHOT)
+            if snapshot is None:
+                generation = self._generation
+                snapshot = await _load(reference)
+                if generation == self._generation:
+                    self._snapshot[_SNAPSHOT] = snapshot
+        return snapshot
 
     def invalidate(self) -> None:
-        """Forget the snapshot (after an import, for instance)."""
-        self._snapshot = None
+        """Forget the snapshot (after an import or a panel edit, for instance)."""
+        self._snapshot.clear()
+        self._generation += 1
 
 
 async def _load(reference: ReferenceRepository) -> Snapshot:

@@ -39,9 +39,9 @@ def build_runtime(
 
     ``history`` keeps the chats' histories (the database's, handed in by the composition root).
     Locks and limits come from ``coordination`` (shared in Redis by several workers); without
-    it they are this process's alone, built from ``options``.
+    it they are this process's alone, built from ``options``' web chat settings.
     """
-    shared = coordination or memory_coordination(_own_limits(options))
+    shared = coordination or memory_coordination(LimitSettings(options.webchat))
     hub = ChatHub()
     conversations = WebConversations(
         service,
@@ -58,23 +58,6 @@ def build_runtime(
         shared.web_flood, shared.web_addresses, shared.web_new_chats, shared.web_sockets
     )
     return ChatRuntime(options, conversations, hub, relay, guards)
-
-
-def _own_limits(options: ChatOptions) -> LimitSettings:
-    """The web chat's limits from its ``options``; the bot's and the outbox's are unused here."""
-    return LimitSettings(
-        telegram_flood_per_second=options.flood_per_second,
-        telegram_flood_burst=options.flood_burst,
-        web_flood_per_second=options.flood_per_second,
-        web_flood_burst=options.flood_burst,
-        ip_per_second=options.ip_per_second,
-        ip_burst=options.ip_burst,
-        new_chats_per_second=options.new_chats_per_minute / 60.0,
-        new_chats_burst=options.new_chats_burst,
-        max_sockets_per_ip=options.max_sockets_per_ip,
-        send_per_second=30.0,
-        send_per_chat_interval=1.0,
-    )
 
 
 def web_sender(runtime: ChatRuntime) -> WebSender:

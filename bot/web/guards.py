@@ -26,7 +26,10 @@ def origin_allowed(request: web.Request, options: ChatOptions) -> bool:
     origin = request.headers.get("Origin", "").strip().lower()
     if not origin or origin == "null":
         return False
-    allowed = {origin_of(options.public_origin), *(o.lower() for o in options.allowed_origins)}
+    allowed = {
+        origin_of(options.public_origin),
+        *(o.lower() for o in options.webchat.allowed_origins),
+    }
     if origin in allowed:
         return True
     return urlsplit(origin).netloc == request.host.lower()

@@ -30,7 +30,7 @@ def office_param(value: str | None) -> str | None:
 
 def security_headers(options: ChatOptions) -> dict[str, str]:
     """Headers of every page: a strict CSP, framing only by the configured agency sites."""
-    ancestors = " ".join(("'self'", *options.embed_origins))
+    ancestors = " ".join(("'self'", *options.webchat.embed_origins))
     policy = (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
         "connect-src 'self'; form-action 'none'; base-uri 'none'; "
@@ -86,7 +86,7 @@ async def chat_page(request: web.Request) -> web.Response:
     set_token_cookie(
         response,
         token,
-        days=options.cookie_days,
+        days=options.webchat.cookie_days,
         secure=options.secure_cookies,
         embedded=embedded,
     )

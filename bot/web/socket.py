@@ -41,7 +41,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
         raise web.HTTPTooManyRequests(text="Too many open chats from this address.")
     socket = web.WebSocketResponse(
         heartbeat=options.heartbeat_seconds,
-        max_msg_size=options.max_frame_bytes,
+        max_msg_size=options.webchat.max_frame_bytes,
         compress=False,  # messages are small; deflate would cost CPU for nothing
     )
     key = chat_key(options.secret_key, token)

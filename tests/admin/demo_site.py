@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from admin.app import create_admin_app
-from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.indicators import FiguresConfig
 from admin.figures.service import refresh
 from admin.jobs.deps import JobDeps
 from admin.jobs.figures_jobs import close_month_job, refresh_aggregates_job
@@ -27,6 +27,7 @@ from admin.jobs.retention import retention_job
 from admin.jobs.retraining import retrain_job
 from admin.reports import ReportDeps, setup_reports
 from bot.demo import generate_demo
+from bot.settings import ReportSettings
 from bot.tagging import ClassifierTagger
 from storage.database import Database
 from storage.models import Case, Feedback, Language, Office, StaffRole
@@ -38,7 +39,7 @@ HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 # Months of the demo: 2026-09, 2026-10 and the current 2026-11.
 MONTHS = 3
-FIGURES = FiguresConfig(min_cell=5, indicators=default_indicators(ethics_targets={2026: 0.78}))
+FIGURES = FiguresConfig(ReportSettings(min_cell=5, ethics_targets={2026: 0.78}))
 DISPLAY_NAMES = {
     StaffRole.ADMIN: "Асель Нурланова",
     StaffRole.REVIEWER: "Ерлан Сапаров",
@@ -96,7 +97,9 @@ async def fill_demo(database: Database, directory: Path) -> tuple[str, tuple[str
     assert tagger is not None, "the shipped classifier could not be loaded"
     await generate_demo(database, months=MONTHS, per_month=90, seed=11, tagger=tagger, now=NOW)
     await refresh(database, everything=True, now=NOW)
-    deps = JobDeps(database=database, figures=FIGURES, data_dir=directory, clock=lambda: NOW)
+    deps = JobDeps(
+        database=database, reports=FIGURES.reports, data_dir=directory, clock=lambda: NOW
+    )
     for job in (refresh_aggregates_job, close_month_job, weekly_digest_job, retention_job):
         assert (await job(deps)).outcome == "ok"
     assert (await retrain_job(deps)).outcome == "ok"

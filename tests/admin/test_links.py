@@ -120,7 +120,7 @@ async def test_a_dashboard_figure_drills_down_to_the_same_cases(site: DemoSite) 
 async def test_the_overdue_reminder_links_to_the_overdue_cases(site: DemoSite) -> None:
     deps = JobDeps(
         database=site.database,
-        figures=FIGURES,
+        reports=FIGURES.reports,
         data_dir=Path("."),
         telegram=TelegramSettings(staff_chat_id="-100200"),
         http=HttpSettings(public_url=str(site.server.make_url("/"))),

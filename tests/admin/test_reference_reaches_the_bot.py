@@ -10,6 +10,7 @@ from admin.staff_texts import StaffTexts
 from bot.conversation import ConversationService, Start, Translator
 from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
+from bot.settings import TelegramSettings
 from storage.models import StaffRole
 from storage.uow import UnitOfWork
 from tests.admin.conftest import Panel, csrf_of
@@ -17,7 +18,9 @@ from tests.conversation.conftest import Citizen, texts
 
 
 def _citizen(panel: Panel) -> Citizen:
-    store = StoreConfig(secret_key=b"test-secret", staff_chat_id="-100555")
+    store = StoreConfig(
+        secret_key=b"test-secret", telegram=TelegramSettings(staff_chat_id="-100555")
+    )
     service = ConversationService(
         SqlUnits(panel.database.sessions, store, panel.reference),
         Translator.load(),

@@ -22,6 +22,7 @@ from bot.conversation import (
 )
 from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
+from bot.settings import TelegramSettings
 from storage.database import Database
 
 STAFF_CHAT = "-1001234"
@@ -56,7 +57,9 @@ def make_service(
     database: Database, translator: Translator, staff_language: str = "ru"
 ) -> ConversationService:
     """A conversation service on ``database``, as the composition root builds it."""
-    store = StoreConfig(secret_key=b"test-secret", staff_chat_id=STAFF_CHAT)
+    store = StoreConfig(
+        secret_key=b"test-secret", telegram=TelegramSettings(staff_chat_id=STAFF_CHAT)
+    )
     return ConversationService(
         SqlUnits(database.sessions, store),
         translator,

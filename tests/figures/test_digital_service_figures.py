@@ -14,19 +14,20 @@ import openpyxl
 import pytest
 
 from admin.figures.exports import render
-from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.indicators import FiguresConfig
 from admin.figures.report import build_report
 from admin.figures.service import refresh
 from admin.figures.stats import Share
 from admin.jobs.notices import weekly_digest_job
 from admin.reports.view_model import dashboard_context
+from bot.settings import ReportSettings
 from storage.database import Database
 from storage.uow import UnitOfWork
 from tests.figures.factory import FeedbackSpec, insert_specs, random_spec
 from tests.figures.test_jobs import _outbox, make_deps
 from vocabulary import TAGS
 
-CONFIG = FiguresConfig(min_cell=10, indicators=default_indicators(ethics_targets={2026: 0.78}))
+CONFIG = FiguresConfig(ReportSettings(min_cell=10, ethics_targets={2026: 0.78}))
 
 
 def _specs(month: str) -> list[FeedbackSpec]:

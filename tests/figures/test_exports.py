@@ -11,17 +11,18 @@ import openpyxl
 import pytest
 
 from admin.figures.exports import columns, records, render
-from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.indicators import FiguresConfig
 from admin.figures.labels import label
 from admin.figures.report import build_report, reference_names
 from admin.figures.service import refresh
+from bot.settings import ReportSettings
 from storage.database import Database
 from storage.feedback_export import to_csv
 from storage.spreadsheet import spreadsheet_text
 from storage.uow import UnitOfWork
 from tests.figures.factory import insert_specs, random_spec
 
-CONFIG = FiguresConfig(min_cell=10, indicators=default_indicators(ethics_targets={2026: 0.78}))
+CONFIG = FiguresConfig(ReportSettings(min_cell=10, ethics_targets={2026: 0.78}))
 
 
 async def _report_data(database: Database) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from admin.figures.indicators import FiguresConfig
 from admin.jobs.deps import JobDeps
 from admin.jobs.housekeeping import purge_job
 from bot.settings import RetentionSettings
@@ -41,7 +40,6 @@ async def test_purge_forgets_old_update_ids_and_history_once_per_slot(
     runs: list[tuple[str, str]] = []
     deps = JobDeps(
         database=database,
-        figures=FiguresConfig(),
         data_dir=tmp_path,
         retention=RetentionSettings(days=365),
         clock=lambda: NOW,

@@ -16,7 +16,6 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MI
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
 
-from admin.figures.indicators import FiguresConfig, default_indicators
 from admin.jobs import register_jobs
 from admin.jobs.deps import CorrectedExample, JobDeps
 from admin.jobs.figures_jobs import (
@@ -28,7 +27,7 @@ from admin.jobs.figures_jobs import (
 from admin.jobs.notices import sla_reminders_job, weekly_digest_job
 from admin.jobs.retention import JOB_RUNS_KEPT, retention_job
 from admin.jobs.retraining import retrain_job
-from bot.settings import RetentionSettings, SchedulerSettings, TelegramSettings
+from bot.settings import ReportSettings, RetentionSettings, SchedulerSettings, TelegramSettings
 from storage.database import Database
 from storage.models import (
     Attachment,
@@ -54,7 +53,7 @@ def make_deps(
 ) -> JobDeps:
     return JobDeps(
         database=database,
-        figures=FiguresConfig(indicators=default_indicators(ethics_targets={2026: 0.78})),
+        reports=ReportSettings(ethics_targets={2026: 0.78}),
         data_dir=data_dir,
         telegram=TelegramSettings(staff_chat_id="-100200", staff_language=staff_language),
         clock=lambda: now,
@@ -405,7 +404,7 @@ async def _with_text(database: Database) -> list[tuple[str, int, int]]:
 def test_register_jobs_sets_schedules_and_misfire_policy(tmp_path: Path) -> None:
     scheduler = AsyncIOScheduler(timezone="Asia/Almaty")
     schedules = SchedulerSettings(aggregate="*/5 * * * *", misfire_grace_seconds=600)
-    deps = JobDeps(database=None, figures=FiguresConfig(), data_dir=tmp_path, schedules=schedules)  # type: ignore[arg-type]
+    deps = JobDeps(database=None, data_dir=tmp_path, schedules=schedules)  # type: ignore[arg-type]
     ids = register_jobs(scheduler, deps)
     assert ids == [
         "aggregate",

@@ -20,9 +20,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
 from admin.figures.exports import render
-from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.indicators import FiguresConfig
 from admin.figures.refresh import rebuild_all, refresh_changed
 from admin.figures.report import build_report
+from bot.settings import ReportSettings
 from storage.database import Database
 from storage.models import (
     CRITERIA,
@@ -415,7 +416,7 @@ async def test_published_figures_equal_the_raw_rows_and_hide_small_cells(
     database: Database, first: list, later: list, todo: list, min_cell: int
 ) -> None:
     await _clear(database)
-    config = FiguresConfig(min_cell=min_cell, indicators=default_indicators())
+    config = FiguresConfig(ReportSettings(min_cell=min_cell))
     ids = await insert_specs(database, first)
     async with UnitOfWork(database.sessions) as uow:
         await refresh_changed(uow.session, now=NOW)  # the first run builds everything

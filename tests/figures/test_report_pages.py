@@ -17,12 +17,13 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from admin.app import create_admin_app
-from admin.figures.indicators import FiguresConfig, default_indicators
+from admin.figures.indicators import FiguresConfig
 from admin.figures.service import refresh
 from admin.jobs.deps import JobDeps
 from admin.reports import ReportDeps, setup_reports
 from admin.reports.view_model import percent
 from bot.main import month_closer
+from bot.settings import ReportSettings
 from storage.database import Database
 from storage.models import AuditEntry, StaffRole
 from storage.repositories.audit import AuditFilter
@@ -33,14 +34,14 @@ from tests.figures.factory import insert_specs, random_spec
 PASSWORD = "a long enough password"
 # Real argon2id with cheap parameters: the login test hashes and verifies for real.
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-CONFIG = FiguresConfig(min_cell=10, indicators=default_indicators(ethics_targets={2026: 0.78}))
+CONFIG = FiguresConfig(ReportSettings(min_cell=10, ethics_targets={2026: 0.78}))
 
 
 async def make_app(database: Database, reports_dir: Path) -> web.Application:
     app = web.Application()
     config = panel_config(reports_dir.parent)
     admin = create_admin_app(database, config, hasher=CHEAP_HASHER)
-    jobs = JobDeps(database=database, figures=CONFIG, data_dir=reports_dir.parent)
+    jobs = JobDeps(database=database, reports=CONFIG.reports, data_dir=reports_dir.parent)
     setup_reports(
         admin,
         ReportDeps(

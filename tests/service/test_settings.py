@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.main import job_deps, panel_config
+from bot.main import chat_options, job_deps, panel_config
 from bot.settings import SettingsError, load_settings
 from storage.database import Database
 
@@ -67,22 +67,34 @@ def test_webhook_mode_needs_a_strong_secret(monkeypatch: pytest.MonkeyPatch) -> 
         load_settings()
 
 
-async def test_the_panel_and_the_jobs_get_what_the_environment_says(
+async def test_every_part_gets_what_the_environment_says(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The panel's session and lockout, the jobs' schedules, lease, retention and staff chat
-    come from the environment, with no default of their own in between."""
-    monkeypatch.setenv("PIKIR_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'pikir.db'}")
-    monkeypatch.setenv("PIKIR_SECURITY__SESSION_IDLE_MINUTES", "7")
-    monkeypatch.setenv("PIKIR_SECURITY__LOGIN_DELAY_SECONDS", "11")
-    monkeypatch.setenv("PIKIR_SLA__DELAY", "48")
-    monkeypatch.setenv("PIKIR_HTTP__PUBLIC_URL", "https://pikir.example.kz/")
-    monkeypatch.setenv("PIKIR_TELEGRAM__STAFF_CHAT_ID", "-100900")
-    monkeypatch.setenv("PIKIR_TELEGRAM__STAFF_LANGUAGE", "kk")
-    monkeypatch.setenv("PIKIR_SCHEDULER__AGGREGATE", "*/5 * * * *")
-    monkeypatch.setenv("PIKIR_SCHEDULER__LEASE_MINUTES", "20")
-    monkeypatch.setenv("PIKIR_RETENTION__DAYS", "90")
-    monkeypatch.setenv("PIKIR_REPORTS__REFRESH_OVERLAP_MINUTES", "3")
+    """The panel's session and lockout, the jobs' schedules, lease, retention and staff chat,
+    the web chat's limits, origins and photo directory and the figures' suppression and
+    baselines come from the environment, with no default of their own in between."""
+    environment = {
+        "DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'pikir.db'}",
+        "DATABASE__POOL_SIZE": "3",
+        "DATA_DIR": str(tmp_path),
+        "SECURITY__SESSION_IDLE_MINUTES": "7",
+        "SECURITY__LOGIN_DELAY_SECONDS": "11",
+        "SLA__DELAY": "48",
+        "HTTP__PUBLIC_URL": "https://pikir.example.kz/",
+        "TELEGRAM__STAFF_CHAT_ID": "-100900",
+        "TELEGRAM__STAFF_LANGUAGE": "kk",
+        "SCHEDULER__AGGREGATE": "*/5 * * * *",
+        "SCHEDULER__LEASE_MINUTES": "20",
+        "RETENTION__DAYS": "90",
+        "REPORTS__REFRESH_OVERLAP_MINUTES": "3",
+        "REPORTS__MIN_CELL": "4",
+        "REPORTS__CSAT_BASELINE": "0.5",
+        "WEBCHAT__FLOOD_BURST": "7",
+        "WEBCHAT__COOKIE_DAYS": "30",
+        "WEBCHAT__EMBED_ORIGINS": '["https://egov.example"]',
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(f"PIKIR_{name}", value)
     settings = load_settings()
 
     panel = panel_config(settings, b"k" * 32)
@@ -101,3 +113,11 @@ async def test_the_panel_and_the_jobs_get_what_the_environment_says(
     assert deps.reports.refresh_overlap == timedelta(minutes=3)
     assert deps.telegram.staff_language == "kk"
     assert deps.panel_url == "https://pikir.example.kz/admin"
+    assert deps.figures.min_cell == 4
+    assert {spec.key: spec.baseline for spec in deps.figures.indicators}["csat"] == 0.5
+
+    chat = chat_options(settings, b"k" * 32)
+    assert chat.webchat.flood_burst == 7 and chat.webchat.cookie_days == 30
+    assert chat.webchat.embed_origins == ["https://egov.example"]
+    assert chat.max_concurrent_events == 3
+    assert chat.uploads_dir == tmp_path / chat.upload_prefix

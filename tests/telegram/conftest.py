@@ -26,6 +26,7 @@ from admin.staff_texts import StaffTexts
 from bot.conversation import ConversationService, FloodGuard, Translator
 from bot.persistence import SqlUnits
 from bot.persistence.conversation_store import StoreConfig
+from bot.settings import TelegramSettings
 from bot.telegram.runtime import build_dispatcher
 from storage.database import Database
 
@@ -174,7 +175,9 @@ def bot(session: RecordingSession) -> Bot:
 
 def make_dispatcher(database: Database, guard: FloodGuard | None = None) -> Dispatcher:
     """The dispatcher as the service builds it, on the test database."""
-    store = StoreConfig(secret_key=b"test-secret", staff_chat_id="-100700")
+    store = StoreConfig(
+        secret_key=b"test-secret", telegram=TelegramSettings(staff_chat_id="-100700")
+    )
     service = ConversationService(
         SqlUnits(database.sessions, store), Translator.load(), staff_texts=StaffTexts()
     )

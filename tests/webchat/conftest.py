@@ -100,13 +100,14 @@ async def start_chat(
     database: Database, translator: Translator, tmp_path: Path
 ) -> AsyncIterator[StartChat]:
     """Start a chat server on the test database; keyword arguments override its options
-    (``ssl`` serves it over HTTPS)."""
+    (``webchat=WebChatSettings(...)`` its limits and origins; ``ssl`` serves it over HTTPS)."""
     servers: list[ChatServer] = []
 
     async def start(*, ssl: SSLContext | None = None, **overrides: Any) -> ChatServer:
         defaults: dict[str, Any] = {
             "public_origin": "http://pikir.example",
-            "uploads_dir": tmp_path / "uploads" / "web",
+            "data_dir": tmp_path,
+            "max_concurrent_events": 10,
             "relay_interval": 0.1,
         }
         options = ChatOptions(secret_key=SECRET, **(defaults | overrides))

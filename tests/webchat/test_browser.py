@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, FrameLocator, Page, expect
+from playwright.async_api import Browser, FilePayload, FrameLocator, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.outbox import OutboxWorker, RateLimiter
+from bot.settings import WebChatSettings
 from bot.web.app import web_sender
 from bot.web.identity import chat_key
 from storage.models import Channel, Feedback
@@ -93,9 +94,8 @@ async def test_a_feedback_from_a_qr_code_on_a_phone(
     assert await page.evaluate("window.__pwned === undefined")
 
     if language == "ru":  # a photo from the phone, through the upload
-        await page.set_input_files(
-            "#photo", files=[{"name": "queue.png", "mimeType": "image/png", "buffer": png()}]
-        )
+        photo = FilePayload(name="queue.png", mimeType="image/png", buffer=png())
+        await page.set_input_files("#photo", files=[photo])
         await expect(page.locator(".msg.citizen .text").last).to_have_text(t("web.photo_sent"))
     else:
         await citizen.choose(t("button.skip_photo"))
@@ -206,7 +206,7 @@ async def embedded_chat(
     agency = AgencySite(host)
     origin = await agency.start()
     try:
-        server = await start_chat(embed_origins=(origin,), **options)
+        server = await start_chat(webchat=WebChatSettings(embed_origins=[origin]), **options)
         agency.embed(server)
         yield agency, server
     finally:

@@ -6,6 +6,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.settings import WebChatSettings
 from bot.web.identity import chat_key
 from bot.web.socket import NO_COOKIE_CLOSE_CODE
 from storage.models import Channel, Conversation, Feedback, Office, Respondent, WebMessage
@@ -169,7 +170,7 @@ async def test_every_open_page_of_a_browser_sees_new_messages(start_chat: StartC
 
 
 async def test_per_conversation_rate_limit_drops_the_flood(start_chat: StartChat) -> None:
-    server = await start_chat(flood_burst=4, flood_per_second=0.01)
+    server = await start_chat(webchat=WebChatSettings(flood_burst=4, flood_per_second=0.01))
     browser = server.browser()
     await browser.open()  # the open frame takes one token
     for index in range(3):
@@ -186,11 +187,13 @@ async def test_per_conversation_rate_limit_drops_the_flood(start_chat: StartChat
 
 async def test_per_address_limits(start_chat: StartChat) -> None:
     server = await start_chat(
-        ip_burst=3,
-        ip_per_second=0.01,
-        new_chats_burst=2,
-        new_chats_per_minute=0.1,
-        max_sockets_per_ip=2,
+        webchat=WebChatSettings(
+            ip_burst=3,
+            ip_per_second=0.01,
+            new_chats_burst=2,
+            new_chats_per_minute=0.1,
+            max_sockets_per_ip=2,
+        )
     )
     one, two = server.browser(), server.browser()
     await one.open()
@@ -271,7 +274,7 @@ async def test_over_long_text_is_cut_with_a_notice(start_chat: StartChat) -> Non
 
 
 async def test_an_oversized_frame_closes_the_socket(start_chat: StartChat) -> None:
-    server = await start_chat(max_frame_bytes=4096)
+    server = await start_chat(webchat=WebChatSettings(max_frame_bytes=4096))
     browser = server.browser()
     await browser.open()
     assert browser.socket is not None
@@ -285,9 +288,10 @@ async def test_an_oversized_frame_closes_the_socket(start_chat: StartChat) -> No
 
 
 async def test_the_socket_checks_origin_and_cookie(start_chat: StartChat) -> None:
-    server = await start_chat(allowed_origins=("https://egov.example",))
+    server = await start_chat(webchat=WebChatSettings(allowed_origins=["https://egov.example"]))
     browser = server.browser()
     await browser.load()
+    assert server.url.port is not None
     for origin in ("https://evil.example", "null", f"http://127.0.0.1:{server.url.port + 1}"):
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await browser.connect(origin=origin)
@@ -309,7 +313,7 @@ async def test_the_socket_checks_origin_and_cookie(start_chat: StartChat) -> Non
 
 
 async def test_cookieless_sockets_count_against_the_address(start_chat: StartChat) -> None:
-    server = await start_chat(ip_per_second=0.001, ip_burst=2)
+    server = await start_chat(webchat=WebChatSettings(ip_per_second=0.001, ip_burst=2))
     for _ in range(2):
         stranger = server.browser()
         await stranger.connect()

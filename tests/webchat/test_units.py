@@ -13,6 +13,7 @@ from aiohttp.test_utils import make_mocked_request
 from PIL import Image, ImageChops, ImageStat, PngImagePlugin
 
 from bot.conversation import ChatMessage, TokenBuckets
+from bot.settings import WebChatSettings
 from bot.web.chrome import language_from_accept
 from bot.web.config import ChatOptions
 from bot.web.conversations import messages_frame
@@ -101,13 +102,14 @@ def _options(**overrides: object) -> ChatOptions:
     return ChatOptions(
         secret_key=b"k",
         public_origin="https://pikir.example",
-        uploads_dir=Path("/nonexistent"),
+        data_dir=Path("/nonexistent"),
+        max_concurrent_events=1,
         **overrides,  # type: ignore[arg-type]
     )
 
 
 def test_origin_check() -> None:
-    options = _options(allowed_origins=("https://egov.example",))
+    options = _options(webchat=WebChatSettings(allowed_origins=["https://egov.example"]))
 
     def allowed(origin: str | None, host: str = "pikir.internal:8080") -> bool:
         headers = {"Host": host}
