@@ -16,10 +16,14 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot.conversation import Verdict
 from bot.coordination.ports import Coordination, LimitSettings
+
+log = structlog.get_logger("pikir.coordination")
 
 # Milliseconds since the epoch from the server's clock.
 _NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
@@ -63,6 +67,15 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
+"""
+
+# KEYS: lock. ARGV: token, ttl ms. Returns 1 (extended) or 0 (no longer ours: left alone).
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
 """
 
 # KEYS: bucket (hash). ARGV: rate, burst. Returns 1 (token taken) or 0.
@@ -159,6 +172,10 @@ return 1
 """
 
 
+# The name of each held lock's renewal task (a dead worker's renewals stop with it).
+LOCK_RENEWAL = "chat-lock-renewal"
+
+
 class RedisChatLocks:
     """A lock per chat in Redis (``SET NX PX`` with a token, released by a Lua compare).
 
@@ -166,6 +183,10 @@ class RedisChatLocks:
     ordering ``window`` after arriving and then goes only when it is the lowest waiting, so
     two updates of one chat delivered to two workers a few ms apart are handled in id order.
     Without an order, arrival (Redis's clock) decides.
+
+    The lock expires ``ttl`` after it was last renewed, so a dead worker's lock frees itself;
+    while the block runs a watchdog renews it every third of ``ttl``, so a long update (a slow
+    Telegram, a slow database) keeps its chat however long it takes.
     """
 
     def __init__(
@@ -186,6 +207,7 @@ class RedisChatLocks:
         self._poll = poll
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
 
     @contextlib.asynccontextmanager
     async def hold(self, chat: str, order: int | None = None) -> AsyncIterator[None]:
@@ -195,12 +217,31 @@ class RedisChatLocks:
         score = order if order is not None else await self._arrival()
         base = f"{self._prefix}lock:{chat}"
         keys = [f"{base}:queue", f"{base}:registered", f"{base}:seen", base]
+        watchdog: asyncio.Task[None] | None = None
         try:
             await self._wait_turn(keys, member, score, token)
+            watchdog = asyncio.create_task(self._keep(base, token), name=LOCK_RENEWAL)
             yield
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
             # Shielded: a cancelled update must still let the next one go.
             await asyncio.shield(self._release(keys=keys, args=[member, token]))
+
+    async def _keep(self, lock: str, token: str) -> None:
+        """Renew ``lock`` while it is ours; say so once if it was lost."""
+        while True:
+            await asyncio.sleep(self._ttl_ms / 3000)
+            try:
+                renewed = int(await self._renew(keys=[lock], args=[token, self._ttl_ms]))
+            except (RedisError, OSError) as exc:  # the next round tries again, in time
+                log.warning("lock.renewal_failed", lock=lock, error=type(exc).__name__)
+                continue
+            if not renewed:
+                # Expired while Redis was unreachable for longer than the TTL: another
+                # worker may now hold the chat. Nothing to take back; it is worth an alarm.
+                log.error("lock.lost", lock=lock)
+                return
 
     async def _arrival(self) -> float:
         seconds, micros = await self._client.time()
