@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from bot.conversation import Verdict
 from bot.coordination.ports import Coordination, LimitSettings
+from bot.outbox.limiter import slot_spacing
 
 log = structlog.get_logger("pikir.coordination")
 
@@ -307,7 +308,7 @@ class RedisSendSlots:
         self._pause = client.register_script(_PAUSE)
         self._global = f"{prefix}global"
         self._prefix = prefix
-        self._args = [1.0 / per_second, per_chat_interval]
+        self._args = list(slot_spacing(per_second, per_chat_interval))
 
     async def reserve(self, chat: str) -> float:
         """Reserve the earliest slot for ``chat``."""

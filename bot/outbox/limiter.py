@@ -7,8 +7,21 @@ import time
 from collections.abc import Callable
 
 
+# Telegram counts messages as they arrive. A message that leaves a few ms late (a busy event
+# loop, a slow connection) while the next one leaves on time would put one message too many
+# into a second, or two into one chat's interval; so every second and every interval is kept
+# this much longer (BENCHMARKS.md, "Outbox delivery rate").
+ARRIVAL_MARGIN = 0.05
+
+
+def slot_spacing(per_second: float, per_chat_interval: float) -> tuple[float, float]:
+    """Seconds between any two slots and between two slots of one chat, the margin included."""
+    per_chat = per_chat_interval + ARRIVAL_MARGIN if per_chat_interval > 0 else 0.0
+    return (1.0 + ARRIVAL_MARGIN) / per_second, per_chat
+
+
 class RateLimiter:
-    """Hands out send slots: at most ``per_second`` overall, one per ``per_chat_interval``.
+    """Hands out send slots: at most ``per_second`` in any second, one per ``per_chat_interval``.
 
     Each caller reserves the earliest slot that satisfies both limits and sleeps until it, so
     concurrent senders never burst past the limits. :meth:`pause` pushes every slot back after
@@ -21,8 +34,7 @@ class RateLimiter:
         per_chat_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._spacing = 1.0 / per_second
-        self._per_chat = per_chat_interval
+        self._spacing, self._per_chat = slot_spacing(per_second, per_chat_interval)
         self._clock = clock
         self._next_global = 0.0
         self._next_chat: dict[str, float] = {}
