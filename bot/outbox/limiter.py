@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import Callable
 
-
 # Telegram counts messages as they arrive. A message that leaves a few ms late (a busy event
 # loop, a slow connection) while the next one leaves on time would put one message too many
 # into a second, or two into one chat's interval; so every second and every interval is kept
