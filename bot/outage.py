@@ -41,7 +41,22 @@ def outage_of(error: BaseException) -> str | None:
         if isinstance(current, sa_exc.InterfaceError | sa_exc.OperationalError):
             return "database"
         if isinstance(current, ConnectionError | TimeoutError):  # refused, reset: the socket
-            return "network"
+            return _raised_by(current)
         nested = getattr(current, "orig", None)
         current = nested if isinstance(nested, BaseException) else current.__cause__
     return None
+
+
+def _raised_by(error: BaseException) -> str:
+    """Whose socket failed, by the packages its traceback went through (the drivers let a
+    refused connection out as the bare ``OSError``)."""
+    packages = set()
+    frame = error.__traceback__
+    while frame is not None:
+        packages.add(str(frame.tb_frame.f_globals.get("__name__", "")).partition(".")[0])
+        frame = frame.tb_next
+    if packages & {"asyncpg", "sqlalchemy", "storage"}:
+        return "database"
+    if "redis" in packages:
+        return "redis"
+    return "network"
