@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import secrets
 from collections.abc import AsyncIterator
 
@@ -22,7 +23,7 @@ from redis.exceptions import RedisError
 
 from bot.conversation import Verdict
 from bot.coordination.ports import Coordination, LimitSettings
-from bot.outbox.limiter import slot_spacing
+from bot.outbox.limiter import send_window, slot_spacing
 
 log = structlog.get_logger("pikir.coordination")
 
@@ -143,6 +144,28 @@ redis.call('SET', KEYS[1], string.format('%.6f', slot + spacing), 'PX',
 redis.call('SET', KEYS[2], string.format('%.6f', slot + per_chat), 'PX',
   math.ceil((slot + per_chat - now) * 1000) + 1000)
 return string.format('%.6f', slot - now)
+"""
+)
+
+# KEYS: the sends made (zset: member -> ms), the chat's last send (ms). ARGV: most, window ms,
+# per-chat interval ms, member. Returns "0" (counted: send now) or the seconds to wait.
+_ADMIT = (
+    _NOW_MS
+    + """
+local most, window, per_chat = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local wait = 0
+if redis.call('ZCARD', KEYS[1]) >= most then
+  local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+  wait = oldest + window - now
+end
+local last = redis.call('GET', KEYS[2])
+if last then wait = math.max(wait, tonumber(last) + per_chat - now) end
+if wait > 0 then return string.format('%.6f', wait / 1000) end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], window + 1000)
+if per_chat > 0 then redis.call('SET', KEYS[2], now, 'PX', per_chat + 1000) end
+return '0'
 """
 )
 
@@ -305,15 +328,29 @@ class RedisSendSlots:
         self, client: Redis, prefix: str, per_second: float, per_chat_interval: float
     ) -> None:
         self._reserve = client.register_script(_RESERVE)
+        self._admit = client.register_script(_ADMIT)
         self._pause = client.register_script(_PAUSE)
         self._global = f"{prefix}global"
+        self._sent = f"{prefix}sent"
         self._prefix = prefix
-        self._args = list(slot_spacing(per_second, per_chat_interval))
+        spacing, per_chat = slot_spacing(per_second, per_chat_interval)
+        self._args = [spacing, per_chat]
+        most, window = send_window(per_second)
+        self._admit_args = [most, int(window * 1000), int(per_chat * 1000)]
+        # Members of the sends' set: unique per worker and send.
+        self._sends = itertools.count()
+        self._worker = secrets.token_hex(6)
 
     async def reserve(self, chat: str) -> float:
         """Reserve the earliest slot for ``chat``."""
         keys = [self._global, f"{self._prefix}chat:{chat}"]
         return float(await self._reserve(keys=keys, args=self._args))
+
+    async def admit(self, chat: str) -> float:
+        """Check a send to ``chat`` now against the sends every worker made."""
+        keys = [self._sent, f"{self._prefix}sent:{chat}"]
+        member = f"{self._worker}:{next(self._sends)}"
+        return float(await self._admit(keys=keys, args=[*self._admit_args, member]))
 
     async def pause(self, seconds: float) -> None:
         """Send nothing for ``seconds`` from any worker."""

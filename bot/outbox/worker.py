@@ -118,6 +118,11 @@ class OutboxWorker:
         if delay > 0:
             await asyncio.sleep(delay)
         try:
+            # The slot was planned; a send that left late since is counted as it left.
+            wait = await self._limiter.admit(message.address)
+            while wait > 0:
+                await asyncio.sleep(wait)
+                wait = await self._limiter.admit(message.address)
             await self._senders[channel].send(message)
         except RetryLater as exc:
             self._observe(channel, "throttled")

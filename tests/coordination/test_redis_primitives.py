@@ -222,6 +222,16 @@ async def test_one_chat_gets_one_slot_per_interval_from_any_worker(
     assert delays[2] == pytest.approx(2.1, abs=0.02)
 
 
+async def test_sends_made_are_counted_across_workers(
+    redis_clients: MakeClient, prefix: str
+) -> None:
+    workers = [RedisSendSlots(redis_clients(), prefix, 10, 1.0) for _ in range(2)]
+    waits = await asyncio.gather(*(workers[i % 2].admit(f"chat-{i}") for i in range(10)))
+    assert waits == [0.0] * 10  # ten sends in a second, from both workers together
+    assert await workers[0].admit("chat-10") == pytest.approx(1.05, abs=0.05)  # the eleventh
+    assert await workers[1].admit("chat-0") == pytest.approx(1.05, abs=0.05)  # chat's interval
+
+
 async def test_a_pause_holds_back_every_worker(redis_clients: MakeClient, prefix: str) -> None:
     workers = [RedisSendSlots(redis_clients(), prefix, 1000, 0) for _ in range(2)]
     await workers[0].pause(5)
