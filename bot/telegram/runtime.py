@@ -120,7 +120,7 @@ class CheckedRequestHandler(SimpleRequestHandler):
             log.warning("telegram.webhook_malformed", error=type(exc).__name__)
             return web.Response(status=400, text="Not a Telegram update.")
         try:
-            # Fed here rather than by aiogram's webhook helper, which logs every failure
+            # Fed here rather than by aiogram's feed_webhook_update, which logs every failure
             # with its traceback before this could tell an outage from a bug.
             result = await self.dispatcher.feed_update(bot, update, **self.data, redelivered=True)
         except Exception as exc:
