@@ -18,6 +18,9 @@ _.process_bind_param
 _.process_result_value
 inherit_cache
 
+# aiogram's webhook handler calls the override of its request handling.
+_._handle_request
+
 # pydantic settings configuration, read by pydantic.
 model_config
 

@@ -1,9 +1,10 @@
 """Outbox delivery rate to the Bot API emulator with Telegram's limits switched on.
 
 The emulator answers 429 when more than 30 messages a second (or more than one a second to one
-chat) arrive; the worker should deliver at the configured limit without tripping it.
+chat) arrive; the worker should deliver at the configured limit without tripping it. With
+``--workers`` above 1, that many outbox workers share the limit through Redis send slots.
 
-    uv run python -m bench.outbox_rate [--messages 600] [--chats 200]
+    uv run python -m bench.outbox_rate [--messages 600] [--chats 200] [--workers 3]
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import socket
 import subprocess
 import time
@@ -18,6 +20,8 @@ import urllib.request
 from pathlib import Path
 
 from bench._common import throwaway_database
+from bot.coordination.redis_backend import RedisSendSlots
+from bot.coordination.setup import open_redis
 from bot.outbox import OutboxWorker, RateLimiter
 from bot.telegram.client import create_bot
 from bot.telegram.sender import TelegramSender
@@ -25,6 +29,7 @@ from storage.models import Channel, OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 
 EMULATOR = Path(__file__).resolve().parent.parent / "tests" / "e2e" / "emulator.js"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def _free_port() -> int:
@@ -42,8 +47,13 @@ def _call(base: str, path: str, body: dict[str, object] | None = None) -> object
         return json.loads(response.read())["result"]
 
 
-async def run(base: str, messages: int, chats: int, rate: float, backend: str) -> None:
+async def run(
+    base: str, messages: int, chats: int, rate: float, backend: str, workers: int
+) -> None:
+    _call(base, "/_test/reset", {})
     _call(base, "/_test/limits", {"global_per_second": 30, "per_chat_interval": 1})
+    prefix = f"pikir-bench:{secrets.token_hex(4)}:"
+    clients = [open_redis(REDIS_URL) for _ in range(workers)] if workers > 1 else []
     async with throwaway_database(backend) as database:
         async with UnitOfWork(database.sessions) as uow:
             for index in range(messages):
@@ -54,12 +64,20 @@ async def run(base: str, messages: int, chats: int, rate: float, backend: str) -
                     text=f"Answer number {index}",
                 )
             await uow.commit()
-        bot = create_bot("123456:BENCH", base)
-        worker = OutboxWorker(
-            database.sessions, {"telegram": TelegramSender(bot)}, RateLimiter(rate, 1.0)
-        )
+        bots = [create_bot("123456:BENCH", base) for _ in range(workers)]
+        outbox_workers = [
+            OutboxWorker(
+                database.sessions,
+                {"telegram": TelegramSender(bot)},
+                RedisSendSlots(clients[index], prefix, rate, 1.0)
+                if clients
+                else RateLimiter(rate, 1.0),
+                batch_size=20 if clients else 120,  # several: each takes turns at the queue
+            )
+            for index, bot in enumerate(bots)
+        ]
         started = time.perf_counter()
-        task = asyncio.create_task(worker.run())
+        tasks = [asyncio.create_task(worker.run()) for worker in outbox_workers]
         while True:
             await asyncio.sleep(0.2)
             async with UnitOfWork(database.sessions) as uow:
@@ -73,13 +91,24 @@ async def run(base: str, messages: int, chats: int, rate: float, backend: str) -
             if not rows:
                 break
         elapsed = time.perf_counter() - started
-        task.cancel()
-        await bot.session.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for bot in bots:
+            await bot.session.close()
+    for client in clients:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
     stats = _call(base, "/_test/stats")
     assert isinstance(stats, dict)
+    times = sorted(entry["at"] for entry in stats["log"])
+    accepted = (len(times) - 1) / ((times[-1] - times[0]) / 1000)
     print(
-        f"{backend:10s} {messages} messages to {chats} chats in {elapsed:5.1f}s: "
-        f"{messages / elapsed:5.1f} msg/s (limit {rate:.0f}/s), "
+        f"{backend:10s} {workers} worker(s): {messages} messages to {chats} chats in "
+        f"{elapsed:5.1f}s: {messages / elapsed:5.1f} msg/s overall, {accepted:5.1f} msg/s from "
+        f"the first accepted to the last (limit {rate:.0f}/s), "
         f"429 answers: {stats['rejected429']}",
         flush=True,
     )
@@ -91,6 +120,7 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=200)
     parser.add_argument("--rate", type=float, default=30.0)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     port = _free_port()
     emulator = subprocess.Popen(
@@ -99,7 +129,7 @@ def main() -> None:
     assert emulator.stdout is not None and "ready" in emulator.stdout.readline()
     try:
         base = f"http://127.0.0.1:{port}"
-        asyncio.run(run(base, args.messages, args.chats, args.rate, args.backend))
+        asyncio.run(run(base, args.messages, args.chats, args.rate, args.backend, args.workers))
     finally:
         emulator.terminate()
         emulator.wait(timeout=10)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import structlog
 from aiohttp import web
 
+from bot.outage import outage_of
 from storage.database import Database
 from storage.types import utcnow
 from storage.uow import UnitOfWork
@@ -91,8 +92,12 @@ def heartbeat_context(
                 await asyncio.sleep(interval)
                 try:
                     judge(await beat(started))
-                except Exception:  # the database may be briefly away; the next beat retries
-                    log.warning("heartbeat.failed", exc_info=True)
+                except Exception as exc:  # the database may be briefly away; the next beat retries
+                    unavailable = outage_of(exc)
+                    if unavailable is None:
+                        log.warning("heartbeat.failed", exc_info=True)
+                    else:
+                        log.warning("heartbeat.failed", unavailable=unavailable)
 
         task = asyncio.create_task(keep_beating(), name="heartbeat")
         yield

@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import secrets
 from collections.abc import AsyncIterator
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot.conversation import Verdict
 from bot.coordination.ports import Coordination, LimitSettings
+from bot.outbox.limiter import send_window, slot_spacing
+
+log = structlog.get_logger("pikir.coordination")
 
 # Milliseconds since the epoch from the server's clock.
 _NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
@@ -63,6 +69,15 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
+"""
+
+# KEYS: lock. ARGV: token, ttl ms. Returns 1 (extended) or 0 (no longer ours: left alone).
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
 """
 
 # KEYS: bucket (hash). ARGV: rate, burst. Returns 1 (token taken) or 0.
@@ -132,6 +147,28 @@ return string.format('%.6f', slot - now)
 """
 )
 
+# KEYS: the sends made (zset: member -> ms), the chat's last send (ms). ARGV: most, window ms,
+# per-chat interval ms, member. Returns "0" (counted: send now) or the seconds to wait.
+_ADMIT = (
+    _NOW_MS
+    + """
+local most, window, per_chat = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local wait = 0
+if redis.call('ZCARD', KEYS[1]) >= most then
+  local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+  wait = oldest + window - now
+end
+local last = redis.call('GET', KEYS[2])
+if last then wait = math.max(wait, tonumber(last) + per_chat - now) end
+if wait > 0 then return string.format('%.6f', wait / 1000) end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], window + 1000)
+if per_chat > 0 then redis.call('SET', KEYS[2], now, 'PX', per_chat + 1000) end
+return '0'
+"""
+)
+
 # KEYS: global next slot. ARGV: seconds.
 _PAUSE = (
     _NOW_S
@@ -159,6 +196,10 @@ return 1
 """
 
 
+# The name of each held lock's renewal task (a dead worker's renewals stop with it).
+LOCK_RENEWAL = "chat-lock-renewal"
+
+
 class RedisChatLocks:
     """A lock per chat in Redis (``SET NX PX`` with a token, released by a Lua compare).
 
@@ -166,6 +207,10 @@ class RedisChatLocks:
     ordering ``window`` after arriving and then goes only when it is the lowest waiting, so
     two updates of one chat delivered to two workers a few ms apart are handled in id order.
     Without an order, arrival (Redis's clock) decides.
+
+    The lock expires ``ttl`` after it was last renewed, so a dead worker's lock frees itself;
+    while the block runs a watchdog renews it every third of ``ttl``, so a long update (a slow
+    Telegram, a slow database) keeps its chat however long it takes.
     """
 
     def __init__(
@@ -186,6 +231,7 @@ class RedisChatLocks:
         self._poll = poll
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
 
     @contextlib.asynccontextmanager
     async def hold(self, chat: str, order: int | None = None) -> AsyncIterator[None]:
@@ -195,12 +241,31 @@ class RedisChatLocks:
         score = order if order is not None else await self._arrival()
         base = f"{self._prefix}lock:{chat}"
         keys = [f"{base}:queue", f"{base}:registered", f"{base}:seen", base]
+        watchdog: asyncio.Task[None] | None = None
         try:
             await self._wait_turn(keys, member, score, token)
+            watchdog = asyncio.create_task(self._keep(base, token), name=LOCK_RENEWAL)
             yield
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
             # Shielded: a cancelled update must still let the next one go.
             await asyncio.shield(self._release(keys=keys, args=[member, token]))
+
+    async def _keep(self, lock: str, token: str) -> None:
+        """Renew ``lock`` while it is ours; say so once if it was lost."""
+        while True:
+            await asyncio.sleep(self._ttl_ms / 3000)
+            try:
+                renewed = int(await self._renew(keys=[lock], args=[token, self._ttl_ms]))
+            except (RedisError, OSError) as exc:  # the next round tries again, in time
+                log.warning("lock.renewal_failed", lock=lock, error=type(exc).__name__)
+                continue
+            if not renewed:
+                # Expired while Redis was unreachable for longer than the TTL: another
+                # worker may now hold the chat. Nothing to take back; it is worth an alarm.
+                log.error("lock.lost", lock=lock)
+                return
 
     async def _arrival(self) -> float:
         seconds, micros = await self._client.time()
@@ -263,15 +328,29 @@ class RedisSendSlots:
         self, client: Redis, prefix: str, per_second: float, per_chat_interval: float
     ) -> None:
         self._reserve = client.register_script(_RESERVE)
+        self._admit = client.register_script(_ADMIT)
         self._pause = client.register_script(_PAUSE)
         self._global = f"{prefix}global"
+        self._sent = f"{prefix}sent"
         self._prefix = prefix
-        self._args = [1.0 / per_second, per_chat_interval]
+        spacing, per_chat = slot_spacing(per_second, per_chat_interval)
+        self._args = [spacing, per_chat]
+        most, window = send_window(per_second)
+        self._admit_args = [most, int(window * 1000), int(per_chat * 1000)]
+        # Members of the sends' set: unique per worker and send.
+        self._sends = itertools.count()
+        self._worker = secrets.token_hex(6)
 
     async def reserve(self, chat: str) -> float:
         """Reserve the earliest slot for ``chat``."""
         keys = [self._global, f"{self._prefix}chat:{chat}"]
         return float(await self._reserve(keys=keys, args=self._args))
+
+    async def admit(self, chat: str) -> float:
+        """Check a send to ``chat`` now against the sends every worker made."""
+        keys = [self._sent, f"{self._prefix}sent:{chat}"]
+        member = f"{self._worker}:{next(self._sends)}"
+        return float(await self._admit(keys=keys, args=[*self._admit_args, member]))
 
     async def pause(self, seconds: float) -> None:
         """Send nothing for ``seconds`` from any worker."""

@@ -27,6 +27,15 @@ class SendSlots(Protocol):
         """Reserve the earliest slot for ``chat``; how many seconds from now it starts."""
         ...
 
+    async def admit(self, chat: str) -> float:
+        """Check, just before a send, the sends made (not planned): 0 when this one keeps
+        within both limits, and it is counted; else the seconds to wait before asking again.
+
+        A slot's send that left late (a busy worker) is counted when it left, so a later
+        slot's send waits for it rather than put one message too many into a second.
+        """
+        ...
+
     async def pause(self, seconds: float) -> None:
         """Send nothing for ``seconds`` (the channel's ``retry_after``)."""
         ...

@@ -15,6 +15,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.outage import outage_of
 from bot.outbox.limiter import LocalSendSlots, RateLimiter
 from bot.outbox.ports import (
     DeliveryObserver,
@@ -66,16 +67,31 @@ class OutboxWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        """Deliver until cancelled; a failing round is logged and retried after a pause."""
+        """Deliver until cancelled; a failing round is logged and retried after a pause (an
+        outage of the database or Redis in one line when it starts and one when it ends)."""
         await self._release_stuck()
+        away: str | None = None  # the service whose outage was reported, until it is back
         while True:
             try:
                 sent = await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox.round_failed")
+            except Exception as exc:
                 sent = 0
+                unavailable = outage_of(exc)
+                if unavailable is None:
+                    log.exception("outbox.round_failed")
+                elif unavailable != away:  # once per outage, not a line every poll
+                    log.error(
+                        "outbox.unavailable",
+                        unavailable=unavailable,
+                        error=f"{type(exc).__name__}: {exc}"[:200],
+                    )
+                away = unavailable
+            else:
+                if away is not None:
+                    log.warning("outbox.recovered", unavailable=away)
+                    away = None
             if sent == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
@@ -102,6 +118,11 @@ class OutboxWorker:
         if delay > 0:
             await asyncio.sleep(delay)
         try:
+            # The slot was planned; a send that left late since is counted as it left.
+            wait = await self._limiter.admit(message.address)
+            while wait > 0:
+                await asyncio.sleep(wait)
+                wait = await self._limiter.admit(message.address)
             await self._senders[channel].send(message)
         except RetryLater as exc:
             self._observe(channel, "throttled")

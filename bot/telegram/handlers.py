@@ -17,6 +17,7 @@ from bot.conversation import (
     language_from_hint,
     parse_text,
 )
+from bot.outage import outage_of
 from bot.telegram.render import retire_keyboard, show
 
 CHANNEL = "telegram"
@@ -29,14 +30,18 @@ def build_router(service: ConversationService) -> Router:
     router.message.filter(F.chat.type == "private")
 
     @router.message()
-    async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
+    async def on_message(
+        message: Message, bot: Bot, event_update: Update, redelivered: bool = False
+    ) -> None:
         incoming = _incoming(message, _event_of(message), event_update.update_id)
-        outcome = await _handle(service, incoming, bot, message.chat.id)
+        outcome = await _handle(service, incoming, bot, message.chat.id, redelivered)
         if outcome is not None:
             await show(bot, message.chat.id, outcome, pressed_message_id=None)
 
     @router.callback_query()
-    async def on_press(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
+    async def on_press(
+        query: CallbackQuery, bot: Bot, event_update: Update, redelivered: bool = False
+    ) -> None:
         message = query.message
         if message is None or query.data is None:
             await query.answer()
@@ -50,7 +55,7 @@ def build_router(service: ConversationService) -> Router:
             update_key=str(event_update.update_id),
             language_hint=language_from_hint(query.from_user.language_code),
         )
-        outcome = await _handle(service, incoming, bot, chat_id)
+        outcome = await _handle(service, incoming, bot, chat_id, redelivered)
         await query.answer(outcome.notice if outcome else None)
         if outcome is None:
             return
@@ -84,12 +89,16 @@ def _incoming(message: Message, event: Event, update_id: int) -> Incoming:
 
 
 async def _handle(
-    service: ConversationService, incoming: Incoming, bot: Bot, chat_id: int
+    service: ConversationService, incoming: Incoming, bot: Bot, chat_id: int, redelivered: bool
 ) -> Outcome | None:
-    """Run the core; on a failure apologise (the event's changes were rolled back)."""
+    """Run the core; on a failure apologise (the event's changes were rolled back). An outage
+    of the database or Redis is raised instead when the update is ``redelivered`` once refused
+    (a webhook's); a polled update is already confirmed, so the citizen is asked to retry."""
     try:
         outcome = await service.handle(incoming)
-    except Exception:
+    except Exception as exc:
+        if redelivered and outage_of(exc) is not None:
+            raise  # the webhook refuses the update and Telegram delivers it again
         log.exception("telegram.handle_failed")
         language = incoming.language_hint or "ru"
         await bot.send_message(chat_id, service.text(language, "error.retry"))

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import structlog
 from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -15,6 +16,7 @@ from aiohttp import web
 from bot.conversation import ConversationService, FloodGuard, Translator
 from bot.coordination import ChatLocks, FloodLimiter
 from bot.coordination.memory import MemoryChatLocks, MemoryFlood
+from bot.outage import outage_of
 from bot.telegram.commands import publish_menu
 from bot.telegram.errors import TelegramStartRefused
 from bot.telegram.handlers import build_router
@@ -102,18 +104,38 @@ def polling_context(
 
 class CheckedRequestHandler(SimpleRequestHandler):
     """aiogram's webhook handler, with a 400 (and one warning line) for a body that is not an
-    update, instead of a 500 with a traceback; the secret is checked before, as in aiogram."""
+    update, and a 503 (and one error line) for an update met by a database or Redis outage,
+    instead of a 500 with tracebacks; the secret is checked before, as in aiogram.
+
+    Telegram delivers a refused update again, so an outage loses nothing: its changes were
+    rolled back and the redelivery is handled once the service is back.
+    """
 
     async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
         try:
-            Update.model_validate(
+            update = Update.model_validate(
                 await request.json(loads=bot.session.json_loads), context={"bot": bot}
             )
         except (ValueError, TypeError, LookupError) as exc:  # not JSON or an update; a bad charset
             log.warning("telegram.webhook_malformed", error=type(exc).__name__)
             return web.Response(status=400, text="Not a Telegram update.")
-        # aiohttp keeps the body: the update is read again from memory.
-        return await super()._handle_request(bot, request)
+        try:
+            # Fed here rather than by aiogram's feed_webhook_update, which logs every failure
+            # with its traceback before this could tell an outage from a bug.
+            result = await self.dispatcher.feed_update(bot, update, **self.data, redelivered=True)
+        except Exception as exc:
+            unavailable = outage_of(exc)
+            if unavailable is None:
+                raise
+            log.error(
+                "telegram.update_refused",
+                update_id=update.update_id,
+                unavailable=unavailable,
+                error=f"{type(exc).__name__}: {exc}"[:200],
+            )
+            return web.Response(status=503, text="Try again later.")
+        answer = result if isinstance(result, TelegramMethod) else None
+        return web.Response(body=self._build_response_writer(bot=bot, result=answer))
 
 
 def add_webhook(

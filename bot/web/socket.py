@@ -11,6 +11,7 @@ from aiohttp import WSMsgType, web
 
 from bot.conversation import Press, Verdict
 from bot.conversation.i18n import N_
+from bot.outage import outage_of
 from bot.web.chrome import PAGE_FALLBACK_LANGUAGE, language_from_accept
 from bot.web.frames import OpenFrame, PressFrame, TextFrame, parse_frame
 from bot.web.guards import client_address, origin_allowed
@@ -122,9 +123,14 @@ class PageSession:
                     self._key, Press(frame.data), hint=self._hint
                 )
                 self._language = outcome.language or self._language
-        except Exception:
-            # The core rolled the event back; the citizen may simply try again.
-            log.exception("web.handle_failed")
+        except Exception as exc:
+            # The core rolled the event back; the citizen may simply try again. An outage of
+            # the database or Redis is one line per event, not a traceback each.
+            unavailable = outage_of(exc)
+            if unavailable is None:
+                log.exception("web.handle_failed")
+            else:
+                log.error("web.handle_failed", unavailable=unavailable, error=type(exc).__name__)
             await self._error("retry", N_("error.retry"))
 
     async def _open(self, frame: OpenFrame) -> None:

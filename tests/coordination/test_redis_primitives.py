@@ -10,9 +10,11 @@ from collections.abc import Callable
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from structlog.testing import capture_logs
 
 from bot.conversation import Verdict
 from bot.coordination.redis_backend import (
+    LOCK_RENEWAL,
     RedisBuckets,
     RedisChatLocks,
     RedisFlood,
@@ -102,11 +104,56 @@ async def test_a_dead_workers_lock_expires_and_its_place_in_line_is_given_up(
     # Entered and never left: what a killed worker leaves behind.
     abandoned = dying.hold("chat-1", 1)  # kept referenced: never finalised, never released
     await abandoned.__aenter__()
+    _stop_renewals()  # as the worker's death stops them
     survivor = RedisChatLocks(redis_clients(), prefix, ttl=0.3, stale_after=0.2)
     started = time.monotonic()
     await asyncio.wait_for(_enter_and_leave_ordered(survivor, 2), timeout=3)
     assert time.monotonic() - started >= 0.25  # it did wait for the lock to expire
     assert abandoned is not None
+
+
+def _stop_renewals() -> None:
+    for task in asyncio.all_tasks():
+        if task.get_name() == LOCK_RENEWAL:
+            task.cancel()
+
+
+async def test_a_lock_held_past_its_ttl_is_renewed_and_keeps_the_chat(
+    redis_clients: MakeClient, prefix: str
+) -> None:
+    slow, quick = (
+        RedisChatLocks(redis_clients(), prefix, ttl=0.3, stale_after=0.2) for _ in range(2)
+    )
+    events: list[str] = []
+
+    async def slow_update() -> None:
+        async with slow.hold("chat-1", 1):
+            events.append("slow in")
+            await asyncio.sleep(1.2)  # four times the lock's TTL
+            events.append("slow out")
+
+    async def quick_update() -> None:
+        await asyncio.sleep(0.05)
+        async with quick.hold("chat-1", 2):
+            events.append("quick in")
+
+    await asyncio.gather(slow_update(), quick_update())
+    assert events == ["slow in", "slow out", "quick in"]
+
+
+async def test_a_renewal_leaves_a_lock_it_lost_alone(
+    redis_clients: MakeClient, prefix: str
+) -> None:
+    client = redis_clients()
+    locks = RedisChatLocks(client, prefix, ttl=0.3)
+    with capture_logs() as logs:
+        async with locks.hold("chat-1"):
+            # Expired and taken by another worker (a Redis outage longer than the TTL).
+            await client.set(f"{prefix}lock:chat-1", "another-worker", px=5000)
+            await asyncio.sleep(0.4)  # past a renewal
+            assert await client.pttl(f"{prefix}lock:chat-1") > 4000  # not cut to our TTL
+    assert await client.get(f"{prefix}lock:chat-1") == b"another-worker"  # nor released
+    assert [entry["event"] for entry in logs] == ["lock.lost"]
 
 
 async def test_token_buckets_hand_out_exactly_the_burst_under_concurrency(
@@ -157,11 +204,12 @@ async def test_send_slots_are_shared_by_two_limiters(
     workers = [RedisSendSlots(redis_clients(), prefix, 10, 1.0) for _ in range(2)]
     delays = await asyncio.gather(*(workers[i % 2].reserve(f"chat-{i}") for i in range(20)))
     ordered = sorted(delays)
-    # 20 slots at 10 a second from both workers together: 0, 0.1, … 1.9 s, none shared.
+    # 20 slots at 10 a second from both workers together (a tenth of a second apart, with the
+    # arrival margin): 0, 0.105, … 1.995 s, none shared.
     assert ordered[0] == pytest.approx(0, abs=0.05)
-    assert ordered[-1] == pytest.approx(1.9, abs=0.1)
+    assert ordered[-1] == pytest.approx(19 * 0.105, abs=0.1)
     gaps = [b - a for a, b in itertools.pairwise(ordered)]
-    assert min(gaps) == pytest.approx(0.1, abs=0.02)
+    assert min(gaps) == pytest.approx(0.105, abs=0.02)
 
 
 async def test_one_chat_gets_one_slot_per_interval_from_any_worker(
@@ -170,8 +218,18 @@ async def test_one_chat_gets_one_slot_per_interval_from_any_worker(
     workers = [RedisSendSlots(redis_clients(), prefix, 1000, 1.0) for _ in range(2)]
     delays = [await workers[i % 2].reserve("chat-1") for i in range(3)]
     assert delays[0] == pytest.approx(0, abs=0.05)
-    assert delays[1] == pytest.approx(1.0, abs=0.05)
-    assert delays[2] == pytest.approx(2.0, abs=0.05)
+    assert delays[1] == pytest.approx(1.05, abs=0.02)  # a second and the arrival margin
+    assert delays[2] == pytest.approx(2.1, abs=0.02)
+
+
+async def test_sends_made_are_counted_across_workers(
+    redis_clients: MakeClient, prefix: str
+) -> None:
+    workers = [RedisSendSlots(redis_clients(), prefix, 10, 1.0) for _ in range(2)]
+    waits = await asyncio.gather(*(workers[i % 2].admit(f"chat-{i}") for i in range(10)))
+    assert waits == [0.0] * 10  # ten sends in a second, from both workers together
+    assert await workers[0].admit("chat-10") == pytest.approx(1.05, abs=0.05)  # the eleventh
+    assert await workers[1].admit("chat-0") == pytest.approx(1.05, abs=0.05)  # chat's interval
 
 
 async def test_a_pause_holds_back_every_worker(redis_clients: MakeClient, prefix: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.outbox import DeliveryRefused, OutboxWorker, OutgoingMessage, RateLimiter, RetryLater
 from storage.database import Database
 from storage.models import Channel, OutboxMessage, OutboxStatus
@@ -110,10 +112,25 @@ async def test_a_message_left_sending_by_a_dead_process_is_sent_again(database: 
     assert [m.id for m in sender.sent] == [message_id]
 
 
+def test_sends_made_late_are_counted_when_they_left() -> None:
+    now = [0.0]
+    limiter = RateLimiter(per_second=10, per_chat_interval=1.0, clock=lambda: now[0])
+    # Ten sends that all left at once (their slots passed while the worker was busy).
+    assert [limiter.admit(str(c)) for c in range(10)] == [0.0] * 10
+    now[0] = 0.5
+    # An eleventh waits until the first leaves the window (a second and the margin).
+    assert limiter.admit("10") == pytest.approx(0.55)
+    assert limiter.admit("0") == pytest.approx(0.55)  # and a chat its interval
+    now[0] = 1.05
+    assert limiter.admit("10") == 0.0
+    assert limiter.admit("10") == pytest.approx(1.05)  # just sent to: the chat's interval
+
+
 def test_rate_limiter_spaces_sends_globally_and_per_chat() -> None:
     now = [0.0]
     limiter = RateLimiter(per_second=10, per_chat_interval=1.0, clock=lambda: now[0])
-    assert [round(limiter.reserve(str(c)), 3) for c in range(3)] == [0.0, 0.1, 0.2]
-    assert round(limiter.reserve("0"), 3) == 1.0  # the same chat waits a second
+    # A tenth of a second apart and a second per chat, each with the arrival margin.
+    assert [round(limiter.reserve(str(c)), 3) for c in range(3)] == [0.0, 0.105, 0.21]
+    assert round(limiter.reserve("0"), 3) == 1.05  # the same chat waits a second
     limiter.pause(5)
     assert limiter.reserve("9") >= 5

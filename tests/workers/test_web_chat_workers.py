@@ -1,0 +1,134 @@
+"""One web conversation open in two pages, each page's WebSocket on another worker (two
+``pikir serve`` processes sharing PostgreSQL and Redis), both typing at once.
+
+The chat's lock is in Redis, so the two workers take the conversation's events one at a time:
+every text is handled once, each page's texts keep their order, and each text is answered
+before the next one is taken (its bubble and its answer stand together in the history).
+
+On PostgreSQL the conversation's row is also locked for the event's transaction, which alone
+serialises the events: with a lock per process this test passes as well. It guards the
+whole path across workers: cookie, history, replies, rate guards, the lock in Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from yarl import URL
+
+from tests.coordination.conftest import REDIS_URL
+from tests.deploy.harness import UnitWorker, free_port, json_environment, wait_for
+from tests.webchat.conftest import Browser
+from tests.workers.test_chat_race import race_database
+
+__all__ = ["race_database"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+TEXTS_PER_PAGE = 15
+
+
+@pytest.fixture
+def web_workers(race_database: str, tmp_path: Path) -> Iterator[list[UnitWorker]]:
+    """Two workers serving the web chat, sharing the database, Redis and the secret key."""
+    environment_file = tmp_path / "pikir.env"
+    environment_file.write_text(
+        json_environment(
+            {
+                "PIKIR_DATABASE__URL": race_database,
+                "PIKIR_DATA_DIR": str(tmp_path / "shared"),
+                "PIKIR_SECURITY__SECRET_KEY": "one secret key shared by every worker",
+                "PIKIR_REDIS__URL": REDIS_URL,
+                "PIKIR_REDIS__PREFIX": f"pikir-test:{secrets.token_hex(4)}:",
+                "PIKIR_CLASSIFIER__ENABLED": "false",
+                "PIKIR_SCHEDULER__ENABLED": "false",
+                # Both pages type faster than a person; the flood guard is not tested here.
+                "PIKIR_WEBCHAT__FLOOD_BURST": "1000",
+                "PIKIR_LOG_LEVEL": "WARNING",
+            }
+        )
+    )
+    started: list[UnitWorker] = []
+    try:
+        for port in (free_port(), free_port()):  # one after the other: the first migrates
+            started.append(UnitWorker(port, environment_file))
+            started[-1].start()
+            wait_for(started[-1].ready, 120)
+        yield started
+    finally:
+        for worker in started:
+            if worker.process is not None and worker.process.poll() is None:
+                worker.stop()
+        for worker in started:  # shown by pytest when the test failed
+            print(f"worker {worker.port}:", *worker.log, sep="\n")
+
+
+def _page(session: aiohttp.ClientSession, worker: UnitWorker) -> Browser:
+    base = f"http://127.0.0.1:{worker.port}"
+    return Browser(session, URL(base), base)
+
+
+async def _type_all(page: Browser, texts: list[str]) -> None:
+    """Send every text without waiting for the answers."""
+    for text in texts:
+        await page.send({"type": "text", "text": text})
+        await asyncio.sleep(0.005)
+
+
+async def test_one_web_chat_typed_into_on_two_workers_at_once_keeps_every_step_in_order(
+    web_workers: list[UnitWorker],
+) -> None:
+    # One cookie jar: both pages are the same browser, so the same conversation (cookies are
+    # per host, not per port; unsafe: the jar keeps them for an address like 127.0.0.1).
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        first, second = (_page(session, worker) for worker in web_workers)
+        await first.open("ALA-01")
+        await second.open(expect_start=False)
+        assert second.messages == first.messages  # the same conversation on the other worker
+        typed = {
+            page: [f"Шаг {n} со страницы {name}" for n in range(TEXTS_PER_PAGE)]
+            for page, name in ((first, "A"), (second, "B"))
+        }
+        await asyncio.gather(*(_type_all(page, texts) for page, texts in typed.items()))
+
+        async def answered(page: Browser, count: int) -> list[dict[str, object]]:
+            """Frames until the page saw ``count`` of its texts answered; errors among them."""
+            errors = []
+            done = 0
+            while done < count:
+                frame = await page.frame(wait=30)
+                if frame["type"] == "error":
+                    errors.append(frame)
+                    done += 1
+                elif frame["type"] == "messages":
+                    done += sum(1 for m in frame["messages"] if m["from"] == "citizen")
+            return errors
+
+        errors = await asyncio.gather(
+            answered(first, TEXTS_PER_PAGE), answered(second, TEXTS_PER_PAGE)
+        )
+        await first.close()
+        await second.close()
+        reader = _page(session, web_workers[0])
+        await reader.open(expect_start=False)
+        history = reader.messages
+        await reader.close()
+
+    assert errors == [[], []]
+    citizen = [str(m["text"]) for m in history if m["from"] == "citizen"]
+    for texts in typed.values():
+        assert [text for text in citizen if text in texts] == texts  # each once, in its order
+    assert sorted(citizen) == sorted(typed[first] + typed[second])  # nothing else, nothing lost
+    # Each bubble is followed by its answer before the next bubble: no event interleaved.
+    authors = [m["from"] for m in history]
+    start = authors.index("citizen")
+    assert all(
+        authors[i + 1] == "bot" for i in range(start, len(authors)) if authors[i] == "citizen"
+    ), authors
+    for worker in web_workers:
+        worker.stop()
+    assert all("Traceback" not in "".join(worker.log) for worker in web_workers)
