@@ -180,7 +180,7 @@ def bare_dispatcher(database: Database) -> Dispatcher:
         await write_and_reply(query.message.chat.id, event_update.update_id, bot)
         await query.answer()
 
-    dispatcher = Dispatcher()
+    dispatcher = Dispatcher(disable_fsm=True)  # as the bot's own (no FSM)
     dispatcher.include_router(router)
     return dispatcher
 

@@ -9,12 +9,15 @@ SQLAlchemy commits or rolls back as usual.
 
 On PostgreSQL the claim and the locking load are one statement (a data-modifying CTE); SQLite
 has no data-modifying CTEs and no row locks (a writer holds the whole database), so there they
-are two statements on the same connection.
+are two statements on the same connection. aiosqlite runs each call in its own thread and every
+call is a hand-over to that thread and back (often dearer than the statement itself), so on
+SQLite each method here is one call that runs its statements and reads their results there.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -117,16 +120,20 @@ class ConversationHotPath:
         if self._postgres:
             status = await driver.execute(_PG_CLAIM, channel, update_key, now)
             return bool(status == "INSERT 0 1")
-        cursor = await driver.execute(_LITE_CLAIM, (channel, update_key, _lite_time(now)))
-        return bool(cursor.rowcount == 1)
+        return bool(
+            await driver._execute(
+                _lite_changes, driver._conn, _LITE_CLAIM, (channel, update_key, _lite_time(now))
+            )
+        )
 
     async def lock(self, channel: str, chat_key: str) -> LockedConversation | None:
         """The chat's conversation with its respondent's language, locked until the end."""
         driver = await self._connection()
         if self._postgres:
             return _locked(await driver.fetchrow(_PG_LOCK, channel, chat_key))
-        cursor = await driver.execute(_LITE_LOCK, (channel, chat_key))
-        return _locked(await cursor.fetchone())
+        return _locked(
+            await driver._execute(_lite_row, driver._conn, _LITE_LOCK, (channel, chat_key))
+        )
 
     async def claim_and_lock(
         self, channel: str, update_key: str, chat_key: str
@@ -134,7 +141,13 @@ class ConversationHotPath:
         """:meth:`claim` and :meth:`lock` together: one statement on PostgreSQL."""
         driver = await self._connection()
         if not self._postgres:
-            return await self.claim(channel, update_key), await self.lock(channel, chat_key)
+            claimed, row = await driver._execute(
+                _lite_claim_and_lock,
+                driver._conn,
+                (channel, update_key, _lite_time(utcnow())),
+                (channel, chat_key),
+            )
+            return claimed, _locked(row)
         row = await driver.fetchrow(_PG_CLAIM_AND_LOCK, channel, update_key, utcnow(), chat_key)
         found = tuple(row)
         return bool(found[0]), _locked(found[1:]) if found[1] is not None else None
@@ -156,7 +169,9 @@ class ConversationHotPath:
                 _PG_SAVE, step, encoded, respondent_id, expected_version, now, conversation_id
             )
             return bool(status == "UPDATE 1")
-        cursor = await driver.execute(
+        return await driver._execute(
+            _lite_changes,
+            driver._conn,
             _LITE_SAVE,
             (
                 step,
@@ -168,7 +183,6 @@ class ConversationHotPath:
                 expected_version,
             ),
         )
-        return bool(cursor.rowcount == 1)
 
     async def insert_new(
         self,
@@ -189,10 +203,32 @@ class ConversationHotPath:
             )
             return bool(status == "INSERT 0 1")
         stamp = _lite_time(now)
-        cursor = await driver.execute(
-            _LITE_INSERT, (channel, chat_key, step, encoded, version, respondent_id, stamp, stamp)
+        return await driver._execute(
+            _lite_changes,
+            driver._conn,
+            _LITE_INSERT,
+            (channel, chat_key, step, encoded, version, respondent_id, stamp, stamp),
         )
-        return bool(cursor.rowcount == 1)
+
+
+# These run in aiosqlite's thread (through its ``_execute``, the hand-over its own methods use).
+
+
+def _lite_changes(
+    connection: sqlite3.Connection, statement: str, parameters: tuple[Any, ...]
+) -> bool:
+    """Whether the statement changed exactly one row."""
+    return bool(connection.execute(statement, parameters).rowcount == 1)
+
+
+def _lite_row(connection: sqlite3.Connection, statement: str, parameters: tuple[Any, ...]) -> Any:
+    return connection.execute(statement, parameters).fetchone()
+
+
+def _lite_claim_and_lock(
+    connection: sqlite3.Connection, claim: tuple[Any, ...], lock: tuple[Any, ...]
+) -> tuple[bool, Any]:
+    return _lite_changes(connection, _LITE_CLAIM, claim), _lite_row(connection, _LITE_LOCK, lock)
 
 
 def _locked(row: Any) -> LockedConversation | None:
