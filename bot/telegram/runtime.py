@@ -107,14 +107,15 @@ class CheckedRequestHandler(SimpleRequestHandler):
 
     async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
         try:
-            Update.model_validate(
+            update = Update.model_validate(
                 await request.json(loads=bot.session.json_loads), context={"bot": bot}
             )
         except (ValueError, TypeError, LookupError) as exc:  # not JSON or an update; a bad charset
             log.warning("telegram.webhook_malformed", error=type(exc).__name__)
             return web.Response(status=400, text="Not a Telegram update.")
-        # aiohttp keeps the body: the update is read again from memory.
-        return await super()._handle_request(bot, request)
+        # The update parsed here is the one fed (aiogram's own handler would parse it again).
+        result = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
+        return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 
 def add_webhook(
