@@ -21,6 +21,9 @@ inherit_cache
 # pydantic settings configuration, read by pydantic.
 model_config
 
+# aiogram's webhook handler calls this override for every request.
+_._handle_request
+
 # Stored columns: written by the code, read by SQL (reports, aggregates, migrations), not
 # as Python attributes.
 _.failed_logins

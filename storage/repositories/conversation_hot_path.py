@@ -12,6 +12,11 @@ has no data-modifying CTEs and no row locks (a writer holds the whole database),
 are two statements on the same connection. aiosqlite runs each call in its own thread and every
 call is a hand-over to that thread and back (often dearer than the statement itself), so on
 SQLite each method here is one call that runs its statements and reads their results there.
+
+On PostgreSQL the last save of a unit of work can travel with the transaction's COMMIT, in one
+round trip (:meth:`ConversationHotPath.save_with_commit`): asyncpg sends a statement with
+parameters on its own, so the save's values go into the text of a two-statement message, and
+SQLAlchemy's commit that follows finds the transaction already ended.
 """
 
 from __future__ import annotations
@@ -58,6 +63,18 @@ _PG_INSERT = (
     "VALUES ($1, $2, $3, $4::json, $5, $6, $7, $7) ON CONFLICT (channel, chat_key) DO NOTHING"
 )
 
+# Dollar quoting: the text between two tags is taken literally, whatever it holds (a value
+# holding the tag itself is saved the ordinary way). A save that finds another version divides
+# by zero: the error aborts the transaction, so the COMMIT after it is not run.
+_QUOTE_TAG = "$pikir$"
+_PG_SAVE_AND_COMMIT = (
+    "WITH saved AS (UPDATE conversations SET step = {step}, data = {data}::json, "
+    "respondent_id = {respondent_id}, version = {expected} + 1, updated_at = {now} "
+    "WHERE id = {conversation_id} AND version = {expected} RETURNING 1) "
+    "SELECT 1 / count(*) FROM saved; COMMIT"
+)
+_DIVISION_BY_ZERO = "22012"
+
 _LITE_LOCK = (
     "SELECT c.id, c.step, c.data, c.version, c.respondent_id, r.language "
     "FROM conversations AS c LEFT JOIN respondents AS r ON r.id = c.respondent_id "
@@ -96,6 +113,7 @@ class ConversationHotPath:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._driver: Any = None
+        self._adapted: Any = None
         self._postgres = False
 
     async def _connection(self) -> Any:
@@ -110,6 +128,7 @@ class ConversationHotPath:
                 adapted: Any = raw.dbapi_connection
                 if not adapted._started:
                     await adapted._start_transaction()
+                self._adapted = adapted
             self._driver = raw.driver_connection
         return self._driver
 
@@ -184,6 +203,58 @@ class ConversationHotPath:
             ),
         )
 
+    async def save_with_commit(
+        self,
+        conversation_id: int,
+        expected_version: int,
+        *,
+        step: str,
+        data: dict[str, Any],
+        respondent_id: int | None,
+    ) -> bool:
+        """:meth:`save_if_version` as the transaction's last statement, with its COMMIT.
+
+        The unit of work's commit must follow when this returns True (on PostgreSQL it then
+        costs no round trip: the COMMIT went with the save, after everything the session held
+        was flushed). False leaves the transaction uncommitted (aborted on PostgreSQL), for
+        the unit of work to roll back.
+        """
+        driver = await self._connection()
+        encoded = _encode(data)
+        if not self._postgres or _QUOTE_TAG in encoded or _QUOTE_TAG in step:
+            return await self.save_if_version(
+                conversation_id, expected_version, step=step, data=data, respondent_id=respondent_id
+            )
+        await self.session.flush()
+        script = _PG_SAVE_AND_COMMIT.format(
+            step=_quoted(step),
+            data=_quoted(encoded),
+            respondent_id="NULL" if respondent_id is None else int(respondent_id),
+            expected=int(expected_version),
+            now=_quoted(utcnow().isoformat()),
+            conversation_id=int(conversation_id),
+        )
+        try:
+            await driver.execute(script)
+        except Exception as error:  # asyncpg's error classes: told apart by their SQLSTATE
+            if getattr(error, "sqlstate", None) == _DIVISION_BY_ZERO:
+                return False
+            raise
+        self._transaction_ended()
+        return True
+
+    def _transaction_ended(self) -> None:
+        """Tell SQLAlchemy's adapter and asyncpg that the transaction they began is over.
+
+        Without this the unit of work's commit would send a second COMMIT (a round trip, and a
+        warning from PostgreSQL), and asyncpg would take the next BEGIN for a nested one.
+        """
+        adapted = self._adapted
+        if self._driver._top_xact is adapted._transaction:
+            self._driver._top_xact = None
+        adapted._transaction = None
+        adapted._started = False
+
     async def insert_new(
         self,
         channel: str,
@@ -243,6 +314,10 @@ def _locked(row: Any) -> LockedConversation | None:
 
 def _encode(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _quoted(value: str) -> str:
+    return f"{_QUOTE_TAG}{value}{_QUOTE_TAG}"
 
 
 def _lite_time(moment: datetime) -> str:
