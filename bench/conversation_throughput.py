@@ -258,7 +258,7 @@ async def run_backend(
 
 
 # Updates of one complete conversation in :func:`conversation`; the bare handler gets as many.
-UPDATES_PER_CONVERSATION = 13
+UPDATES_PER_CONVERSATION = 12
 
 
 async def main() -> None:

@@ -120,7 +120,10 @@ class ConversationHotPath:
         """The driver connection under the session, inside the session's transaction."""
         if self._driver is None:
             connection = await self.session.connection()
-            raw = await connection.get_raw_connection()
+            # Checked out just now: reading it does no I/O (get_raw_connection would hop
+            # through a greenlet for the same attribute).
+            sync = connection.sync_connection
+            raw = sync.connection if sync is not None else await connection.get_raw_connection()
             self._postgres = connection.dialect.name == "postgresql"
             if self._postgres:
                 # SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its own first
@@ -225,7 +228,8 @@ class ConversationHotPath:
             return await self.save_if_version(
                 conversation_id, expected_version, step=step, data=data, respondent_id=respondent_id
             )
-        await self.session.flush()
+        if self.session.new or self.session.dirty or self.session.deleted:
+            await self.session.flush()
         script = _PG_SAVE_AND_COMMIT.format(
             step=_quoted(step),
             data=_quoted(encoded),
