@@ -24,6 +24,9 @@ _._handle_request
 # pydantic settings configuration, read by pydantic.
 model_config
 
+# aiogram's webhook handler calls this override for every request.
+_._handle_request
+
 # Stored columns: written by the code, read by SQL (reports, aggregates, migrations), not
 # as Python attributes.
 _.failed_logins

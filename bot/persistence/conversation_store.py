@@ -6,6 +6,9 @@ connection; everything else through the repositories, in the same transaction. T
 a delivery before it names the chat, so the claim is held back and sent with the load, in one
 statement: a redelivery found there is reported as a :class:`StateConflict`, and the core's
 retry, told by :class:`SqlUnits` that the key collided, claims it alone and sees the duplicate.
+Likewise the save of an existing conversation is held back to the commit and sent with it (one
+round trip on PostgreSQL); a version found changed there is a :class:`StateConflict` as well,
+raised by the unit's commit instead of its save, and the core retries the event the same way.
 """
 
 from __future__ import annotations
@@ -135,6 +138,8 @@ class SqlConversationUnit:
         self._conversation: LockedConversation | None = None
         # A claim not sent yet: it goes with the load, in the same statement.
         self._pending_claim: tuple[str, str] | None = None
+        # The conversation's new state, saved together with the commit.
+        self._pending_save: tuple[str, int, StoredState, int | None] | None = None
         # Photos of an erasure, removed from disk only once the erasure is committed.
         self._files_to_remove: list[str] = []
 
@@ -202,15 +207,8 @@ class SqlConversationUnit:
             if not inserted:
                 raise StateConflict(chat_key)
             return
-        saved = await self._rows.save_if_version(
-            self._conversation.id,
-            state.version - 1,
-            step=state.step,
-            data=state.data,
-            respondent_id=respondent_id,
-        )
-        if not saved:
-            raise StateConflict(chat_key)
+        # Sent at the commit, with it (see ConversationHotPath.save_with_commit).
+        self._pending_save = (chat_key, self._conversation.id, state, respondent_id)
 
     async def respondent(self, channel: str, user_key: str) -> RespondentInfo:
         subject = pseudonym(self._config.secret_key, channel, user_key)
@@ -314,6 +312,18 @@ class SqlConversationUnit:
 
     async def commit(self) -> None:
         await self._send_pending_claim()
+        if self._pending_save is not None:
+            chat_key, conversation_id, state, respondent_id = self._pending_save
+            self._pending_save = None
+            saved = await self._rows.save_with_commit(
+                conversation_id,
+                state.version - 1,
+                step=state.step,
+                data=state.data,
+                respondent_id=respondent_id,
+            )
+            if not saved:
+                raise StateConflict(chat_key)
         await self._uow.commit()
         if self._files_to_remove and self._config.data_dir is not None:
             # A file left by a crash here is found by the retention job's sweep.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import structlog
 from aiogram import Bot, Dispatcher
@@ -34,8 +35,9 @@ def build_dispatcher(
     locks: ChatLocks | None = None,
 ) -> Dispatcher:
     """The dispatcher: the chat's lock first, then flood control, then the citizen's router.
-    No FSM is used. A bare guard and no locks are this process's alone."""
-    dispatcher = Dispatcher()
+    No FSM is used: aiogram's FSM middleware, which would look up a state for every update, is
+    left out. A bare guard and no locks are this process's alone."""
+    dispatcher = Dispatcher(disable_fsm=True)
     flood = MemoryFlood(guard) if isinstance(guard, FloodGuard) else guard
     # The chat's place in line is taken first, before anything else delays the update.
     dispatcher.update.outer_middleware(ChatOrderMiddleware(locks or MemoryChatLocks()))

@@ -9,12 +9,20 @@ SQLAlchemy commits or rolls back as usual.
 
 On PostgreSQL the claim and the locking load are one statement (a data-modifying CTE); SQLite
 has no data-modifying CTEs and no row locks (a writer holds the whole database), so there they
-are two statements on the same connection.
+are two statements on the same connection. aiosqlite runs each call in its own thread and every
+call is a hand-over to that thread and back (often dearer than the statement itself), so on
+SQLite each method here is one call that runs its statements and reads their results there.
+
+On PostgreSQL the last save of a unit of work can travel with the transaction's COMMIT, in one
+round trip (:meth:`ConversationHotPath.save_with_commit`): asyncpg sends a statement with
+parameters on its own, so the save's values go into the text of a two-statement message, and
+SQLAlchemy's commit that follows finds the transaction already ended.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +63,18 @@ _PG_INSERT = (
     "VALUES ($1, $2, $3, $4::json, $5, $6, $7, $7) ON CONFLICT (channel, chat_key) DO NOTHING"
 )
 
+# Dollar quoting: the text between two tags is taken literally, whatever it holds (a value
+# holding the tag itself is saved the ordinary way). A save that finds another version divides
+# by zero: the error aborts the transaction, so the COMMIT after it is not run.
+_QUOTE_TAG = "$pikir$"
+_PG_SAVE_AND_COMMIT = (
+    "WITH saved AS (UPDATE conversations SET step = {step}, data = {data}::json, "
+    "respondent_id = {respondent_id}, version = {expected} + 1, updated_at = {now} "
+    "WHERE id = {conversation_id} AND version = {expected} RETURNING 1) "
+    "SELECT 1 / count(*) FROM saved; COMMIT"
+)
+_DIVISION_BY_ZERO = "22012"
+
 _LITE_LOCK = (
     "SELECT c.id, c.step, c.data, c.version, c.respondent_id, r.language "
     "FROM conversations AS c LEFT JOIN respondents AS r ON r.id = c.respondent_id "
@@ -93,13 +113,17 @@ class ConversationHotPath:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._driver: Any = None
+        self._adapted: Any = None
         self._postgres = False
 
     async def _connection(self) -> Any:
         """The driver connection under the session, inside the session's transaction."""
         if self._driver is None:
             connection = await self.session.connection()
-            raw = await connection.get_raw_connection()
+            # Checked out just now: reading it does no I/O (get_raw_connection would hop
+            # through a greenlet for the same attribute).
+            sync = connection.sync_connection
+            raw = sync.connection if sync is not None else await connection.get_raw_connection()
             self._postgres = connection.dialect.name == "postgresql"
             if self._postgres:
                 # SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its own first
@@ -107,6 +131,7 @@ class ConversationHotPath:
                 adapted: Any = raw.dbapi_connection
                 if not adapted._started:
                     await adapted._start_transaction()
+                self._adapted = adapted
             self._driver = raw.driver_connection
         return self._driver
 
@@ -117,16 +142,20 @@ class ConversationHotPath:
         if self._postgres:
             status = await driver.execute(_PG_CLAIM, channel, update_key, now)
             return bool(status == "INSERT 0 1")
-        cursor = await driver.execute(_LITE_CLAIM, (channel, update_key, _lite_time(now)))
-        return bool(cursor.rowcount == 1)
+        return bool(
+            await driver._execute(
+                _lite_changes, driver._conn, _LITE_CLAIM, (channel, update_key, _lite_time(now))
+            )
+        )
 
     async def lock(self, channel: str, chat_key: str) -> LockedConversation | None:
         """The chat's conversation with its respondent's language, locked until the end."""
         driver = await self._connection()
         if self._postgres:
             return _locked(await driver.fetchrow(_PG_LOCK, channel, chat_key))
-        cursor = await driver.execute(_LITE_LOCK, (channel, chat_key))
-        return _locked(await cursor.fetchone())
+        return _locked(
+            await driver._execute(_lite_row, driver._conn, _LITE_LOCK, (channel, chat_key))
+        )
 
     async def claim_and_lock(
         self, channel: str, update_key: str, chat_key: str
@@ -134,7 +163,13 @@ class ConversationHotPath:
         """:meth:`claim` and :meth:`lock` together: one statement on PostgreSQL."""
         driver = await self._connection()
         if not self._postgres:
-            return await self.claim(channel, update_key), await self.lock(channel, chat_key)
+            claimed, row = await driver._execute(
+                _lite_claim_and_lock,
+                driver._conn,
+                (channel, update_key, _lite_time(utcnow())),
+                (channel, chat_key),
+            )
+            return claimed, _locked(row)
         row = await driver.fetchrow(_PG_CLAIM_AND_LOCK, channel, update_key, utcnow(), chat_key)
         found = tuple(row)
         return bool(found[0]), _locked(found[1:]) if found[1] is not None else None
@@ -156,7 +191,9 @@ class ConversationHotPath:
                 _PG_SAVE, step, encoded, respondent_id, expected_version, now, conversation_id
             )
             return bool(status == "UPDATE 1")
-        cursor = await driver.execute(
+        return await driver._execute(
+            _lite_changes,
+            driver._conn,
             _LITE_SAVE,
             (
                 step,
@@ -168,7 +205,59 @@ class ConversationHotPath:
                 expected_version,
             ),
         )
-        return bool(cursor.rowcount == 1)
+
+    async def save_with_commit(
+        self,
+        conversation_id: int,
+        expected_version: int,
+        *,
+        step: str,
+        data: dict[str, Any],
+        respondent_id: int | None,
+    ) -> bool:
+        """:meth:`save_if_version` as the transaction's last statement, with its COMMIT.
+
+        The unit of work's commit must follow when this returns True (on PostgreSQL it then
+        costs no round trip: the COMMIT went with the save, after everything the session held
+        was flushed). False leaves the transaction uncommitted (aborted on PostgreSQL), for
+        the unit of work to roll back.
+        """
+        driver = await self._connection()
+        encoded = _encode(data)
+        if not self._postgres or _QUOTE_TAG in encoded or _QUOTE_TAG in step:
+            return await self.save_if_version(
+                conversation_id, expected_version, step=step, data=data, respondent_id=respondent_id
+            )
+        if self.session.new or self.session.dirty or self.session.deleted:
+            await self.session.flush()
+        script = _PG_SAVE_AND_COMMIT.format(
+            step=_quoted(step),
+            data=_quoted(encoded),
+            respondent_id="NULL" if respondent_id is None else int(respondent_id),
+            expected=int(expected_version),
+            now=_quoted(utcnow().isoformat()),
+            conversation_id=int(conversation_id),
+        )
+        try:
+            await driver.execute(script)
+        except Exception as error:  # asyncpg's error classes: told apart by their SQLSTATE
+            if getattr(error, "sqlstate", None) == _DIVISION_BY_ZERO:
+                return False
+            raise
+        self._transaction_ended()
+        return True
+
+    def _transaction_ended(self) -> None:
+        """Tell SQLAlchemy's adapter and asyncpg that the transaction they began is over.
+
+        Without this the unit of work's commit would send a second COMMIT (a round trip, and a
+        warning from PostgreSQL), and asyncpg would take the next BEGIN for a nested one.
+        """
+        adapted = self._adapted
+        if self._driver._top_xact is adapted._transaction:
+            self._driver._top_xact = None
+        adapted._transaction = None
+        adapted._started = False
 
     async def insert_new(
         self,
@@ -189,10 +278,32 @@ class ConversationHotPath:
             )
             return bool(status == "INSERT 0 1")
         stamp = _lite_time(now)
-        cursor = await driver.execute(
-            _LITE_INSERT, (channel, chat_key, step, encoded, version, respondent_id, stamp, stamp)
+        return await driver._execute(
+            _lite_changes,
+            driver._conn,
+            _LITE_INSERT,
+            (channel, chat_key, step, encoded, version, respondent_id, stamp, stamp),
         )
-        return bool(cursor.rowcount == 1)
+
+
+# These run in aiosqlite's thread (through its ``_execute``, the hand-over its own methods use).
+
+
+def _lite_changes(
+    connection: sqlite3.Connection, statement: str, parameters: tuple[Any, ...]
+) -> bool:
+    """Whether the statement changed exactly one row."""
+    return bool(connection.execute(statement, parameters).rowcount == 1)
+
+
+def _lite_row(connection: sqlite3.Connection, statement: str, parameters: tuple[Any, ...]) -> Any:
+    return connection.execute(statement, parameters).fetchone()
+
+
+def _lite_claim_and_lock(
+    connection: sqlite3.Connection, claim: tuple[Any, ...], lock: tuple[Any, ...]
+) -> tuple[bool, Any]:
+    return _lite_changes(connection, _LITE_CLAIM, claim), _lite_row(connection, _LITE_LOCK, lock)
 
 
 def _locked(row: Any) -> LockedConversation | None:
@@ -207,6 +318,10 @@ def _locked(row: Any) -> LockedConversation | None:
 
 def _encode(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _quoted(value: str) -> str:
+    return f"{_QUOTE_TAG}{value}{_QUOTE_TAG}"
 
 
 def _lite_time(moment: datetime) -> str:

@@ -18,6 +18,16 @@ async def _count(database: Database, model: type) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
+async def _server_notices(uow: UnitOfWork) -> list[str]:
+    """The messages PostgreSQL sends the unit's connection from now on (none on SQLite)."""
+    notices: list[str] = []
+    connection = await uow.session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = await connection.get_raw_connection()
+        raw.driver_connection.add_log_listener(lambda _c, message: notices.append(str(message)))
+    return notices
+
+
 async def test_the_statements_roll_back_with_the_unit_of_work(database: Database) -> None:
     async with UnitOfWork(database.sessions) as uow:
         rows = ConversationHotPath(uow.session)
@@ -96,3 +106,58 @@ async def test_the_load_locks_the_conversation_until_the_unit_ends(database: Dat
         await uow.commit()
     await waiting
     assert order == ["first saves", "second saw version 2"]
+
+
+async def test_a_save_with_its_commit_takes_the_whole_unit_along(database: Database) -> None:
+    async with UnitOfWork(database.sessions) as uow:
+        await ConversationHotPath(uow.session).insert_new(
+            "telegram", "chat", step="idle", data={}, version=1, respondent_id=None
+        )
+        await uow.commit()
+    data = {"text": "it's \\ $1 $$ «ok»", "n": [1, None]}
+    async with UnitOfWork(database.sessions) as uow:
+        # Not flushed yet: the save's commit must take it along.
+        uow.conversations.add_respondent(Respondent(channel=Channel.WEB, subject_hash="s"))
+        rows = ConversationHotPath(uow.session)
+        claimed, found = await rows.claim_and_lock("telegram", "1", "chat")
+        assert claimed and found is not None
+        notices = await _server_notices(uow)
+        assert await rows.save_with_commit(
+            found.id, 1, step="rating", data=data, respondent_id=None
+        )
+        await uow.commit()
+    # One COMMIT only: a second would draw "there is no transaction in progress".
+    assert notices == []
+    assert await _count(database, Respondent) == 1
+
+    # The next units (on the pooled connection just handed back) are transactions again.
+    async with UnitOfWork(database.sessions) as uow:
+        rows = ConversationHotPath(uow.session)
+        claimed, found = await rows.claim_and_lock("telegram", "2", "chat")
+        assert claimed and found is not None and found.version == 2
+        assert not await rows.save_with_commit(
+            found.id, 1, step="stale", data={}, respondent_id=None
+        )
+    async with UnitOfWork(database.sessions) as uow:
+        rows = ConversationHotPath(uow.session)
+        assert await rows.claim("telegram", "3")
+    assert await _count(database, ProcessedUpdate) == 1  # updates 2 and 3 were rolled back
+    async with database.sessions() as session:
+        conversation = await session.scalar(select(Conversation))
+    assert conversation is not None
+    assert (conversation.step, conversation.data, conversation.version) == ("rating", data, 2)
+
+    # A value holding the quoting tag is saved the ordinary way, to the same effect.
+    tagged = {"text": "$pikir$'); DROP TABLE conversations; --"}
+    async with UnitOfWork(database.sessions) as uow:
+        rows = ConversationHotPath(uow.session)
+        claimed, found = await rows.claim_and_lock("telegram", "4", "chat")
+        assert found is not None
+        assert await rows.save_with_commit(
+            found.id, 2, step="text", data=tagged, respondent_id=None
+        )
+        await uow.commit()
+    async with database.sessions() as session:
+        conversation = await session.scalar(select(Conversation))
+    assert conversation is not None
+    assert (conversation.data, conversation.version) == (tagged, 3)
