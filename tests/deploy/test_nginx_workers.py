@@ -70,7 +70,7 @@ def site(empty_postgres: str, emulator: str, tmp_path: Path) -> Iterator[Site]:
     finally:
         nginx.stop()
         for worker in workers:
-            if worker.process is not None and worker.process.poll() is None:
+            if worker.worker is not None and worker.worker.running():
                 worker.stop()
         # Shown by pytest when a test failed: what each worker logged.
         for worker in workers:
@@ -140,9 +140,8 @@ async def test_a_worker_killed_outright_is_skipped_and_nothing_is_answered_twice
         first = Citizen(client, site.token, 7_000_000, "en")
         await first.say("/start")
         answers_per_start = len(await first.messages())
-        assert killed.process is not None
-        killed.process.kill()  # SIGKILL: no goodbye, its connections just go
-        killed.process.wait(timeout=10)
+        assert killed.worker is not None
+        killed.worker.kill()  # SIGKILL: no goodbye, its connections just go
         # nginx takes each update to the worker that is left (a refused connection is tried
         # on the next worker); every chat gets its answer exactly once.
         citizens = [Citizen(client, site.token, 7_000_001 + n, "en") for n in range(6)]
