@@ -265,6 +265,9 @@ class SchedulerSettings(BaseModel):
     month_close_misfire_grace_seconds: int = Field(default=3 * 24 * 3600, ge=1, le=28 * 24 * 3600)
     coalesce: bool = True
     lease_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # How often a worker without the scheduler tries to take it over: a worker killed outright
+    # hands the scheduler on within about this long.
+    takeover_seconds: float = Field(default=5.0, gt=0, le=300)
 
     @property
     def lease(self) -> timedelta:
