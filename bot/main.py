@@ -11,7 +11,7 @@ import contextlib
 import functools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import click
@@ -155,6 +155,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         database.sessions,
         senders,
         coordination.send_slots,
+        stuck_after=timedelta(seconds=settings.telegram.outbox_stuck_seconds),
         observer=metrics,
     )
     app.cleanup_ctx.append(_outbox_ctx)

@@ -77,6 +77,9 @@ class TelegramSettings(BaseModel):
     # Per-chat flood control of incoming updates: a whole feedback fits in one burst.
     flood_per_second: float = Field(default=2.0, gt=0, le=100)
     flood_burst: int = Field(default=20, ge=1, le=1000)
+    # A message claimed for sending longer than this is taken as its worker's death (killed
+    # outright) and sent again by another: long enough that a live worker has finished it.
+    outbox_stuck_seconds: int = Field(default=900, ge=5, le=24 * 3600)
 
     @model_validator(mode="after")
     def _webhook_complete(self) -> TelegramSettings:

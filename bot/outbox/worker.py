@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -67,9 +68,15 @@ class OutboxWorker:
 
     async def run(self) -> None:
         """Deliver until cancelled; a failing round is logged and retried after a pause."""
-        await self._release_stuck()
+        # Not only at start: a worker killed outright leaves its claimed messages ``sending``,
+        # and the workers still running must send them.
+        release_every = max(1.0, self._stuck_after.total_seconds() / 4)
+        released_at = -release_every
         while True:
             try:
+                if time.monotonic() - released_at >= release_every:
+                    released_at = time.monotonic()
+                    await self._release_stuck()
                 sent = await self.run_once()
             except asyncio.CancelledError:
                 raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 
 from bot.outbox import DeliveryRefused, OutboxWorker, OutgoingMessage, RateLimiter, RetryLater
@@ -108,6 +110,28 @@ async def test_a_message_left_sending_by_a_dead_process_is_sent_again(database: 
     await worker._release_stuck()
     await worker.run_once()
     assert [m.id for m in sender.sent] == [message_id]
+
+
+async def test_a_running_worker_sends_what_a_killed_one_left_sending(database: Database) -> None:
+    worker = _worker(database, ScriptedSender(), stuck_after=timedelta(seconds=4))
+    sender = worker._senders["telegram"]
+    running = asyncio.create_task(worker.run())
+    try:
+        # Claimed by another worker after this one started, which then died before sending.
+        message_id = await _enqueue(database)
+        async with UnitOfWork(database.sessions) as uow:
+            claimed = await uow.outbox.claim_due([Channel.TELEGRAM], utcnow(), 10)
+            assert [m.id for m in claimed] == [message_id]
+            await uow.commit()
+        for _ in range(100):
+            if (await _row(database, message_id)).status == OutboxStatus.SENT:
+                break
+            await asyncio.sleep(0.1)
+        assert [m.id for m in sender.sent] == [message_id]  # type: ignore[attr-defined]
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
 
 
 def test_rate_limiter_spaces_sends_globally_and_per_chat() -> None:
