@@ -17,6 +17,7 @@ import secrets
 from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot.conversation import Verdict
 from bot.coordination.ports import Coordination, LimitSettings
@@ -63,6 +64,12 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
+"""
+
+# KEYS: lock. ARGV: token, ttl ms. Returns 1 when the lock is still this holder's, now renewed.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
 """
 
 # KEYS: bucket (hash). ARGV: rate, burst. Returns 1 (token taken) or 0.
@@ -174,7 +181,7 @@ class RedisChatLocks:
         prefix: str,
         *,
         window: float = 0.0,
-        ttl: float = 60.0,
+        ttl: float = 10.0,
         stale_after: float = 2.0,
         poll: float = 0.002,
     ) -> None:
@@ -186,6 +193,7 @@ class RedisChatLocks:
         self._poll = poll
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
 
     @contextlib.asynccontextmanager
     async def hold(self, chat: str, order: int | None = None) -> AsyncIterator[None]:
@@ -195,12 +203,27 @@ class RedisChatLocks:
         score = order if order is not None else await self._arrival()
         base = f"{self._prefix}lock:{chat}"
         keys = [f"{base}:queue", f"{base}:registered", f"{base}:seen", base]
+        renewing: asyncio.Task[None] | None = None
         try:
             await self._wait_turn(keys, member, score, token)
+            renewing = asyncio.create_task(self._keep(base, token))
             yield
         finally:
+            if renewing is not None:
+                renewing.cancel()
             # Shielded: a cancelled update must still let the next one go.
             await asyncio.shield(self._release(keys=keys, args=[member, token]))
+
+    async def _keep(self, lock: str, token: str) -> None:
+        """Renew the held lock every third of its ``ttl``: a holder takes as long as it needs,
+        and a holder killed outright stops renewing, so its chat is free within the ``ttl``."""
+        while True:
+            await asyncio.sleep(self._ttl_ms / 3000)
+            try:
+                if not await self._renew(keys=[lock], args=[token, self._ttl_ms]):
+                    return
+            except (RedisError, OSError):
+                return  # Redis is away: the lock expires, as a dead holder's would
 
     async def _arrival(self) -> float:
         seconds, micros = await self._client.time()

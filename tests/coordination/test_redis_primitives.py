@@ -99,14 +99,38 @@ async def test_a_dead_workers_lock_expires_and_its_place_in_line_is_given_up(
     redis_clients: MakeClient, prefix: str
 ) -> None:
     dying = RedisChatLocks(redis_clients(), prefix, ttl=0.3, stale_after=0.2)
-    # Entered and never left: what a killed worker leaves behind.
+    # Entered and never left: what a killed worker leaves behind. Its tasks die with it, so
+    # it no longer renews the lock either.
     abandoned = dying.hold("chat-1", 1)  # kept referenced: never finalised, never released
     await abandoned.__aenter__()
+    for task in asyncio.all_tasks():
+        if task.get_coro().__qualname__ == "RedisChatLocks._keep":  # type: ignore[union-attr]
+            task.cancel()
     survivor = RedisChatLocks(redis_clients(), prefix, ttl=0.3, stale_after=0.2)
     started = time.monotonic()
     await asyncio.wait_for(_enter_and_leave_ordered(survivor, 2), timeout=3)
     assert time.monotonic() - started >= 0.25  # it did wait for the lock to expire
     assert abandoned is not None
+
+
+async def test_a_live_holder_keeps_its_lock_past_the_ttl(
+    redis_clients: MakeClient, prefix: str
+) -> None:
+    holder, waiter = (RedisChatLocks(redis_clients(), prefix, ttl=0.3) for _ in range(2))
+    order: list[str] = []
+
+    async def hold_long() -> None:
+        async with holder.hold("chat-1", 1):
+            await asyncio.sleep(1.0)  # a slow update: more than three times the ttl
+            order.append("holder done")
+
+    async def wait_then_enter() -> None:
+        await asyncio.sleep(0.05)
+        async with waiter.hold("chat-1", 2):
+            order.append("waiter in")
+
+    await asyncio.gather(hold_long(), wait_then_enter())
+    assert order == ["holder done", "waiter in"]
 
 
 async def test_token_buckets_hand_out_exactly_the_burst_under_concurrency(
