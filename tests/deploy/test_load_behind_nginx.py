@@ -106,6 +106,7 @@ class Chat:
     emulator: str
     token: str
     chat_id: int
+    seen: int = 0
     last: dict[str, Any] | None = None
     steps: int = 0
     sent: list[str] = field(default_factory=list)
@@ -128,11 +129,18 @@ class Chat:
             await asyncio.sleep(POLL)
             messages = await self.messages()
             # A new message, or the last one edited (a pressed button's question moves on).
-            if messages and messages[-1] != before and answered(messages[-1]):
-                self.last = messages[-1]
+            # Not only the newest: a message a killed worker had sent but not yet marked sent
+            # is sent again (at least once), and may come after the answer.
+            fresh = messages[self.seen :] or messages[-1:]
+            found = [m for m in fresh if m != before and answered(m)]
+            if found:
+                self.seen, self.last = len(messages), messages[-1]
                 self.steps += 1
-                return messages[-1]
-        raise AssertionError(f"chat {self.chat_id}: no answer to {body} (step {self.steps})")
+                return found[-1]
+        latest = [m["text"][:60] for m in (await self.messages())[-3:]]
+        raise AssertionError(
+            f"chat {self.chat_id}: no answer to {body} (step {self.steps}): {latest}"
+        )
 
     async def say(self, text: str, expect: str) -> dict[str, Any]:
         self.sent.append(text)
