@@ -39,7 +39,7 @@ LANG = "ru"
 # How long one step of one citizen may take at most: a correctness bound (a reply that never
 # comes), not a speed figure; generous for a loaded 2-core machine.
 STEP_WITHIN = 90.0
-POLL = 0.5
+POLL = 1.0
 CITIZENS = int(os.environ.get("PIKIR_TEST_LOAD_CITIZENS", "300"))
 
 
