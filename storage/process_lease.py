@@ -71,7 +71,7 @@ class ProcessLease:
         if self._connection is not None:
             connection, self._connection = self._connection, None
             try:
-                # Unlocked before the connection goes back to the pool: a session's advisory
+                # Unlocked before the connection goes back to the pool: a connection's advisory
                 # lock outlives the pool's rollback, and would stay held by an idle connection.
                 await connection.execute(
                     text("SELECT pg_advisory_unlock(:key)"), {"key": self._key}
