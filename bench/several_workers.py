@@ -18,8 +18,6 @@ import asyncio
 import itertools
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,9 +28,8 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from bench._common import DEFAULT_PG, run_on_server
-from tests.deploy.harness import Nginx, free_port, status
+from tests.deploy.harness import Nginx, free_port, start_workers, stop_all
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "a-webhook-secret-for-the-benchmark"
 TOKEN = "123456:BENCH"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -111,7 +108,7 @@ async def _run(workers: int, updates: int, connections: int, base_pg: str) -> di
     with tempfile.TemporaryDirectory() as tmp:
         nginx = Nginx(Path(tmp) / "nginx", free_port(), ports)
         site = f"http://127.0.0.1:{nginx.port}"
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("PIKIR_")} | {
+        settings = {
             "PIKIR_DATABASE__URL": url,
             "PIKIR_DATA_DIR": str(Path(tmp) / "shared"),
             "PIKIR_SECURITY__SECRET_KEY": "one secret key for the benchmark's workers",
@@ -125,36 +122,17 @@ async def _run(workers: int, updates: int, connections: int, base_pg: str) -> di
             "PIKIR_SCHEDULER__ENABLED": "false",
             "PIKIR_LOG_LEVEL": "WARNING",
         }
-        processes = _start_workers(ports, environment)
+        # Started (and waited for) in a thread: this loop serves the Bot API they call.
+        processes = await asyncio.to_thread(start_workers, ports, settings, None, within=180)
         try:
-            deadline = time.monotonic() + 180
-            while not all(status(f"http://127.0.0.1:{p}/readyz") == 200 for p in ports):
-                assert time.monotonic() < deadline, "the workers did not get ready"
-                assert all(p.poll() is None for p in processes), "a worker exited"
-                await asyncio.sleep(0.3)
             nginx.start()
-            return await _load(telegram, site, [p.pid for p in processes], updates, connections)
+            pids = [worker.process.pid for worker in processes]
+            return await _load(telegram, site, pids, updates, connections)
         finally:
             nginx.stop()
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=30)
+            stop_all(processes)
             await runner.cleanup()
             await run_on_server(base_pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _start_workers(ports: list[int], environment: dict[str, str]) -> list[subprocess.Popen[bytes]]:
-    """One ``pikir serve`` per port, all with ``environment``."""
-    return [
-        subprocess.Popen(
-            [sys.executable, "-m", "bot.main", "serve"],
-            env=environment | {"PIKIR_HTTP__PORT": str(port)},
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
 
 
 async def _load(

@@ -11,7 +11,7 @@ import contextlib
 import functools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import click
@@ -50,6 +50,7 @@ from bot.persistence import SqlChatHistoryStore, SqlUnits
 from bot.persistence.conversation_store import StoreConfig
 from bot.persistence.reference_cache import ReferenceCache
 from bot.response_headers import install_response_headers
+from bot.scheduling import SchedulerHandover, scheduler_handover
 from bot.settings import Settings
 from bot.tagging import ClassifierTagger
 from bot.web.app import build_runtime as build_chat_runtime
@@ -152,6 +153,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         database.sessions,
         senders,
         coordination.send_slots,
+        stuck_after=timedelta(seconds=settings.telegram.outbox_stuck_seconds),
         observer=metrics,
     )
     app.cleanup_ctx.append(_outbox_ctx)
@@ -380,16 +382,20 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    if not settings.scheduler.enabled:
+        yield
+        return
+    deps = job_deps(settings, app[DATABASE], app[TAGGER])
+    deps.on_run = app[METRICS].job_finished
     scheduler = app[SCHEDULER]
-    if settings.scheduler.enabled:
-        deps = job_deps(settings, app[DATABASE], app[TAGGER])
-        deps.on_run = app[METRICS].job_finished
-        register_jobs(scheduler, deps)
-        scheduler.start()
-        log.info("scheduler.started", jobs=[job.id for job in scheduler.get_jobs()])
-    yield
-    if scheduler.running:
-        scheduler.shutdown(wait=False)
+    # Of several workers the one holding the lease schedules; the others stand by to take over.
+    handover = SchedulerHandover(
+        scheduler,
+        ProcessLease(app[DATABASE], "scheduler"),
+        functools.partial(register_jobs, scheduler, deps),
+    )
+    async with scheduler_handover(handover, settings.scheduler.takeover_seconds):
+        yield
 
 
 def job_deps(settings: Settings, database: Database, tagger: ClassifierTagger | None) -> JobDeps:

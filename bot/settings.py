@@ -77,6 +77,9 @@ class TelegramSettings(BaseModel):
     # Per-chat flood control of incoming updates: a whole feedback fits in one burst.
     flood_per_second: float = Field(default=2.0, gt=0, le=100)
     flood_burst: int = Field(default=20, ge=1, le=1000)
+    # A message claimed for sending longer than this is taken as its worker's death (killed
+    # outright) and sent again by another: long enough that a live worker has finished it.
+    outbox_stuck_seconds: int = Field(default=900, ge=5, le=24 * 3600)
 
     @model_validator(mode="after")
     def _webhook_complete(self) -> TelegramSettings:
@@ -270,6 +273,9 @@ class SchedulerSettings(BaseModel):
     month_close_misfire_grace_seconds: int = Field(default=3 * 24 * 3600, ge=1, le=28 * 24 * 3600)
     coalesce: bool = True
     lease_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # How often a worker without the scheduler tries to take it over: a worker killed outright
+    # hands the scheduler on within about this long.
+    takeover_seconds: float = Field(default=5.0, gt=0, le=300)
 
     @property
     def lease(self) -> timedelta:

@@ -1,4 +1,5 @@
-"""Leases a process holds for as long as it runs: "I poll this bot", "I set its webhook".
+"""Leases a process holds for as long as it runs: "I poll this bot", "I set its webhook",
+"I run the scheduled jobs".
 
 On PostgreSQL a lease is a session-level advisory lock on a connection of its own, kept open
 until released: if the process dies, the connection closes and the lease is free again, with
@@ -7,9 +8,11 @@ no row to clean up. SQLite serves one process, so there every lease is granted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.database import Database
@@ -47,8 +50,41 @@ class ProcessLease:
         self._connection = connection
         return True
 
+    async def still_held(self) -> bool:
+        """Whether the lease's connection is still up (a database restart ends it and frees
+        the lock for others); a lost lease is let go, so :meth:`acquire` may try again."""
+        if self._database.dialect != "postgresql":
+            return True
+        if self._connection is None:
+            return False
+        try:
+            await self._connection.execute(text("SELECT 1"))
+            await self._connection.commit()
+        except (DBAPIError, OSError):
+            connection, self._connection = self._connection, None
+            await _discard(connection)
+            return False
+        return True
+
     async def release(self) -> None:
-        """Give the lease back (closing its connection frees the lock)."""
+        """Give the lease back at once, for another process to take."""
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            await connection.close()
+            try:
+                # Unlocked before the connection goes back to the pool: a connection's advisory
+                # lock outlives the pool's rollback, and would stay held by an idle connection.
+                await connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": self._key}
+                )
+                await connection.commit()
+                await connection.close()
+            except (SQLAlchemyError, OSError):
+                await _discard(connection)
+
+
+async def _discard(connection: AsyncConnection) -> None:
+    """Drop a connection whose server end is gone (and the lock with it), not back to the pool."""
+    with contextlib.suppress(SQLAlchemyError, OSError):
+        await connection.invalidate()
+    with contextlib.suppress(SQLAlchemyError, OSError):
+        await connection.close()

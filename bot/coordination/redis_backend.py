@@ -219,7 +219,7 @@ class RedisChatLocks:
         prefix: str,
         *,
         window: float = 0.0,
-        ttl: float = 60.0,
+        ttl: float = 10.0,
         stale_after: float = 2.0,
         poll: float = 0.002,
     ) -> None:

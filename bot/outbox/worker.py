@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -69,10 +70,16 @@ class OutboxWorker:
     async def run(self) -> None:
         """Deliver until cancelled; a failing round is logged and retried after a pause (an
         outage of the database or Redis in one line when it starts and one when it ends)."""
-        await self._release_stuck()
+        # Not only at start: a worker killed outright leaves its claimed messages ``sending``,
+        # and the workers still running must send them.
+        release_every = max(1.0, self._stuck_after.total_seconds() / 4)
+        released_at = -release_every
         away: str | None = None  # the service whose outage was reported, until it is back
         while True:
             try:
+                if time.monotonic() - released_at >= release_every:
+                    released_at = time.monotonic()
+                    await self._release_stuck()
                 sent = await self.run_once()
             except asyncio.CancelledError:
                 raise

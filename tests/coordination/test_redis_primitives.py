@@ -101,7 +101,8 @@ async def test_a_dead_workers_lock_expires_and_its_place_in_line_is_given_up(
     redis_clients: MakeClient, prefix: str
 ) -> None:
     dying = RedisChatLocks(redis_clients(), prefix, ttl=0.3, stale_after=0.2)
-    # Entered and never left: what a killed worker leaves behind.
+    # Entered and never left: what a killed worker leaves behind. Its tasks die with it, so
+    # it no longer renews the lock either.
     abandoned = dying.hold("chat-1", 1)  # kept referenced: never finalised, never released
     await abandoned.__aenter__()
     _stop_renewals()  # as the worker's death stops them

@@ -1,4 +1,5 @@
-"""Starting the shipped deployment files: the nginx site (with only its ports changed) and
+"""Starting workers and the shipped deployment files: ``pikir serve`` processes (one shared way
+for every several-worker test and benchmark), the nginx site (with only its ports changed) and
 workers launched by the systemd unit's own ``ExecStart`` line with its environment file."""
 
 from __future__ import annotations
@@ -7,8 +8,10 @@ import json
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -138,12 +141,133 @@ def read_environment_file(path: Path) -> dict[str, str]:
 
 
 @dataclass
+class WorkerProcess:
+    """One running ``pikir serve`` on ``port``; what it prints goes to the file ``log``."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path | None
+
+    def output(self) -> str:
+        """Everything the worker printed so far."""
+        return self.log.read_text(errors="replace") if self.log is not None else ""
+
+    def readiness(self) -> dict[str, str] | None:
+        """The worker's ``/readyz`` answer (None while nothing answers)."""
+        try:
+            url = f"http://127.0.0.1:{self.port}/readyz"
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return dict(json.loads(response.read()))
+        except urllib.error.HTTPError as error:
+            return dict(json.loads(error.read() or b"{}"))
+        except (OSError, ValueError):
+            return None
+
+    def ready(self) -> bool:
+        return status(f"http://127.0.0.1:{self.port}/readyz") == 200
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, as systemd stops a unit; the exit status."""
+        if self.running():
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, its connections and its leases just stop."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+def launch(
+    argv: list[str], environment: dict[str, str], cwd: Path, port: int, log: Path | None
+) -> WorkerProcess:
+    """Start ``argv`` as the worker on ``port``, its output to ``log`` (None: discarded).
+
+    A file, not a pipe: a pipe nobody reads stalls a worker that logs a lot.
+    """
+    if log is None:
+        process = subprocess.Popen(
+            argv, env=environment, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+    else:
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                argv, env=environment, cwd=cwd, stdout=output, stderr=subprocess.STDOUT
+            )
+    return WorkerProcess(port, process, log)
+
+
+def serve_environment(settings: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any ``PIKIR_`` setting, plus ``settings``."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PIKIR_")}
+    return inherited | settings
+
+
+def start_worker(port: int, settings: dict[str, str], log_dir: Path | None) -> WorkerProcess:
+    """``pikir serve`` on ``port`` with ``settings`` (``PIKIR_…`` variables); not waited for."""
+    log = None
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = log_dir / f"worker-{port}.log"
+    environment = serve_environment(settings | {"PIKIR_HTTP__PORT": str(port)})
+    return launch([sys.executable, "-m", "bot.main", "serve"], environment, ROOT, port, log)
+
+
+def start_workers(
+    ports: list[int],
+    settings: dict[str, str],
+    log_dir: Path | None,
+    *,
+    one_by_one: bool = False,
+    within: float = 120,
+) -> list[WorkerProcess]:
+    """A ``pikir serve`` per port, all at once or ``one_by_one``, each waited for until ready.
+
+    A worker that exits while starting fails the caller with what it printed.
+    """
+    workers: list[WorkerProcess] = []
+
+    def wait_ready(group: list[WorkerProcess]) -> None:
+        deadline = time.monotonic() + within
+        while not all(worker.ready() for worker in group):
+            for worker in group:
+                if not worker.running():
+                    raise AssertionError(f"worker {worker.port} exited:\n{worker.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError("the workers did not get ready in time")
+            time.sleep(0.3)
+
+    try:
+        for port in ports:
+            workers.append(start_worker(port, settings, log_dir))
+            if one_by_one:
+                wait_ready(workers[-1:])
+        wait_ready(workers)
+    except BaseException:
+        stop_all(workers)
+        raise
+    return workers
+
+
+def stop_all(workers: list[WorkerProcess]) -> None:
+    """SIGTERM every worker still running and wait for each."""
+    for worker in workers:
+        if worker.running():
+            worker.process.send_signal(signal.SIGTERM)
+    for worker in workers:
+        worker.process.wait(timeout=30)
+
+
+@dataclass
 class UnitWorker:
     """One ``pikir@<port>.service`` instance, started as systemd would start it."""
 
     port: int
     environment_file: Path
-    process: subprocess.Popen[str] | None = None
+    worker: WorkerProcess | None = None
     log: list[str] = field(default_factory=list)
 
     def command(self) -> tuple[list[str], dict[str, str], Path]:
@@ -162,27 +286,24 @@ class UnitWorker:
                 environment[key] = value
         return argv, environment, Path(workdir.replace(INSTALL_DIR, str(ROOT)))
 
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return None if self.worker is None else self.worker.process
+
     def start(self) -> None:
         argv, environment, workdir = self.command()
-        self.process = subprocess.Popen(
-            argv,
-            env=environment,
-            cwd=workdir,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        log = self.environment_file.parent / f"unit-worker-{self.port}.log"
+        self.worker = launch(argv, environment, workdir, self.port, log)
 
     def ready(self) -> bool:
         return status(f"http://127.0.0.1:{self.port}/readyz") == 200
 
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM, as the unit's KillSignal; the exit status."""
-        assert self.process is not None
-        self.process.terminate()
-        output, _ = self.process.communicate(timeout=timeout)
-        self.log.append(output)
-        return self.process.returncode
+        assert self.worker is not None
+        code = self.worker.stop(timeout)
+        self.log.append(self.worker.output())
+        return code
 
 
 def status(url: str, headers: dict[str, str] | None = None) -> int | None:

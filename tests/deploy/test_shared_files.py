@@ -1,5 +1,5 @@
-"""Two workers on one database and one shared data directory: a month's pack made by one is
-listed and served by the other."""
+"""Two workers on one database and one shared data directory: a month's pack made by one, and
+a photo a citizen uploaded through one, are served by the other."""
 
 from __future__ import annotations
 
@@ -10,18 +10,24 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy import select
+from yarl import URL
 
 from admin.jobs.figures_jobs import close_month_now
 from admin.passwords import make_hasher
+from bot.conversation import Translator
 from bot.main import build_app, job_deps
 from bot.settings import DatabaseSettings, Settings
 from storage.database import Database
-from storage.models import StaffRole
+from storage.models import Attachment, StaffRole
 from storage.uow import UnitOfWork
 from tests.deploy.harness import free_port
+from tests.webchat.conftest import Browser
+from tests.webchat.images import png
 
 PASSWORD = "a password for the shared files test"
 MONTH = "2026-01"
+TRANSLATOR = Translator.load()
 
 
 @pytest.fixture
@@ -89,3 +95,42 @@ async def test_a_pack_made_by_one_worker_is_served_by_the_other(
         async with session.get(f"{other}/admin/reports/packs/{pack.name}") as download:
             assert download.status == 200
             assert await download.read() == pack.read_bytes()
+
+
+async def test_a_photo_uploaded_through_one_worker_is_served_by_the_other(
+    two_workers: list[str], database: Database, tmp_path: Path
+) -> None:
+    first, other = two_workers
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar, headers={"Accept-Language": "en"}) as session:
+        # A citizen in the web chat on the first worker, up to the photo, which it stores.
+        # A rating of 1 opens a case, whose photos staff may see.
+        browser = Browser(session, URL(first), first)
+        await browser.open("AST-01", "en")
+        await browser.press_nth(0)
+        await browser.press_nth(0)
+        await browser.press("1")
+        for _ in range(5):
+            await browser.press(TRANSLATOR.text("en", "button.no"))
+        assert browser.question["text"] == TRANSLATOR.text("en", "text.ask_low", limit=2000)
+        await browser.say("The queue machine was broken")
+        form = aiohttp.FormData()
+        form.add_field("photo", png(), filename="photo.png", content_type="image/png")
+        async with session.post(
+            f"{first}/chat/upload", data=form, headers={"Origin": first}
+        ) as response:
+            assert response.status == 200, await response.text()
+        await browser.until("messages")
+        await browser.press(TRANSLATOR.text("en", "button.consent_no"))
+        await browser.close()
+        async with database.sessions() as db_session:
+            attachment = (await db_session.scalars(select(Attachment))).one()
+        stored = tmp_path / "shared" / str(attachment.location)
+        assert stored.is_file()
+
+        # Staff on the other worker open the case's photo: the same bytes.
+        await _logged_in(session, other)
+        async with session.get(f"{other}/admin/attachments/{attachment.id}") as photo:
+            assert photo.status == 200, await photo.text()
+            assert photo.headers["Content-Type"] == "image/png"
+            assert await photo.read() == stored.read_bytes()

@@ -9,6 +9,7 @@ import json
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ def emulator() -> Iterator[str]:
     assert process.stdout is not None
     line = process.stdout.readline()
     assert "ready" in line, f"emulator did not start: {line}"
+    # Read what it logs later (failed webhook calls) so that a full pipe never stalls it.
+    threading.Thread(target=process.stdout.read, daemon=True).start()
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=10)

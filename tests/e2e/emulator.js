@@ -10,6 +10,8 @@
 //   * answerCallbackQuery / edit* answer null  -> true / the edited Message, as Telegram does
 //   * sent messages carry the date in ms       -> seconds, and `from` is the bot
 //   * no flood limits                          -> optional limits answer 429 with retry_after
+//   * updates sent at once share an update_id  -> each takes its own before any await
+//   * a failed webhook call is not retried     -> retried with growing pauses, as Telegram does
 // Test-only endpoints under /_test/ act as the citizen and inspect what the bot sent.
 'use strict';
 
@@ -67,16 +69,34 @@ function formatUpdate(update) {
 }
 
 // Webhook delivery with the secret header; errors are logged, never crash the emulator.
+// The update's ids are taken before anything is awaited: updates sent at the same moment
+// get ids of their own (the library numbers them only after its webhook call returned).
 server.addUserUpdate = async function addUserUpdate(update) {
+  update.updateId = this.updateId++;
+  update.messageId = this.messageId++;
+  if ('callbackQuery' in update) update.callbackId = this.callbackId++;
   const webhook = webhooks[update.botToken];
   lastUserUpdate[update.botToken] = update;
   if (webhook) {
-    await postWebhook(webhook, formatUpdate(update));
+    await deliver(webhook, update);
   } else {
     this.storage.userMessages.push(update);
   }
-  this.updateId++;
 };
+
+// Telegram retries an update whose webhook call failed (no answer, or not 2xx) with growing
+// pauses; the first attempt is awaited by the caller, the retries go on in the background.
+const RETRY_PAUSES_MS = [300, 600, 1200, 2400, 4800];
+const deliveries = [];          // [{token, update_id, attempts, status}] of webhook updates
+
+async function deliver(webhook, update) {
+  const record = { token: update.botToken, update_id: update.updateId, attempts: 1, status: 0 };
+  deliveries.push(record);
+  if (deliveries.length > 100000) deliveries.splice(0, 50000);
+  record.status = await postWebhook(webhook, formatUpdate(update));
+  if (!delivered(record.status)) retryLater(update, record, 0);
+  return record.status;
+}
 
 async function postWebhook(webhook, body) {
   const headers = { 'content-type': 'application/json' };
@@ -88,6 +108,19 @@ async function postWebhook(webhook, body) {
     console.error(`webhook ${webhook.url} failed: ${error}`);
     return 0;
   }
+}
+
+const delivered = (status) => status >= 200 && status < 300;
+
+function retryLater(update, record, attempt) {
+  if (attempt >= RETRY_PAUSES_MS.length) return;
+  setTimeout(async () => {
+    const webhook = webhooks[update.botToken];
+    if (!webhook) return;
+    record.attempts++;
+    record.status = await postWebhook(webhook, formatUpdate(update));
+    if (!delivered(record.status)) retryLater(update, record, attempt + 1);
+  }, RETRY_PAUSES_MS[attempt]);
 }
 
 function takeUpdates(token, offset) {
@@ -240,6 +273,7 @@ app.post('/_test/send', async (req, res) => {
     const length = p.text.includes(' ') ? p.text.indexOf(' ') : p.text.length;
     message.entities = [{ offset: 0, length, type: 'bot_command' }];
   }
+  // Read in the same tick as addUserUpdate takes it: the id this update gets.
   const updateId = server.updateId;
   await server.addUserMessage(message);
   ok(res, { update_id: updateId });
@@ -290,6 +324,8 @@ app.get('/_test/messages', (req, res) => {
 app.get('/_test/answers', (req, res) => ok(res, answers));
 app.get('/_test/menus', (req, res) => ok(res, menus[req.query.token] || {}));
 app.get('/_test/stats', (req, res) => ok(res, { sent: sendLog.length, rejected429, log: sendLog }));
+app.get('/_test/deliveries', (req, res) =>
+  ok(res, deliveries.filter((d) => d.token === req.query.token)));
 app.get('/_test/webhook', (req, res) => ok(res, webhooks[req.query.token] || null));
 
 app.post('/_test/limits', (req, res) => {
@@ -312,6 +348,7 @@ app.post('/_test/reset', (req, res) => {
   limits = { globalPerSecond: 0, perChatInterval: 0 };
   forced429 = { count: 0, retryAfter: 1 };
   blocked.clear();
+  deliveries.length = 0;
   Object.keys(webhooks).forEach((k) => delete webhooks[k]);
   ok(res, true);
 });

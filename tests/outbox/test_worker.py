@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -124,6 +126,28 @@ def test_sends_made_late_are_counted_when_they_left() -> None:
     now[0] = 1.05
     assert limiter.admit("10") == 0.0
     assert limiter.admit("10") == pytest.approx(1.05)  # just sent to: the chat's interval
+
+
+async def test_a_running_worker_sends_what_a_killed_one_left_sending(database: Database) -> None:
+    worker = _worker(database, ScriptedSender(), stuck_after=timedelta(seconds=2))
+    sender = worker._senders["telegram"]
+    running = asyncio.create_task(worker.run())
+    try:
+        # Claimed by another worker after this one started, which then died before sending.
+        message_id = await _enqueue(database)
+        async with UnitOfWork(database.sessions) as uow:
+            claimed = await uow.outbox.claim_due([Channel.TELEGRAM], utcnow(), 10)
+            assert [m.id for m in claimed] == [message_id]
+            await uow.commit()
+        for _ in range(300):  # a bound for a loaded machine, not a speed figure
+            if (await _row(database, message_id)).status == OutboxStatus.SENT:
+                break
+            await asyncio.sleep(0.1)
+        assert [m.id for m in sender.sent] == [message_id]  # type: ignore[attr-defined]
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
 
 
 def test_rate_limiter_spaces_sends_globally_and_per_chat() -> None:

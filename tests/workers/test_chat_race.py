@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,16 +19,13 @@ from typing import Any
 import aiohttp
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from bot.conversation import Translator
 from storage.database import Database
 from storage.models import Channel, Conversation
-from tests.conftest import PostgresServer, _admin
 from tests.coordination.conftest import REDIS_URL
-from tests.workers.test_startup import _free_port, _ready
+from tests.deploy.harness import free_port, start_workers, stop_all
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "a-webhook-secret-of-some-length"
 CHATS = 200
 GAPS_MS = (0, 2, 5, 20)
@@ -40,28 +35,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 @pytest.fixture
-def race_database(postgres_server: PostgresServer) -> Iterator[str]:
-    """A PostgreSQL database of its own for the two workers, dropped afterwards."""
-    if postgres_server.url is None:
-        pytest.fail(postgres_server.reason)
-    name = f"pikir_race_{os.getpid()}_{secrets.token_hex(3)}"
-    asyncio.run(_admin(postgres_server.url, f'CREATE DATABASE "{name}"'))
-    yield make_url(postgres_server.url).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(postgres_server.url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture
 def two_workers(
-    race_database: str,
+    empty_postgres: str,
     emulator: str,
     tmp_path: Path,
 ) -> Iterator[tuple[list[int], str]]:
     """Two ``pikir serve`` workers in webhook mode sharing the database and Redis."""
-    ports = [_free_port() for _ in range(2)]
+    ports = [free_port() for _ in range(2)]
     token = f"{700000 + os.getpid() % 1000}:RACE{time.time_ns()}"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("PIKIR_")}
-    environment |= {
-        "PIKIR_DATABASE__URL": race_database,
+    settings = {
+        "PIKIR_DATABASE__URL": empty_postgres,
         "PIKIR_DATA_DIR": str(tmp_path / "var"),
         "PIKIR_SECURITY__SECRET_KEY": "a shared secret key for the two workers",
         "PIKIR_CLASSIFIER__ENABLED": "false",
@@ -81,31 +64,14 @@ def two_workers(
         # 2-core machine (BENCHMARKS.md, "Chat lock"); the test states the margin it needs.
         "PIKIR_REDIS__ORDERING_WINDOW_MS": "300",
     }
-    workers = []
-    for port in ports:
-        workers.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "bot.main", "serve"],
-                env=environment | {"PIKIR_HTTP__PORT": str(port)},
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
-        # One after the other: the first migrates and loads the reference data.
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and _ready(port) is None:
-            assert workers[-1].poll() is None, workers[-1].communicate()[1]
-            time.sleep(0.3)
+    # One after the other: the first migrates and loads the reference data.
+    workers = start_workers(ports, settings, tmp_path / "logs", one_by_one=True)
     try:
-        assert all(_ready(port) == _READY for port in ports)
+        assert all(worker.readiness() == _READY for worker in workers)
         yield ports, token
     finally:
-        errors = []
-        for worker in workers:
-            worker.terminate()
-            errors.append(worker.communicate(timeout=30)[1])
+        stop_all(workers)
+        errors = [worker.output() for worker in workers]
         assert all("Traceback" not in error for error in errors), errors
 
 
@@ -166,7 +132,7 @@ async def _race(telegram: Telegram, ports: list[int], chat_id: int, gap: float, 
 async def test_crossing_updates_of_one_chat_on_two_workers_lose_nothing(
     two_workers: tuple[list[int], str],
     telegram: Telegram,
-    race_database: str,
+    empty_postgres: str,
     emulator: str,
 ) -> None:
     ports, token = two_workers
@@ -188,7 +154,7 @@ async def test_crossing_updates_of_one_chat_on_two_workers_lose_nothing(
 
     await asyncio.gather(*(race(i, chat) for i, chat in enumerate(chats)))
 
-    database = Database(race_database)
+    database = Database(empty_postgres)
     try:
         async with database.sessions() as session:
             rows = await session.scalars(
