@@ -24,7 +24,9 @@ Events in (``bot.conversation.events``), for one ``(channel, chat_key)``:
 * ``Photo(file_ref, size, content_type, caption)`` — a photo (a Telegram ``file_id`` or the
   path of a stored upload).
 
-``update_key`` makes redelivery harmless: the second delivery returns ``Outcome(duplicate=True)``.
+``update_key`` makes redelivery harmless: the second delivery changes nothing and returns
+``Outcome(duplicate=True)`` asking the current question again (the first one's replies may
+never have been sent).
 
 Replies out (``bot.conversation.replies``): an ``Outcome`` with ``replies: list[Reply]`` in
 order and an optional ``notice`` (a short toast for a press, e.g. "out of date"). Each ``Reply``

@@ -216,6 +216,10 @@ class Flow:
             draft.search = None
         await self.prompter.prompt(turn)
 
+    async def ask_again(self, turn: Turn) -> None:
+        """Ask the current question again, changing nothing (for a redelivered event)."""
+        await self._reprompt(turn)
+
     async def _reprompt(self, turn: Turn, note: str | None = None) -> None:
         if turn.step is Step.IDLE and note is None:
             return

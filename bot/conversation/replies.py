@@ -42,7 +42,8 @@ class Outcome:
 
     ``notice`` is a brief acknowledgement for a button press (Telegram shows it as a toast; the
     web chat may show it inline), e.g. that a button was out of date. ``duplicate`` is True when
-    the event was a redelivery that had no effect; then there are no replies. ``language`` is
+    the event was a redelivery that had no effect; its replies then only ask the current
+    question again. ``language`` is
     the language the conversation now talks in (a channel may translate its own chrome to it).
     ``erased`` is True when the citizen has just erased their data, so a channel that keeps its
     own copy of the chat (the web chat's history) forgets it too.

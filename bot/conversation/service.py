@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot.conversation.events import Incoming
 from bot.conversation.flow import Flow
@@ -55,8 +56,9 @@ class ConversationService:
 
         The state, the feedback (on submission) and the delivery record are committed before
         this returns, so a receipt is only ever shown for a stored feedback. A redelivered
-        event (same ``update_key``) returns an outcome with ``duplicate=True`` and no replies,
-        and ``before_commit`` is not called for it.
+        event (same ``update_key``) changes nothing and returns an outcome with
+        ``duplicate=True`` that asks the current question again; ``before_commit`` is not
+        called for it.
         """
         started = time.perf_counter()
         result = "failed"
@@ -86,7 +88,7 @@ class ConversationService:
             if incoming.update_key is not None and not await unit.claim_update(
                 channel, incoming.update_key
             ):
-                return Outcome(duplicate=True)
+                return await self._ask_again(unit, incoming)
             stored = await unit.load_state(channel, chat)
             respondent = (stored.respondent if stored else None) or await unit.respondent(
                 channel, incoming.user_key
@@ -113,6 +115,31 @@ class ConversationService:
                 await before_commit(unit, outcome)
             await unit.commit()
         return outcome
+
+    async def _ask_again(self, unit: ConversationUnit, incoming: Incoming) -> Outcome:
+        """A redelivered event changes nothing, but the current question is asked again.
+
+        A channel delivers an event again when its first handling was not acknowledged: the
+        worker may have died, or sending the replies failed, after the commit. Those replies
+        may never have reached the citizen, who would then wait for a question that never
+        comes; asking it again costs at most a repeated question.
+        """
+        stored = await unit.load_state(incoming.channel, incoming.chat_key)
+        if stored is None:
+            return Outcome(duplicate=True)
+        turn = Turn(
+            unit=unit,
+            incoming=incoming,
+            translator=self.translator,
+            respondent_id=stored.respondent.id if stored.respondent else None,
+            respondent_language=stored.respondent.language if stored.respondent else None,
+            step=_step(stored),
+            draft=Draft.from_data(stored.data),
+            # Nothing is saved: the buttons shown must carry the version already stored.
+            stored_version=stored.version - 1,
+        )
+        await self._flow.ask_again(turn)
+        return replace(turn.outcome(), duplicate=True)
 
     def text(self, language: str, message_id: str, **params: object) -> str:
         """A citizen-facing text outside a conversation (an adapter's flood notice, errors)."""

@@ -103,4 +103,4 @@ async def _handle(
         language = incoming.language_hint or "ru"
         await bot.send_message(chat_id, service.text(language, "error.retry"))
         return None
-    return None if outcome.duplicate else outcome
+    return outcome

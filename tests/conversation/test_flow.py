@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.conversation import ConversationService, Press, Start, Translator
+from bot.conversation import Command, ConversationService, Press, Start, Translator
 from storage.database import Database
 from storage.models import Attachment, Case, Conversation, Feedback, OutboxMessage, Respondent
 from tests.conversation.conftest import CASE_URL, STAFF_CHAT, Citizen, make_service, texts
@@ -297,12 +297,30 @@ async def test_redelivered_update_has_effect_once(
     service: ConversationService, database: Database
 ) -> None:
     citizen = Citizen(service)
-    await citizen.send(Start("AST-01"), update_key="42")
+    first = await citizen.send(Start("AST-01"), update_key="42")
     again = await citizen.send(Start("AST-01"), update_key="42")
-    assert again.duplicate and not again.replies
+    # Nothing changes, but the question the first handling asked is asked again (its replies
+    # may never have reached the citizen), with buttons that still work.
+    assert again.duplicate and again.replies == first.replies[-1:]
     async with database.sessions() as session:
         conversation = await session.scalar(select(Conversation))
     assert conversation is not None and conversation.version == 1
+    answered = await citizen.press("English")
+    assert not answered.notice and not answered.duplicate  # not answered as out of date
+    async with database.sessions() as session:
+        conversation = await session.scalar(select(Conversation))
+    assert conversation is not None and conversation.version == 2
+
+
+async def test_a_redelivered_event_asks_nothing_when_no_question_is_open(
+    service: ConversationService,
+) -> None:
+    citizen = Citizen(service)
+    await citizen.send(Start("AST-01"), update_key="start")
+    cancelled = await citizen.send(Command("cancel", ""), update_key="cancel")
+    assert cancelled.replies
+    again = await citizen.send(Command("cancel", ""), update_key="cancel")
+    assert again.duplicate and not again.replies
 
 
 async def test_stale_press_is_answered_and_the_flow_goes_on(
