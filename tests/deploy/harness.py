@@ -15,7 +15,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -304,6 +305,26 @@ class UnitWorker:
         code = self.worker.stop(timeout)
         self.log.append(self.worker.output())
         return code
+
+
+@contextmanager
+def running_units(ports: list[int], environment_file: Path) -> Iterator[list[UnitWorker]]:
+    """An instance of the unit per port, started one after the other (the first migrates),
+    each waited for; stopped afterwards, what each printed shown (pytest shows it when the
+    test failed)."""
+    started: list[UnitWorker] = []
+    try:
+        for port in ports:
+            started.append(UnitWorker(port, environment_file))
+            started[-1].start()
+            wait_for(started[-1].ready, 120)
+        yield started
+    finally:
+        for worker in started:
+            if worker.process is not None and worker.process.poll() is None:
+                worker.stop()
+        for worker in started:
+            print(f"worker {worker.port}:", *worker.log, sep="\n")
 
 
 def status(url: str, headers: dict[str, str] | None = None) -> int | None:

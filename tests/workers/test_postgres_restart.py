@@ -27,7 +27,7 @@ from bot.conversation.callbacks import Action, decode
 from storage.database import Database
 from storage.models import Feedback
 from tests.coordination.conftest import REDIS_URL
-from tests.deploy.harness import UnitWorker, free_port, json_environment, wait_for
+from tests.deploy.harness import UnitWorker, free_port, json_environment, running_units
 from tests.e2e.conftest import WEBHOOK_SECRET
 from tests.workers.test_chat_race import _message_update
 from tests.workers.throwaway_postgres import ThrowawayCluster, throwaway_cluster
@@ -67,19 +67,8 @@ def workers(cluster: ThrowawayCluster, emulator: str, tmp_path: Path) -> Iterato
             }
         )
     )
-    started = []
-    try:
-        for port in ports:  # one after the other: the first migrates
-            started.append(UnitWorker(port, environment_file))
-            started[-1].start()
-            wait_for(started[-1].ready, 120)
+    with running_units(ports, environment_file) as started:
         yield started
-    finally:
-        for worker in started:
-            if worker.process is not None and worker.process.poll() is None:
-                worker.stop()
-        for worker in started:  # shown by pytest when the test failed
-            print(f"worker {worker.port}:", *worker.log, sep="\n")
 
 
 class Telegram:

@@ -22,24 +22,21 @@ import pytest
 from yarl import URL
 
 from tests.coordination.conftest import REDIS_URL
-from tests.deploy.harness import UnitWorker, free_port, json_environment, wait_for
+from tests.deploy.harness import UnitWorker, free_port, json_environment, running_units
 from tests.webchat.conftest import Browser
-from tests.workers.test_chat_race import race_database
-
-__all__ = ["race_database"]
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 TEXTS_PER_PAGE = 15
 
 
 @pytest.fixture
-def web_workers(race_database: str, tmp_path: Path) -> Iterator[list[UnitWorker]]:
+def web_workers(empty_postgres: str, tmp_path: Path) -> Iterator[list[UnitWorker]]:
     """Two workers serving the web chat, sharing the database, Redis and the secret key."""
     environment_file = tmp_path / "pikir.env"
     environment_file.write_text(
         json_environment(
             {
-                "PIKIR_DATABASE__URL": race_database,
+                "PIKIR_DATABASE__URL": empty_postgres,
                 "PIKIR_DATA_DIR": str(tmp_path / "shared"),
                 "PIKIR_SECURITY__SECRET_KEY": "one secret key shared by every worker",
                 "PIKIR_REDIS__URL": REDIS_URL,
@@ -52,19 +49,8 @@ def web_workers(race_database: str, tmp_path: Path) -> Iterator[list[UnitWorker]
             }
         )
     )
-    started: list[UnitWorker] = []
-    try:
-        for port in (free_port(), free_port()):  # one after the other: the first migrates
-            started.append(UnitWorker(port, environment_file))
-            started[-1].start()
-            wait_for(started[-1].ready, 120)
+    with running_units([free_port(), free_port()], environment_file) as started:
         yield started
-    finally:
-        for worker in started:
-            if worker.process is not None and worker.process.poll() is None:
-                worker.stop()
-        for worker in started:  # shown by pytest when the test failed
-            print(f"worker {worker.port}:", *worker.log, sep="\n")
 
 
 def _page(session: aiohttp.ClientSession, worker: UnitWorker) -> Browser:
