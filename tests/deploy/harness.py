@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shlex
 import signal
 import socket
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.coordination.conftest import REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_SITE = ROOT / "deploy" / "nginx" / "pikir.conf"
@@ -347,6 +350,20 @@ def wait_for(predicate: Callable[[], object], seconds: float) -> None:
             return
         time.sleep(0.2)
     raise AssertionError("not in time")
+
+
+def shared_settings(database_url: str, data_dir: Path, *, redis: bool = True) -> dict[str, str]:
+    """What the workers of one deployment share: the database, the data directory, the secret
+    key and, with ``redis``, Redis under a key prefix of the test's own."""
+    settings = {
+        "PIKIR_DATABASE__URL": database_url,
+        "PIKIR_DATA_DIR": str(data_dir),
+        "PIKIR_SECURITY__SECRET_KEY": "one secret key shared by every worker",
+    }
+    if redis:
+        settings["PIKIR_REDIS__URL"] = REDIS_URL
+        settings["PIKIR_REDIS__PREFIX"] = f"pikir-test:{secrets.token_hex(4)}:"
+    return settings
 
 
 def json_environment(values: dict[str, object]) -> str:

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import os
-import secrets
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -29,9 +28,15 @@ from bot.conversation import Translator
 from storage.database import Database
 from storage.models import Feedback
 from tests.conftest import PostgresServer
-from tests.coordination.conftest import REDIS_URL
 from tests.deploy.conftest import fresh_database
-from tests.deploy.harness import Nginx, WorkerProcess, free_port, start_workers, stop_all
+from tests.deploy.harness import (
+    Nginx,
+    WorkerProcess,
+    free_port,
+    shared_settings,
+    start_workers,
+    stop_all,
+)
 from tests.e2e.conftest import WEBHOOK_SECRET
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -76,13 +81,9 @@ def _deploy(database_url: str, emulator: str, tmp_path: Path) -> Iterator[Deploy
     base = f"http://127.0.0.1:{nginx.port}"
     token = f"{800000 + nginx.port}:LOAD{time.time_ns()}"
     settings = {
-        "PIKIR_DATABASE__URL": database_url,
-        "PIKIR_DATA_DIR": str(tmp_path / "shared"),
-        "PIKIR_SECURITY__SECRET_KEY": "one secret key shared by every worker",
+        **shared_settings(database_url, tmp_path / "shared"),
         "PIKIR_HTTP__PUBLIC_URL": base,
         "PIKIR_HTTP__TRUSTED_PROXIES": '["127.0.0.1"]',
-        "PIKIR_REDIS__URL": REDIS_URL,
-        "PIKIR_REDIS__PREFIX": f"pikir-test:{secrets.token_hex(4)}:",
         "PIKIR_TELEGRAM__TOKEN": token,
         "PIKIR_TELEGRAM__API_URL": emulator,
         "PIKIR_TELEGRAM__MODE": "webhook",

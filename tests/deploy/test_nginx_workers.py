@@ -18,7 +18,15 @@ from yarl import URL
 from storage.database import Database
 from storage.models import AuditEntry
 from storage.uow import UnitOfWork
-from tests.deploy.harness import Nginx, UnitWorker, free_port, json_environment, status, wait_for
+from tests.deploy.harness import (
+    Nginx,
+    UnitWorker,
+    free_port,
+    json_environment,
+    shared_settings,
+    status,
+    wait_for,
+)
 from tests.e2e.conftest import STAFF_CHAT, WEBHOOK_SECRET, Citizen, EmulatorClient
 from tests.webchat.conftest import Browser
 
@@ -45,9 +53,7 @@ def site(empty_postgres: str, emulator: str, tmp_path: Path) -> Iterator[Site]:
     environment_file.write_text(
         json_environment(
             {
-                "PIKIR_DATABASE__URL": empty_postgres,
-                "PIKIR_DATA_DIR": str(tmp_path / "shared"),
-                "PIKIR_SECURITY__SECRET_KEY": "one secret key shared by every worker",
+                **shared_settings(empty_postgres, tmp_path / "shared", redis=False),
                 "PIKIR_HTTP__PUBLIC_URL": base,
                 "PIKIR_HTTP__TRUSTED_PROXIES": ["127.0.0.1"],
                 "PIKIR_TELEGRAM__TOKEN": token,

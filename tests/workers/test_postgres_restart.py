@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +25,13 @@ from bot.conversation import Translator
 from bot.conversation.callbacks import Action, decode
 from storage.database import Database
 from storage.models import Feedback
-from tests.coordination.conftest import REDIS_URL
-from tests.deploy.harness import UnitWorker, free_port, json_environment, running_units
+from tests.deploy.harness import (
+    UnitWorker,
+    free_port,
+    json_environment,
+    running_units,
+    shared_settings,
+)
 from tests.e2e.conftest import WEBHOOK_SECRET
 from tests.workers.test_chat_race import _message_update
 from tests.workers.throwaway_postgres import ThrowawayCluster, throwaway_cluster
@@ -51,11 +55,7 @@ def workers(cluster: ThrowawayCluster, emulator: str, tmp_path: Path) -> Iterato
     environment_file.write_text(
         json_environment(
             {
-                "PIKIR_DATABASE__URL": cluster.url,
-                "PIKIR_DATA_DIR": str(tmp_path / "shared"),
-                "PIKIR_SECURITY__SECRET_KEY": "one secret key shared by every worker",
-                "PIKIR_REDIS__URL": REDIS_URL,
-                "PIKIR_REDIS__PREFIX": f"pikir-test:{secrets.token_hex(4)}:",
+                **shared_settings(cluster.url, tmp_path / "shared"),
                 "PIKIR_TELEGRAM__TOKEN": f"{700000 + ports[0]}:RESTART{time.time_ns()}",
                 "PIKIR_TELEGRAM__API_URL": emulator,
                 "PIKIR_TELEGRAM__MODE": "webhook",

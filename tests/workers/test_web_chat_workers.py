@@ -13,7 +13,6 @@ whole path across workers: cookie, history, replies, rate guards, the lock in Re
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,8 +20,13 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from tests.coordination.conftest import REDIS_URL
-from tests.deploy.harness import UnitWorker, free_port, json_environment, running_units
+from tests.deploy.harness import (
+    UnitWorker,
+    free_port,
+    json_environment,
+    running_units,
+    shared_settings,
+)
 from tests.webchat.conftest import Browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -36,11 +40,7 @@ def web_workers(empty_postgres: str, tmp_path: Path) -> Iterator[list[UnitWorker
     environment_file.write_text(
         json_environment(
             {
-                "PIKIR_DATABASE__URL": empty_postgres,
-                "PIKIR_DATA_DIR": str(tmp_path / "shared"),
-                "PIKIR_SECURITY__SECRET_KEY": "one secret key shared by every worker",
-                "PIKIR_REDIS__URL": REDIS_URL,
-                "PIKIR_REDIS__PREFIX": f"pikir-test:{secrets.token_hex(4)}:",
+                **shared_settings(empty_postgres, tmp_path / "shared"),
                 "PIKIR_CLASSIFIER__ENABLED": "false",
                 "PIKIR_SCHEDULER__ENABLED": "false",
                 # Both pages type faster than a person; the flood guard is not tested here.
