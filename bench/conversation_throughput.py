@@ -166,8 +166,13 @@ def bare_dispatcher(database: Database) -> Dispatcher:
                     "telegram", chat_key, step="x", data={}, version=1, respondent_id=None
                 )
             elif claimed and found is not None:
-                await rows.save_with_commit(
-                    found.id, found.version, step="x", data=found.data, respondent_id=None
+                await rows.save_if_version(
+                    found.id,
+                    found.version,
+                    step="x",
+                    data=found.data,
+                    respondent_id=None,
+                    with_commit=True,
                 )
             await uow.commit()
         await bot.send_message(chat, "ok")

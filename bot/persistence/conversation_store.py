@@ -207,7 +207,7 @@ class SqlConversationUnit:
             if not inserted:
                 raise StateConflict(chat_key)
             return
-        # Sent at the commit, with it (see ConversationHotPath.save_with_commit).
+        # Sent at the commit, with it (see ConversationHotPath.save_if_version).
         self._pending_save = (chat_key, self._conversation.id, state, respondent_id)
 
     async def respondent(self, channel: str, user_key: str) -> RespondentInfo:
@@ -315,12 +315,13 @@ class SqlConversationUnit:
         if self._pending_save is not None:
             chat_key, conversation_id, state, respondent_id = self._pending_save
             self._pending_save = None
-            saved = await self._rows.save_with_commit(
+            saved = await self._rows.save_if_version(
                 conversation_id,
                 state.version - 1,
                 step=state.step,
                 data=state.data,
                 respondent_id=respondent_id,
+                with_commit=True,
             )
             if not saved:
                 raise StateConflict(chat_key)

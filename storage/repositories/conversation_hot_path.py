@@ -14,7 +14,7 @@ call is a hand-over to that thread and back (often dearer than the statement its
 SQLite each method here is one call that runs its statements and reads their results there.
 
 On PostgreSQL the last save of a unit of work can travel with the transaction's COMMIT, in one
-round trip (:meth:`ConversationHotPath.save_with_commit`): asyncpg sends a statement with
+round trip (``save_if_version(..., with_commit=True)``): asyncpg sends a statement with
 parameters on its own, so the save's values go into the text of a two-statement message, and
 SQLAlchemy's commit that follows finds the transaction already ended.
 """
@@ -182,52 +182,37 @@ class ConversationHotPath:
         step: str,
         data: dict[str, Any],
         respondent_id: int | None,
+        with_commit: bool = False,
     ) -> bool:
-        """Store a new state only if nobody saved since ``expected_version`` was read."""
+        """Store a new state only if nobody saved since ``expected_version`` was read.
+
+        ``with_commit``: this is the transaction's last statement and the unit of work's commit
+        follows when it returns True; on PostgreSQL the COMMIT then travels with the save
+        (after everything the session held was flushed) and the commit costs no round trip.
+        False leaves the transaction uncommitted (aborted on PostgreSQL), to be rolled back.
+        """
         driver = await self._connection()
         encoded, now = _encode(data), utcnow()
-        if self._postgres:
+        if not self._postgres:
+            return await driver._execute(
+                _lite_changes,
+                driver._conn,
+                _LITE_SAVE,
+                (
+                    step,
+                    encoded,
+                    respondent_id,
+                    expected_version + 1,
+                    _lite_time(now),
+                    conversation_id,
+                    expected_version,
+                ),
+            )
+        if not with_commit or _QUOTE_TAG in encoded or _QUOTE_TAG in step:
             status = await driver.execute(
                 _PG_SAVE, step, encoded, respondent_id, expected_version, now, conversation_id
             )
             return bool(status == "UPDATE 1")
-        return await driver._execute(
-            _lite_changes,
-            driver._conn,
-            _LITE_SAVE,
-            (
-                step,
-                encoded,
-                respondent_id,
-                expected_version + 1,
-                _lite_time(now),
-                conversation_id,
-                expected_version,
-            ),
-        )
-
-    async def save_with_commit(
-        self,
-        conversation_id: int,
-        expected_version: int,
-        *,
-        step: str,
-        data: dict[str, Any],
-        respondent_id: int | None,
-    ) -> bool:
-        """:meth:`save_if_version` as the transaction's last statement, with its COMMIT.
-
-        The unit of work's commit must follow when this returns True (on PostgreSQL it then
-        costs no round trip: the COMMIT went with the save, after everything the session held
-        was flushed). False leaves the transaction uncommitted (aborted on PostgreSQL), for
-        the unit of work to roll back.
-        """
-        driver = await self._connection()
-        encoded = _encode(data)
-        if not self._postgres or _QUOTE_TAG in encoded or _QUOTE_TAG in step:
-            return await self.save_if_version(
-                conversation_id, expected_version, step=step, data=data, respondent_id=respondent_id
-            )
         if self.session.new or self.session.dirty or self.session.deleted:
             await self.session.flush()
         script = _PG_SAVE_AND_COMMIT.format(
@@ -235,7 +220,7 @@ class ConversationHotPath:
             data=_quoted(encoded),
             respondent_id="NULL" if respondent_id is None else int(respondent_id),
             expected=int(expected_version),
-            now=_quoted(utcnow().isoformat()),
+            now=_quoted(now.isoformat()),
             conversation_id=int(conversation_id),
         )
         try:

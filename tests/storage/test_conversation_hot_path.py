@@ -122,8 +122,8 @@ async def test_a_save_with_its_commit_takes_the_whole_unit_along(database: Datab
         claimed, found = await rows.claim_and_lock("telegram", "1", "chat")
         assert claimed and found is not None
         notices = await _server_notices(uow)
-        assert await rows.save_with_commit(
-            found.id, 1, step="rating", data=data, respondent_id=None
+        assert await rows.save_if_version(
+            found.id, 1, step="rating", data=data, respondent_id=None, with_commit=True
         )
         await uow.commit()
     # One COMMIT only: a second would draw "there is no transaction in progress".
@@ -135,8 +135,8 @@ async def test_a_save_with_its_commit_takes_the_whole_unit_along(database: Datab
         rows = ConversationHotPath(uow.session)
         claimed, found = await rows.claim_and_lock("telegram", "2", "chat")
         assert claimed and found is not None and found.version == 2
-        assert not await rows.save_with_commit(
-            found.id, 1, step="stale", data={}, respondent_id=None
+        assert not await rows.save_if_version(
+            found.id, 1, step="stale", data={}, respondent_id=None, with_commit=True
         )
     async with UnitOfWork(database.sessions) as uow:
         rows = ConversationHotPath(uow.session)
@@ -153,8 +153,8 @@ async def test_a_save_with_its_commit_takes_the_whole_unit_along(database: Datab
         rows = ConversationHotPath(uow.session)
         claimed, found = await rows.claim_and_lock("telegram", "4", "chat")
         assert found is not None
-        assert await rows.save_with_commit(
-            found.id, 2, step="text", data=tagged, respondent_id=None
+        assert await rows.save_if_version(
+            found.id, 2, step="text", data=tagged, respondent_id=None, with_commit=True
         )
         await uow.commit()
     async with database.sessions() as session:
