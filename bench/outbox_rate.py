@@ -27,6 +27,7 @@ from bot.telegram.client import create_bot
 from bot.telegram.sender import TelegramSender
 from storage.models import Channel, OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
+from tests.outbox.running import stop_outbox_workers
 
 EMULATOR = Path(__file__).resolve().parent.parent / "tests" / "e2e" / "emulator.js"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -91,11 +92,7 @@ async def run(
             if not rows:
                 break
         elapsed = time.perf_counter() - started
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for bot in bots:
-            await bot.session.close()
+        await stop_outbox_workers(tasks, bots)
     for client in clients:
         keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
         if keys:

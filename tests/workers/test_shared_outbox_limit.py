@@ -26,6 +26,7 @@ from storage.database import Database
 from storage.models import Channel, OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from tests.coordination.conftest import REDIS_URL
+from tests.outbox.running import stop_outbox_workers
 
 pytestmark = pytest.mark.e2e
 LIMIT = 30  # what the emulator enforces, as Telegram does
@@ -112,11 +113,7 @@ async def test_three_workers_sharing_redis_keep_telegrams_limits_at_the_default_
             async with asyncio.timeout(60):
                 await _delivered(database)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            for bot in bots:
-                await bot.session.close()
+            await stop_outbox_workers(tasks, bots)
             for client in clients:
                 await client.aclose()
         stats = await _emulator(session, emulator, "/_test/stats")
