@@ -134,9 +134,9 @@ def booted_systemd(test_dir: Path, units: dict[str, str]) -> Iterator[BootedSyst
     try:
         # Into the cgroup first: the new cgroup namespace is rooted where the process is.
         command = (
-            f'echo $$ > {cgroup}/cgroup.procs && exec unshare --pid --mount --uts --cgroup --fork'
-            f' --kill-child --mount-proc --propagation=private'
-            f' /bin/sh {BOOT_SCRIPT} {test_dir} {unit_dir} {os.ttyname(terminal)}'
+            f"echo $$ > {cgroup}/cgroup.procs && exec unshare --pid --mount --uts --cgroup --fork"
+            f" --kill-child --mount-proc --propagation=private"
+            f" /bin/sh {BOOT_SCRIPT} {test_dir} {unit_dir} {os.ttyname(terminal)}"
         )
         launcher = subprocess.Popen(
             ["sh", "-c", command],

@@ -51,9 +51,7 @@ def ready(port: int) -> bool:
 def exits_of(systemd: BootedSystemd, unit: str) -> list[str]:
     """How the unit's main process ended, each time, as systemd logged it."""
     marker = f"{unit}: Main process exited, "
-    return [
-        line.split(marker, 1)[1] for line in systemd.console().splitlines() if marker in line
-    ]
+    return [line.split(marker, 1)[1] for line in systemd.console().splitlines() if marker in line]
 
 
 def test_systemd_runs_restarts_and_stops_the_shipped_unit(
