@@ -120,6 +120,7 @@ def booted_systemd(test_dir: Path, units: dict[str, str]) -> Iterator[BootedSyst
     """systemd booted with ``units`` (file name → text; drop-ins as ``x.service.d/y.conf``)
     besides its own minimal target; killed with everything it started when the block ends."""
     _require_root()
+    _remove_stale_cgroups()
     unit_dir = test_dir / "units"
     for name, text in (OWN_UNITS | units).items():
         (unit_dir / name).parent.mkdir(parents=True, exist_ok=True)
@@ -190,6 +191,15 @@ def _copy_terminal(master: int, log: Path) -> None:
                 return
             output.write(data)
             output.flush()
+
+
+def _remove_stale_cgroups() -> None:
+    """The cgroups of test processes that were killed before they could remove their own (their
+    namespaces died with them: see ``_die_with_parent``)."""
+    for cgroup in CGROUP_ROOT.glob("pikir-test-*-*"):
+        owner = cgroup.name.split("-")[2]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            _remove_cgroup(cgroup)
 
 
 def _remove_cgroup(cgroup: Path) -> None:
