@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 BOOT_SCRIPT = Path(__file__).with_name("boot-systemd.sh")
-CGROUP_ROOT = Path("/sys/fs/cgroup/unified")
 SERVICE_USER = "pikir"
 # The target booted: nothing wants it, it wants nothing. The unit's default dependencies
 # (Requires=sysinit.target) need a sysinit.target; an empty one stands for the machine's.
@@ -108,25 +107,30 @@ def _wait_until_running(systemd: BootedSystemd, within: float) -> None:
     raise AssertionError(f"systemd did not boot ({state!r}):\n{systemd.console()[-4000:]}")
 
 
-def _require_root() -> None:
+def _cgroup2_root() -> Path:
+    """Where the unified cgroup hierarchy is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified
+    beside the version 1 controllers)."""
     if os.geteuid() != 0:
         pytest.fail("booting systemd in namespaces of its own needs root")
-    if not (CGROUP_ROOT / "cgroup.procs").exists():
-        pytest.fail(f"no cgroup2 hierarchy at {CGROUP_ROOT} to give systemd a subtree of")
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        _, mount_point, kind, *_ = line.split()
+        if kind == "cgroup2":
+            return Path(mount_point)
+    pytest.fail("no cgroup2 hierarchy is mounted to give systemd a subtree of")
 
 
 @contextmanager
 def booted_systemd(test_dir: Path, units: dict[str, str]) -> Iterator[BootedSystemd]:
     """systemd booted with ``units`` (file name → text; drop-ins as ``x.service.d/y.conf``)
     besides its own minimal target; killed with everything it started when the block ends."""
-    _require_root()
-    _remove_stale_cgroups()
+    cgroup_root = _cgroup2_root()
+    _remove_stale_cgroups(cgroup_root)
     unit_dir = test_dir / "units"
     for name, text in (OWN_UNITS | units).items():
         (unit_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (unit_dir / name).write_text(text)
     _user_files(test_dir)
-    cgroup = CGROUP_ROOT / f"pikir-test-{os.getpid()}-{secrets.token_hex(3)}"
+    cgroup = cgroup_root / f"pikir-test-{os.getpid()}-{secrets.token_hex(3)}"
     cgroup.mkdir()
     console_log = test_dir / "systemd-console.log"
     master, terminal = os.openpty()
@@ -152,15 +156,19 @@ def booted_systemd(test_dir: Path, units: dict[str, str]) -> Iterator[BootedSyst
         _wait_until_running(systemd, 30)
         yield systemd
     finally:
-        if launcher is not None:
-            # Its child, PID 1 inside, dies with it (--kill-child), and all of the namespace
-            # with that.
-            launcher.kill()
-            launcher.wait(timeout=10)
-        _remove_cgroup(cgroup)
-        os.close(terminal)
-        reader.join(timeout=5)
-        os.close(master)
+        try:
+            if launcher is not None:
+                # Its child, PID 1 inside, dies with it (--kill-child), and all of the
+                # namespace with that; whatever might be left in the cgroup is killed too.
+                launcher.kill()
+                launcher.wait(timeout=10)
+            if (cgroup / "cgroup.kill").exists():
+                (cgroup / "cgroup.kill").write_text("1")
+            _remove_cgroup(cgroup)
+        finally:
+            os.close(terminal)
+            reader.join(timeout=5)
+            os.close(master)
 
 
 def _namespace_init(launcher: subprocess.Popen[bytes], console_log: Path) -> int:
@@ -193,12 +201,13 @@ def _copy_terminal(master: int, log: Path) -> None:
             output.flush()
 
 
-def _remove_stale_cgroups() -> None:
+def _remove_stale_cgroups(cgroup_root: Path) -> None:
     """The cgroups of test processes that were killed before they could remove their own (their
     namespaces died with them: see ``_die_with_parent``)."""
-    for cgroup in CGROUP_ROOT.glob("pikir-test-*-*"):
+    for cgroup in cgroup_root.glob("pikir-test-*-*"):
         owner = cgroup.name.split("-")[2]
-        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+        gone = owner.isdigit() and not Path(f"/proc/{owner}").exists()
+        if gone and "populated 0" in (cgroup / "cgroup.events").read_text():
             _remove_cgroup(cgroup)
 
 
