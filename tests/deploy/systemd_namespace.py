@@ -167,7 +167,8 @@ def booted_systemd(test_dir: Path, units: dict[str, str]) -> Iterator[BootedSyst
             _remove_cgroup(cgroup)
         finally:
             os.close(terminal)
-            reader.join(timeout=5)
+            if reader.ident is not None:  # started
+                reader.join(timeout=5)
             os.close(master)
 
 
