@@ -75,6 +75,7 @@ def test_systemd_runs_restarts_and_stops_the_shipped_unit(
         try:
             systemd.systemctl("start", unit)
             wait_for(lambda: ready(port), 120)  # the first start migrates the fresh database
+            assert status(f"http://127.0.0.1:{port}/healthz") == 200
 
             first = systemd.show(unit, "MainPID")
             # The hardening is in force: no privileges, a system call filter, the service user.
