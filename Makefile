@@ -23,9 +23,9 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	touch $@
 
 # Chromium, Node.js/npm, the DejaVu fonts and poppler-utils for the browser, end-to-end and
-# poster tests, and nginx, systemd (systemd-analyze) and redis-server for the deployment and
-# several-worker tests: installed from the system's packages when run as root with apt,
-# otherwise named in one line with how to install them.
+# poster tests, and nginx, systemd (booted by a test; systemd-analyze) and redis-server for the
+# deployment and several-worker tests: installed from the system's packages when run as root
+# with apt, otherwise named in one line with how to install them.
 system-packages:
 	.ci/system-packages nginx systemd redis-server
 
