@@ -13,6 +13,8 @@ from bot.conversation import Outcome, Reply
 
 log = structlog.get_logger("pikir.telegram")
 TELEGRAM_TEXT_LIMIT = 4096
+# How the Bot API words its refusal of an edit that would change nothing.
+NOT_MODIFIED = "message is not modified"
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -38,7 +40,10 @@ async def show(bot: Bot, chat_id: int, outcome: Outcome, pressed_message_id: int
                     text=text, chat_id=chat_id, message_id=pressed_message_id, reply_markup=markup
                 )
                 continue
-            except TelegramBadRequest as exc:  # too old to edit, or unchanged: send it anew
+            except TelegramBadRequest as exc:
+                if NOT_MODIFIED in exc.message:
+                    continue  # the message already shows exactly this reply
+                # Too old to edit, or gone: send it anew.
                 log.info("telegram.edit_fallback", reason=exc.message)
         await bot.send_message(chat_id, text, reply_markup=markup)
 

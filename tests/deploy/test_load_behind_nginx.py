@@ -24,6 +24,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+import vocabulary
 from bot.conversation import Translator
 from storage.database import Database
 from storage.models import Feedback
@@ -48,6 +49,7 @@ LANG = "ru"
 STEP_WITHIN = 90.0
 POLL = 1.0
 CITIZENS = int(os.environ.get("PIKIR_TEST_LOAD_CITIZENS", "300"))
+CRITERIA = len(vocabulary.CRITERIA)  # the yes/no questions, "(1/5)" to "(5/5)"
 
 
 def t(message_id: str, **params: object) -> str:
@@ -110,16 +112,25 @@ def _deploy(database_url: str, emulator: str, tmp_path: Path) -> Iterator[Deploy
         stop_all(workers)
 
 
+Check = Callable[[dict[str, Any]], bool]
+
+
 @dataclass
 class Chat:
-    """One citizen's private chat, driven through the emulator's test endpoints."""
+    """One citizen's private chat, driven through the emulator's test endpoints.
+
+    The citizen reads the chat as a person does: after each action it looks for the question
+    that answers it anywhere in the chat, new or edited in place. A worker killed mid-load
+    leaves updates that the emulator delivers again, and each redelivery asks the question
+    current at that moment once more, as a new message that can arrive after the real answer;
+    a citizen who took the newest message for the answer would fall out of step.
+    """
 
     http: aiohttp.ClientSession
     emulator: str
     token: str
     chat_id: int
-    seen: int = 0
-    last: dict[str, Any] | None = None
+    known: dict[int, dict[str, Any]] = field(default_factory=dict)
     steps: int = 0
     sent: list[str] = field(default_factory=list)
 
@@ -128,25 +139,20 @@ class Chat:
         async with self.http.get(f"{self.emulator}/_test/messages", params=params) as response:
             return list((await response.json())["result"])
 
-    async def _act(
-        self, path: str, body: dict[str, Any], answered: Callable[[dict[str, Any]], bool]
-    ) -> dict[str, Any]:
-        """Post the citizen's action and wait for the bot's next message that ``answered``."""
+    async def _act(self, path: str, body: dict[str, Any], answered: Check) -> dict[str, Any]:
+        """Post the citizen's action and wait for a message, new or edited since the last
+        answer, that ``answered``."""
         payload = {"token": self.token, "chat_id": self.chat_id, "language_code": LANG} | body
-        before = self.last
         async with self.http.post(f"{self.emulator}{path}", json=payload) as response:
             assert response.status == 200, await response.text()
         deadline = time.monotonic() + STEP_WITHIN
         while time.monotonic() < deadline:
             await asyncio.sleep(POLL)
             messages = await self.messages()
-            # A new message, or the last one edited (a pressed button's question moves on).
-            # Not only the newest: a message a killed worker had sent but not yet marked sent
-            # is sent again (at least once), and may come after the answer.
-            fresh = messages[self.seen :] or messages[-1:]
-            found = [m for m in fresh if m != before and answered(m)]
+            changed = [m for m in messages if self.known.get(m["message_id"]) != m]
+            found = [m for m in changed if answered(m)]
             if found:
-                self.seen, self.last = len(messages), messages[-1]
+                self.known = {m["message_id"]: m for m in messages}
                 self.steps += 1
                 return found[-1]
         latest = [m["text"][:60] for m in (await self.messages())[-3:]]
@@ -156,11 +162,14 @@ class Chat:
 
     async def say(self, text: str, expect: str) -> dict[str, Any]:
         self.sent.append(text)
-        return await self._act("/_test/send", {"text": text}, lambda m: expect in m["text"])
+        return await self._act("/_test/send", {"text": text}, _says(expect))
 
-    async def press(self, label: str | None, expect: Callable[[dict[str, Any]], bool]) -> None:
-        """Press ``label`` (None: the first button) on the newest message that has it."""
+    async def press(self, label: str | None, on: Check, expect: Check) -> None:
+        """Press ``label`` (None: the first button) on the newest message that shows the
+        question ``on`` (every copy of a question carries the same, current buttons)."""
         for message in reversed(await self.messages()):
+            if not on(message):
+                continue
             for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
                 for button in row:
                     if label is None or button["text"] == label:
@@ -173,16 +182,13 @@ class Chat:
         raise AssertionError(f"chat {self.chat_id}: no button {label!r}")
 
 
-def _has_button(label: str) -> Callable[[dict[str, Any]], bool]:
-    def check(message: dict[str, Any]) -> bool:
-        rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-        return any(button["text"] == label for row in rows for button in row)
-
-    return check
-
-
-def _says(text: str) -> Callable[[dict[str, Any]], bool]:
+def _says(text: str) -> Check:
     return lambda message: text in message["text"]
+
+
+def _criterion(number: int) -> Check:
+    """The question of the ``number``-th criterion, "(n/5) …"."""
+    return lambda message: message["text"].startswith(f"({number}/{CRITERIA})")
 
 
 def _complaint(chat_id: int) -> str:
@@ -193,16 +199,18 @@ async def survey(chat: Chat, progress: Callable[[], None] = lambda: None) -> Non
     """The whole survey from the office's QR code to the receipt: a rating of 1, every
     criterion "no", a complaint, no photo, consent to be contacted."""
     await chat.say("/start AST-01", t("category.ask"))
-    await chat.press(None, _says(t("service.ask")))
-    await chat.press(None, _has_button("1"))
-    await chat.press("1", _has_button(t("button.no")))
+    await chat.press(None, _says(t("category.ask")), _says(t("service.ask")))
+    await chat.press(None, _says(t("service.ask")), _says(t("rating.ask")))
+    await chat.press("1", _says(t("rating.ask")), _criterion(1))
     progress()
-    for _ in range(4):
-        await chat.press(t("button.no"), _has_button(t("button.no")))
-    await chat.press(t("button.no"), _says(t("text.ask_low", limit=2000)))
+    for number in range(1, CRITERIA):
+        await chat.press(t("button.no"), _criterion(number), _criterion(number + 1))
+    text_ask = _says(t("text.ask_low", limit=2000))
+    await chat.press(t("button.no"), _criterion(CRITERIA), text_ask)
     await chat.say(_complaint(chat.chat_id), t("photo.ask"))
-    await chat.press(t("button.skip_photo"), _says(t("consent.ask")))
-    await chat.press(t("button.consent_yes"), _says(t("receipt.done", ref="")))
+    await chat.press(t("button.skip_photo"), _says(t("photo.ask")), _says(t("consent.ask")))
+    receipt = _says(t("receipt.done", ref=""))
+    await chat.press(t("button.consent_yes"), _says(t("consent.ask")), receipt)
 
 
 @pytest.fixture

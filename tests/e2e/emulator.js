@@ -12,6 +12,7 @@
 //   * no flood limits                          -> optional limits answer 429 with retry_after
 //   * updates sent at once share an update_id  -> each takes its own before any await
 //   * a failed webhook call is not retried     -> retried with growing pauses, as Telegram does
+//   * an edit that changes nothing succeeds    -> 400 "message is not modified", as Telegram does
 // Test-only endpoints under /_test/ act as the citizen and inspect what the bot sent.
 'use strict';
 
@@ -215,6 +216,14 @@ function editRoute(name, apply) {
     if (!existing) return fail(res, 400, 'Bad Request: message to edit not found');
     const message = Object.assign({}, p);
     if (!('reply_markup' in message)) message.reply_markup = { inline_keyboard: [] };
+    const keys = (markup) => JSON.stringify((markup && markup.inline_keyboard) || []);
+    const markup = TelegramServer.normalizeMessage(message).reply_markup;
+    const sameText = name !== 'editMessageText' || message.text === existing.text;
+    if (sameText && keys(markup) === keys(existing.reply_markup)) {
+      return fail(res, 400, 'Bad Request: message is not modified: specified new message content'
+        + ' and reply markup are exactly the same as a current content and reply markup of the'
+        + ' message');
+    }
     apply(message);
     return ok(res, storedMessage(token, p.chat_id, p.message_id));
   });

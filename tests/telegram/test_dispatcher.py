@@ -73,6 +73,26 @@ async def test_an_edit_telegram_refuses_is_sent_as_a_new_message(
     assert session.requests.index(refused) < session.requests.index(sent)
 
 
+async def test_an_edit_that_would_change_nothing_sends_no_second_copy(
+    dispatcher: Dispatcher, bot: Bot, session: RecordingSession
+) -> None:
+    chat = TelegramChat(dispatcher, bot)
+    await chat.send("/start AST-01")
+    question = session.of(SendMessage)[-1]
+    # Telegram refuses an edit to the content the message already has: it shows the reply.
+    session.fail_next(
+        EditMessageText,
+        400,
+        "Bad Request: message is not modified: specified new message content and reply "
+        "markup are exactly the same as a current content and reply markup of the message",
+    )
+    session.requests.clear()
+    await chat.tap(button_data(question, t("button.other_service")), message_id=1000)
+    [refused] = session.of(EditMessageText)
+    assert refused.text == t("rating.ask")
+    assert not session.of(SendMessage)
+
+
 async def test_a_flooding_chat_gets_one_notice_then_silence_and_no_rows(
     database: Database, bot: Bot, session: RecordingSession
 ) -> None:
