@@ -69,20 +69,20 @@ def three_workers(
 
 @pytest.fixture
 async def staff_login(empty_postgres: str) -> AsyncIterator[str]:
-    """A reviewer who may open every region's cases; their login."""
+    """An administrator, who sees every region's cases and their photos; their login."""
     database = Database(empty_postgres)
     try:
         async with UnitOfWork(database.sessions) as uow:
             uow.staff.add(
-                login="photo-reviewer",
+                login="photo-admin",
                 password_hash=make_hasher().hash(PASSWORD),
                 role=StaffRole.ADMIN,
                 regions=[],
-                display_name="Reviewer",
+                display_name="Photo admin",
                 must_change_password=False,
             )
             await uow.commit()
-        yield "photo-reviewer"
+        yield "photo-admin"
     finally:
         await database.dispose()
 
@@ -157,7 +157,7 @@ async def test_a_telegram_photo_taken_by_one_worker_is_shown_by_another(
     assert feedback is not None and feedback.text == "Просили деньги за справку"
     assert case.feedback_id == feedback.id
     assert receipt.startswith(TRANSLATOR.text("ru", "receipt.direct", ref=feedback.ref))
-    # Kept as the bot's file id of the largest size: nothing on any worker's disk.
+    # Kept as the bot's file id of the largest size the citizen sent.
     assert attachment.location == FILE_ID
 
     jar = aiohttp.CookieJar(unsafe=True)
