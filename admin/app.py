@@ -24,6 +24,7 @@ from admin.explain import TagExplainer
 from admin.i18n import Catalogs
 from admin.keys import (
     CATALOGS,
+    CHANNEL_PHOTOS,
     CLOCK,
     CONFIG,
     COUNTS,
@@ -31,6 +32,7 @@ from admin.keys import (
     EXPLAINER,
     HASHER,
     REFERENCE_CHANGED,
+    ChannelPhotos,
     Extension,
 )
 from admin.passwords import make_hasher
@@ -53,12 +55,14 @@ def create_admin_app(
     clock: Callable[[], datetime] = utcnow,
     extensions: Iterable[Extension] = (),
     on_reference_change: Callable[[], None] = lambda: None,
+    channel_photos: ChannelPhotos | None = None,
 ) -> web.Application:
     """The admin panel application.
 
     ``explainer`` (the classifier) adds the words behind each tag to the case page;
     ``extensions`` are called with the app to add more pages (the reports) before it starts;
-    ``on_reference_change`` is called after staff save offices or services.
+    ``on_reference_change`` is called after staff save offices or services;
+    ``channel_photos`` fetches a photo a channel keeps by its own id (Telegram's).
     """
     app = web.Application(
         middlewares=[
@@ -78,6 +82,7 @@ def create_admin_app(
     app[EXPLAINER] = explainer
     app[CLOCK] = clock
     app[REFERENCE_CHANGED] = on_reference_change
+    app[CHANNEL_PHOTOS] = channel_photos
     app[COUNTS] = CountsCache(config.counts_ttl, clock)
     setup_templates(app)
     _add_routes(app.router)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,5 +25,10 @@ CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("admin.clock")
 # Called after offices or services are saved, so a cache of them elsewhere in the process
 # (the conversation's) shows the change at once.
 REFERENCE_CHANGED: web.AppKey[Callable[[], None]] = web.AppKey("admin.reference_changed")
+
+# The bytes of a photo a channel keeps under its own id (a Telegram file id); None if they
+# cannot be had. Set when the service has a channel that keeps photos so.
+ChannelPhotos = Callable[[str], Awaitable[bytes | None]]
+CHANNEL_PHOTOS: web.AppKey[ChannelPhotos | None] = web.AppKey("admin.channel_photos")
 
 Extension = Callable[[web.Application], Any]

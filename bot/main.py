@@ -26,6 +26,7 @@ from admin.figures.indicators import FiguresConfig
 from admin.jobs import register_jobs
 from admin.jobs.deps import CorrectedExample, JobDeps, Retrainer
 from admin.jobs.figures_jobs import close_month_now
+from admin.keys import ChannelPhotos
 from admin.passwords import make_hasher
 from admin.reports import ReportDeps, setup_reports
 from admin.reports.context import MonthCloser
@@ -147,8 +148,9 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         coordination,
     )
     senders: dict[str, Sender] = {"web": web_sender(chat)}
+    channel_photos = None
     if settings.telegram.token is not None:
-        senders["telegram"] = _wire_telegram(app, settings, service, database)
+        senders["telegram"], channel_photos = _wire_telegram(app, settings, service, database)
     app[OUTBOX] = OutboxWorker(
         database.sessions,
         senders,
@@ -165,6 +167,7 @@ def build_app(settings: Settings, *, secret_key: bytes | None = None) -> web.App
         panel_config(settings, secret_key),
         explainer=tagger,
         on_reference_change=reference.invalidate,
+        channel_photos=channel_photos,
     )
     setup_reports(
         admin_app,
@@ -284,10 +287,12 @@ def _add_operator_routes(app: web.Application) -> None:
 
 def _wire_telegram(
     app: web.Application, settings: Settings, service: ConversationService, database: Database
-) -> Sender:
-    """The bot (polling or webhook); returns the outbox's sender for the Telegram channel."""
+) -> tuple[Sender, ChannelPhotos]:
+    """The bot (polling or webhook); returns the outbox's sender for the Telegram channel and
+    what fetches a citizen's Telegram photo for the staff panel."""
     # Imported here: aiogram takes a while to import, and the other commands never need it.
     from bot.telegram.client import create_bot
+    from bot.telegram.files import TelegramFiles
     from bot.telegram.runtime import add_webhook, build_dispatcher, polling_context
     from bot.telegram.sender import TelegramSender
 
@@ -320,7 +325,7 @@ def _wire_telegram(
                 concurrency=settings.database.pool_size,
             )
         )
-    return TelegramSender(bot)
+    return TelegramSender(bot), TelegramFiles(bot).fetch
 
 
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -16,7 +16,7 @@ from admin import case_states, casework
 from admin.access import current_staff, require_roles
 from admin.casework import Actor, CaseActionError, CaseChanged
 from admin.i18n import N_
-from admin.keys import CLOCK, CONFIG, COUNTS, DATABASE, EXPLAINER
+from admin.keys import CHANNEL_PHOTOS, CLOCK, CONFIG, COUNTS, DATABASE, EXPLAINER, ChannelPhotos
 from admin.masking import mask_personal_data
 from admin.params import choice, integer, path_id, text_field
 from admin.policy import (
@@ -358,7 +358,8 @@ async def erase_case_content(request: web.Request) -> web.StreamResponse:
 
 @require_roles(*RAW_TEXT_ROLES)
 async def attachment(request: web.Request) -> web.StreamResponse:
-    """A stored photo of a case (it may show personal data: audited, like the original text)."""
+    """A photo of a case, stored here or fetched from the channel that keeps it (Telegram); it
+    may show personal data: audited, like the original text."""
     staff = current_staff(request)
     attachment_id = path_id(request)
     config = request.app[CONFIG]
@@ -377,19 +378,33 @@ async def attachment(request: web.Request) -> web.StreamResponse:
             ip=client_ip(request),
         )
         await uow.commit()
-    path = _stored_file(config.data_dir.resolve(), config.uploads_dir.resolve(), item.location)
-    if item.erased_at is not None or path is None:
+    if item.erased_at is not None or not item.location:
         raise web.HTTPNotFound(text=N_("This photo is not stored on this server."))
-    inline = item.content_type in SAFE_IMAGE_TYPES
-    return web.FileResponse(
-        path,
-        headers={
-            # Only plain raster images are shown in the browser; anything else (an SVG could
-            # carry script) is downloaded as opaque bytes.
-            "Content-Type": item.content_type if inline else "application/octet-stream",
-            "Content-Disposition": "inline" if inline else "attachment",
-        },
-    )
+    path = _stored_file(config.data_dir.resolve(), config.uploads_dir.resolve(), item.location)
+    if path is not None:
+        return web.FileResponse(path, headers=_photo_headers(item.content_type))
+    content = await _channel_photo(request.app[CHANNEL_PHOTOS], item.location)
+    if content is None:
+        raise web.HTTPNotFound(text=N_("This photo is not stored on this server."))
+    return web.Response(body=content, headers=_photo_headers(item.content_type))
+
+
+def _photo_headers(content_type: str) -> dict[str, str]:
+    # Only plain raster images are shown in the browser; anything else (an SVG could carry
+    # script) is downloaded as opaque bytes.
+    inline = content_type in SAFE_IMAGE_TYPES
+    return {
+        "Content-Type": content_type if inline else "application/octet-stream",
+        "Content-Disposition": "inline" if inline else "attachment",
+    }
+
+
+async def _channel_photo(fetch: ChannelPhotos | None, location: str) -> bytes | None:
+    # A channel's own file id names no path (a stored upload is ``uploads/…``): the channel
+    # that keeps it fetches it, from whichever worker the staff member is on.
+    if fetch is None or "/" in location:
+        return None
+    return await fetch(location)
 
 
 def _stored_file(data_dir: Path, uploads: Path, location: str | None) -> Path | None:

@@ -202,6 +202,23 @@ class Panel:
             await client.close()
 
 
+@dataclass
+class ChannelFiles:
+    """Photos a channel keeps under its own ids (as Telegram does), for the panel to fetch."""
+
+    kept: dict[str, bytes] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    async def fetch(self, file_id: str) -> bytes | None:
+        self.asked.append(file_id)
+        return self.kept.get(file_id)
+
+
+@pytest.fixture
+def channel_files() -> ChannelFiles:
+    return ChannelFiles()
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -238,7 +255,11 @@ def panel_config(tmp_path, request: pytest.FixtureRequest) -> PanelConfig:
 
 @pytest.fixture
 async def panel(
-    database: Database, clock: FakeClock, hasher: PasswordHasher, panel_config: PanelConfig
+    database: Database,
+    clock: FakeClock,
+    hasher: PasswordHasher,
+    panel_config: PanelConfig,
+    channel_files: ChannelFiles,
 ) -> AsyncIterator[Panel]:
     """The admin sub-app mounted at /admin of a root app, on a loopback test server.
 
@@ -256,6 +277,7 @@ async def panel(
             explainer=Explainer(),
             clock=clock,
             on_reference_change=reference.invalidate,
+            channel_photos=channel_files.fetch,
         ),
     )
     server = TestServer(root, host="127.0.0.1")

@@ -21,7 +21,7 @@ from storage.models import (
     TagSource,
 )
 from storage.uow import UnitOfWork
-from tests.admin.conftest import Panel, csrf_of
+from tests.admin.conftest import ChannelFiles, Panel, csrf_of
 
 PERSONAL = (
     "ИИН 870101300123, звоните +7 701 123 45 67, почта aigul@mail.kz, карта 4400 4300 1234 5678"
@@ -382,6 +382,39 @@ async def test_attachments_open_for_the_raw_roles_only_as_safe_images(
     assert (await client.get(f"/admin/attachments/{items[3].id}")).status == 404
     assert (await client.get(f"/admin/attachments/{items[4].id}")).status == 404
     assert len(await _audit(panel, "attachment.view")) == 5
+
+
+async def test_a_photo_the_channel_keeps_is_fetched_from_it_when_opened(
+    panel: Panel, channel_files: ChannelFiles
+) -> None:
+    from storage.models import Attachment
+
+    case = await panel.add_case(labels=("corruption",))
+    channel_files.kept["AgACAgIAAxkBAAID"] = b"\xff\xd8\xff telegram jpeg"
+    channel_files.kept["AgACAgIAAxkBAAIE"] = b"\xff\xd8\xff erased"
+    async with UnitOfWork(panel.database.sessions) as uow:
+        kept, erased, missing = (
+            Attachment(feedback_id=case.feedback_id, location="AgACAgIAAxkBAAID"),
+            Attachment(
+                feedback_id=case.feedback_id,
+                location="AgACAgIAAxkBAAIE",
+                erased_at=panel.clock.now,
+            ),
+            Attachment(feedback_id=case.feedback_id, location="uploads/web/gone.jpg"),
+        )
+        uow.session.add_all([kept, erased, missing])
+        await uow.commit()
+    client = await panel.as_role(StaffRole.ANTICORRUPTION)
+    shown = await client.get(f"/admin/attachments/{kept.id}")
+    assert shown.status == 200
+    assert await shown.read() == b"\xff\xd8\xff telegram jpeg"
+    assert shown.headers["Content-Type"] == "image/jpeg"
+    assert shown.headers["Content-Disposition"] == "inline"
+    assert (await client.get(f"/admin/attachments/{erased.id}")).status == 404
+    assert (await client.get(f"/admin/attachments/{missing.id}")).status == 404
+    # Only the channel's own id is asked for: not an erased photo, not a stored file's path.
+    assert channel_files.asked == ["AgACAgIAAxkBAAID"]
+    assert len(await _audit(panel, "attachment.view")) == 3
 
 
 async def test_an_administrator_erases_a_cases_text_and_photos_rows_and_files(

@@ -13,6 +13,8 @@
 //   * updates sent at once share an update_id  -> each takes its own before any await
 //   * a failed webhook call is not retried     -> retried with growing pauses, as Telegram does
 //   * an edit that changes nothing succeeds    -> 400 "message is not modified", as Telegram does
+//   * no getFile, no file downloads           -> files a test registers (/_test/file, or a
+//     photo sent with its bytes) are described by getFile and served from /file/bot<token>/…
 // Test-only endpoints under /_test/ act as the citizen and inspect what the bot sent.
 'use strict';
 
@@ -33,6 +35,9 @@ let limits = { globalPerSecond: 0, perChatInterval: 0 };  // 0 = off
 let forced429 = { count: 0, retryAfter: 1 };
 const blocked = new Set();
 const lastUserUpdate = {};      // token -> formatted update, for redelivery
+const files = {};               // token -> {file_id: {bytes, file_path, file_unique_id}}
+const downloads = [];           // [{token, file_path}] of files the bot downloaded
+let nextFileNumber = 1;
 
 const app = express();
 app.use(express.json({ limit: '2mb' }));
@@ -242,6 +247,33 @@ app.all('/bot:token/answerCallbackQuery', (req, res) => {
   return ok(res, true);
 });
 
+// A file the bot may fetch: getFile describes it, /file/bot<token>/<file_path> serves it.
+// Telegram's file ids are the bot's own, so a file is known to one token only.
+function addFile(token, fileId, bytes) {
+  const number = nextFileNumber++;
+  files[token] = files[token] || {};
+  files[token][fileId] = { bytes, file_path: `photos/file_${number}.jpg`,
+    file_unique_id: `u${number}` };
+}
+
+app.all('/bot:token/getFile', (req, res) => {
+  const fileId = String(params(req).file_id || '');
+  const file = (files[req.params.token] || {})[fileId];
+  if (!file) return fail(res, 400, 'Bad Request: invalid file_id');
+  return ok(res, { file_id: fileId, file_unique_id: file.file_unique_id,
+    file_size: file.bytes.length, file_path: file.file_path });
+});
+
+app.get('/file/bot:token/*', (req, res) => {
+  const token = req.params.token;
+  const path = req.params[0];
+  const file = Object.values(files[token] || {}).find((f) => f.file_path === path);
+  if (!file) return fail(res, 404, 'Not Found');
+  downloads.push({ token, file_path: path });
+  res.set('content-type', 'application/octet-stream');
+  return res.send(file.bytes);
+});
+
 app.all('/bot:token/setWebhook', (req, res) => {
   const p = params(req);
   if (!p.url) return fail(res, 400, 'Bad Request: bad webhook: url is empty');
@@ -295,9 +327,22 @@ app.post('/_test/photo', async (req, res) => {
       { file_id: p.file_id, file_unique_id: 'b', width: 1280, height: 960, file_size: p.file_size }],
   });
   if (p.caption) message.caption = p.caption;
+  // With its bytes (base64), the photo can be fetched as Telegram serves it (both sizes).
+  if (p.content_base64) {
+    const bytes = Buffer.from(p.content_base64, 'base64');
+    addFile(p.token, p.file_id, bytes);
+    addFile(p.token, `${p.file_id}-small`, bytes);
+  }
   const updateId = server.updateId;
   await server.addUserMessage(message);
   ok(res, { update_id: updateId });
+});
+
+// A file the bot can fetch, for a test that builds its own updates: {token, file_id, content_base64}.
+app.post('/_test/file', (req, res) => {
+  const p = req.body;
+  addFile(p.token, p.file_id, Buffer.from(p.content_base64, 'base64'));
+  ok(res, true);
 });
 
 app.post('/_test/press', async (req, res) => {
@@ -335,6 +380,8 @@ app.get('/_test/menus', (req, res) => ok(res, menus[req.query.token] || {}));
 app.get('/_test/stats', (req, res) => ok(res, { sent: sendLog.length, rejected429, log: sendLog }));
 app.get('/_test/deliveries', (req, res) =>
   ok(res, deliveries.filter((d) => d.token === req.query.token)));
+app.get('/_test/downloads', (req, res) =>
+  ok(res, downloads.filter((d) => d.token === req.query.token)));
 app.get('/_test/webhook', (req, res) => ok(res, webhooks[req.query.token] || null));
 
 app.post('/_test/limits', (req, res) => {
@@ -358,6 +405,8 @@ app.post('/_test/reset', (req, res) => {
   forced429 = { count: 0, retryAfter: 1 };
   blocked.clear();
   deliveries.length = 0;
+  downloads.length = 0;
+  Object.keys(files).forEach((k) => delete files[k]);
   Object.keys(webhooks).forEach((k) => delete webhooks[k]);
   ok(res, true);
 });

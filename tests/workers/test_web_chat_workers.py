@@ -7,7 +7,8 @@ before the next one is taken (its bubble and its answer stand together in the hi
 
 On PostgreSQL the conversation's row is also locked for the event's transaction, which alone
 serialises the events: with a lock per process this test passes as well. It guards the
-whole path across workers: cookie, history, replies, rate guards, the lock in Redis.
+whole path across workers: cookie, history, replies, rate guards, the lock in Redis
+(``test_web_chat_lock`` shows what only the lock in Redis gives).
 """
 
 from __future__ import annotations
