@@ -41,6 +41,10 @@ def checkout_drop_in(environment_file: Path) -> str:
         # ProtectHome=yes hides the home directories, and with them a Python installed there
         # (pyenv, uv's own): they stay hidden but for that one directory, read-only.
         text += f"ProtectHome=tmpfs\nBindReadOnlyPaths={interpreter}\n"
+    if any(ROOT.is_relative_to(shared) for shared in ("/tmp", "/var/tmp")):
+        # PrivateTmp=yes gives the service an empty /tmp and /var/tmp: a checkout in one of
+        # them (a CI clone) is bound into it, read-only.
+        text += f"BindReadOnlyPaths={ROOT}\n"
     return text
 
 
