@@ -4,24 +4,36 @@
 # /var/lib and cgroup tree of its own, then becomes systemd with only the units of UNIT_DIR.
 # Every mount here is private to the namespace: the machine outside sees none of them.
 #
-#   boot-systemd.sh TEST_DIR UNIT_DIR CONSOLE_TTY
+#   boot-systemd.sh TEST_DIR UNIT_DIR CONSOLE_TTY [KEEP_DIR...]
 #
 # TEST_DIR (the test's own directory, with passwd and group files that add the service user)
-# stays visible and writable at its path; CONSOLE_TTY becomes /dev/console, where systemd logs.
+# stays visible and writable at its path, and so does each KEEP_DIR (the checkout, when it lies
+# under /tmp); CONSOLE_TTY becomes /dev/console, where systemd logs.
 set -eu
 test_dir=$1 unit_dir=$2 console=$3
+shift 3
 
 # A /run of its own: systemd's sockets and state, not the machine's.
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
-# Fresh /tmp and /var/tmp (PrivateTmp= makes its directories there), the test's directory
-# carried over into the new /tmp.
-mkdir /run/test-dir
-mount --bind "$test_dir" /run/test-dir
+# Fresh /tmp and /var/tmp (PrivateTmp= makes its directories there), the test's directory and
+# the directories to keep carried over into them.
+mkdir /run/carried
+count=0
+for dir in "$test_dir" "$@"; do
+  count=$((count + 1))
+  mkdir "/run/carried/$count"
+  mount --bind "$dir" "/run/carried/$count"
+done
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /var/tmp
-mkdir -p "$test_dir"
-mount --move /run/test-dir "$test_dir"
-rmdir /run/test-dir
+count=0
+for dir in "$test_dir" "$@"; do
+  count=$((count + 1))
+  mkdir -p "$dir"
+  mount --move "/run/carried/$count" "$dir"
+  rmdir "/run/carried/$count"
+done
+rmdir /run/carried
 
 # The service user, as `useradd --system pikir` would add it, and its data directory.
 mount --bind "$test_dir/passwd" /etc/passwd

@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -366,7 +366,7 @@ def shared_settings(database_url: str, data_dir: Path, *, redis: bool = True) ->
     return settings
 
 
-def json_environment(values: dict[str, object]) -> str:
+def json_environment(values: Mapping[str, object]) -> str:
     """An environment file's text for ``values`` (lists and dicts as JSON, as the settings read)."""
     lines = []
     for key, value in values.items():

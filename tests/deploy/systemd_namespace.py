@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import threading
@@ -23,6 +24,9 @@ from pathlib import Path
 import pytest
 
 BOOT_SCRIPT = Path(__file__).with_name("boot-systemd.sh")
+CHECKOUT = BOOT_SCRIPT.parents[2]
+FRESH_DIRS = (Path("/tmp"), Path("/var/tmp"))
+"""Mounted anew inside the namespace: what lies there must be carried over to stay visible."""
 SERVICE_USER = "pikir"
 # The target booted: nothing wants it, it wants nothing. The unit's default dependencies
 # (Requires=sysinit.target) need a sysinit.target; an empty one stands for the machine's.
@@ -119,6 +123,11 @@ def _cgroup2_root() -> Path:
     pytest.fail("no cgroup2 hierarchy is mounted to give systemd a subtree of")
 
 
+def _carried(checkout: Path) -> list[Path]:
+    # The code the unit runs: a clone under /tmp (as CI makes) would vanish under the fresh one.
+    return [checkout] if any(checkout.is_relative_to(fresh) for fresh in FRESH_DIRS) else []
+
+
 @contextmanager
 def booted_systemd(test_dir: Path, units: dict[str, str]) -> Iterator[BootedSystemd]:
     """systemd booted with ``units`` (file name → text; drop-ins as ``x.service.d/y.conf``)
@@ -142,6 +151,7 @@ def booted_systemd(test_dir: Path, units: dict[str, str]) -> Iterator[BootedSyst
             f"echo $$ > {cgroup}/cgroup.procs && exec unshare --pid --mount --uts --cgroup --fork"
             f" --kill-child --mount-proc --propagation=private"
             f" /bin/sh {BOOT_SCRIPT} {test_dir} {unit_dir} {os.ttyname(terminal)}"
+            f" {' '.join(shlex.quote(str(path)) for path in _carried(CHECKOUT))}"
         )
         launcher = subprocess.Popen(
             ["sh", "-c", command],
