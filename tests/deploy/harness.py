@@ -239,7 +239,10 @@ def start_workers(
         while not all(worker.ready() for worker in group):
             for worker in group:
                 if not worker.running():
-                    raise AssertionError(f"worker {worker.port} exited:\n{worker.output()}")
+                    code = worker.process.returncode
+                    raise AssertionError(
+                        f"worker {worker.port} exited with {code}:\n{worker.output()}"
+                    )
             if time.monotonic() > deadline:
                 raise AssertionError("the workers did not get ready in time")
             time.sleep(0.3)

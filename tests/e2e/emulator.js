@@ -31,6 +31,7 @@ const answers = [];             // answerCallbackQuery calls, for assertions
 const menus = {};               // setMyCommands: token -> {language_code or '': commands}
 const sendLog = [];             // [{at, chat_id}] of accepted sendMessage calls
 let rejected429 = 0;
+const rejectedLog = [];         // [{at, chat_id, limit}] of sendMessage calls answered 429
 let limits = { globalPerSecond: 0, perChatInterval: 0 };  // 0 = off
 let forced429 = { count: 0, retryAfter: 1 };
 const blocked = new Set();
@@ -180,6 +181,11 @@ app.all('/bot:token/getUpdates', async (req, res) => {
   }
 });
 
+function reject429(chatId, limit) {
+  rejected429++;
+  if (rejectedLog.length < 10000) rejectedLog.push({ at: Date.now(), chat_id: chatId, limit });
+}
+
 app.all('/bot:token/sendMessage', (req, res) => {
   const token = req.params.token;
   const p = params(req);
@@ -187,7 +193,7 @@ app.all('/bot:token/sendMessage', (req, res) => {
   if (blocked.has(chatId)) return fail(res, 403, 'Forbidden: bot was blocked by the user');
   if (forced429.count > 0) {
     forced429.count--;
-    rejected429++;
+    reject429(chatId, 'forced');
     return fail(res, 429, `Too Many Requests: retry after ${forced429.retryAfter}`,
       { retry_after: forced429.retryAfter });
   }
@@ -195,14 +201,14 @@ app.all('/bot:token/sendMessage', (req, res) => {
   if (limits.globalPerSecond > 0) {
     const recent = sendLog.filter((s) => s.at > now - 1000).length;
     if (recent >= limits.globalPerSecond) {
-      rejected429++;
+      reject429(chatId, 'global');
       return fail(res, 429, 'Too Many Requests: retry after 1', { retry_after: 1 });
     }
   }
   if (limits.perChatInterval > 0) {
     const last = [...sendLog].reverse().find((s) => s.chat_id === chatId);
     if (last && now - last.at < limits.perChatInterval * 1000) {
-      rejected429++;
+      reject429(chatId, 'chat');
       return fail(res, 429, 'Too Many Requests: retry after 1', { retry_after: 1 });
     }
   }
@@ -377,7 +383,8 @@ app.get('/_test/messages', (req, res) => {
 
 app.get('/_test/answers', (req, res) => ok(res, answers));
 app.get('/_test/menus', (req, res) => ok(res, menus[req.query.token] || {}));
-app.get('/_test/stats', (req, res) => ok(res, { sent: sendLog.length, rejected429, log: sendLog }));
+app.get('/_test/stats', (req, res) => ok(res,
+  { sent: sendLog.length, rejected429, log: sendLog, rejected: rejectedLog }));
 app.get('/_test/deliveries', (req, res) =>
   ok(res, deliveries.filter((d) => d.token === req.query.token)));
 app.get('/_test/downloads', (req, res) =>
@@ -401,6 +408,7 @@ app.post('/_test/reset', (req, res) => {
   Object.keys(menus).forEach((k) => delete menus[k]);
   sendLog.length = 0;
   rejected429 = 0;
+  rejectedLog.length = 0;
   limits = { globalPerSecond: 0, perChatInterval: 0 };
   forced429 = { count: 0, retryAfter: 1 };
   blocked.clear();
