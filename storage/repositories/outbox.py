@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import Channel, OutboxMessage, OutboxStatus
 from storage.types import utcnow
@@ -59,7 +60,21 @@ class OutboxRepository:
 
         They become ``sending`` with one more attempt counted. On PostgreSQL rows another
         worker is claiming are skipped, so several processes never send the same message.
+        A message waits while an earlier one to the same address is still pending or being
+        sent: workers that each held one of a chat's messages would send them in whatever
+        order their turns came, and a chat reads its replies in the order they were queued.
         """
+        earlier = aliased(OutboxMessage)
+        unfinished_before = (
+            select(earlier.id)
+            .where(
+                earlier.channel == OutboxMessage.channel,
+                earlier.address == OutboxMessage.address,
+                earlier.id < OutboxMessage.id,
+                earlier.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            )
+            .exists()
+        )
         rows = (
             await self.session.scalars(
                 select(OutboxMessage)
@@ -67,6 +82,7 @@ class OutboxRepository:
                     OutboxMessage.status == OutboxStatus.PENDING,
                     OutboxMessage.next_attempt_at <= now,
                     OutboxMessage.channel.in_(list(channels)),
+                    ~unfinished_before,
                 )
                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                 .limit(limit)

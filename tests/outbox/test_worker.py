@@ -114,6 +114,27 @@ async def test_a_message_left_sending_by_a_dead_process_is_sent_again(database: 
     assert [m.id for m in sender.sent] == [message_id]
 
 
+async def test_a_chats_next_message_waits_until_the_one_before_is_sent(
+    database: Database,
+) -> None:
+    first, second = await _enqueue(database), await _enqueue(database)
+    other_chat = await _enqueue(database, address="78")
+
+    async def claim() -> list[int]:
+        # As a second worker would: in its own transaction, while the first holds its claims.
+        async with UnitOfWork(database.sessions) as uow:
+            claimed = [m.id for m in await uow.outbox.claim_due([Channel.TELEGRAM], utcnow(), 10)]
+            await uow.commit()
+        return claimed
+
+    assert await claim() == [first, other_chat]
+    assert await claim() == []  # the chat's second waits while its first is being sent
+    async with UnitOfWork(database.sessions) as uow:
+        await uow.outbox.mark_sent(first, utcnow())
+        await uow.commit()
+    assert await claim() == [second]
+
+
 def test_sends_made_late_are_counted_when_they_left() -> None:
     now = [0.0]
     limiter = RateLimiter(per_second=10, per_chat_interval=1.0, clock=lambda: now[0])
