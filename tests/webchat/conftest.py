@@ -178,6 +178,20 @@ class Browser:
             if frame["type"] == kind:
                 return frame
 
+    async def answered(self, count: int, wait: float = 30.0) -> list[dict[str, Any]]:
+        """Frames until ``count`` of the texts this page sent were answered (an error frame
+        answers one too); the error frames among them."""
+        errors = []
+        done = 0
+        while done < count:
+            frame = await self.frame(wait)
+            if frame["type"] == "error":
+                errors.append(frame)
+                done += 1
+            elif frame["type"] == "messages":
+                done += sum(1 for m in frame["messages"] if m["from"] == "citizen")
+        return errors
+
     async def open(
         self, office: str | None = None, lang: str | None = None, *, expect_start: bool = True
     ) -> dict[str, Any]:

@@ -21,7 +21,6 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -114,20 +113,6 @@ async def _type_all(page: Browser, texts: list[str], gaps: random.Random) -> Non
         await asyncio.sleep(gaps.uniform(0, 0.02))
 
 
-async def _answered(page: Browser, count: int) -> list[dict[str, Any]]:
-    """Frames until the page saw ``count`` of its texts answered; errors among them."""
-    errors = []
-    done = 0
-    while done < count:
-        frame = await page.frame(wait=30)
-        if frame["type"] == "error":
-            errors.append(frame)
-            done += 1
-        elif frame["type"] == "messages":
-            done += sum(1 for m in frame["messages"] if m["from"] == "citizen")
-    return errors
-
-
 async def test_events_of_one_web_chat_on_two_workers_are_handled_one_at_a_time(
     two_workers: tuple[list[str], list[Span]],
 ) -> None:
@@ -145,7 +130,7 @@ async def test_events_of_one_web_chat_on_two_workers_are_handled_one_at_a_time(
         }
         await asyncio.gather(*(_type_all(page, texts, gaps) for page, texts in typed.items()))
         errors = await asyncio.gather(
-            _answered(first, TEXTS_PER_PAGE), _answered(second, TEXTS_PER_PAGE)
+            first.answered(TEXTS_PER_PAGE), second.answered(TEXTS_PER_PAGE)
         )
         await first.close()
         await second.close()

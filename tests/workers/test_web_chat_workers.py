@@ -82,21 +82,8 @@ async def test_one_web_chat_typed_into_on_two_workers_at_once_keeps_every_step_i
         }
         await asyncio.gather(*(_type_all(page, texts) for page, texts in typed.items()))
 
-        async def answered(page: Browser, count: int) -> list[dict[str, object]]:
-            """Frames until the page saw ``count`` of its texts answered; errors among them."""
-            errors = []
-            done = 0
-            while done < count:
-                frame = await page.frame(wait=30)
-                if frame["type"] == "error":
-                    errors.append(frame)
-                    done += 1
-                elif frame["type"] == "messages":
-                    done += sum(1 for m in frame["messages"] if m["from"] == "citizen")
-            return errors
-
         errors = await asyncio.gather(
-            answered(first, TEXTS_PER_PAGE), answered(second, TEXTS_PER_PAGE)
+            first.answered(TEXTS_PER_PAGE), second.answered(TEXTS_PER_PAGE)
         )
         await first.close()
         await second.close()
