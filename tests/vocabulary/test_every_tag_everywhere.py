@@ -29,6 +29,7 @@ from storage.database import Database
 from storage.models import StaffRole
 from tests.admin.conftest import (  # noqa: F401 - the panel's fixtures
     Panel,
+    channel_files,
     clock,
     hasher,
     panel,
