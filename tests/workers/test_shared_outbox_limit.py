@@ -9,6 +9,7 @@ nearly the whole allowance is used.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,10 +36,19 @@ MESSAGES = 300
 CHATS = 150
 
 
-async def test_three_worker_processes_sharing_redis_keep_telegrams_limits_at_the_default_setting(
-    empty_postgres: str, emulator: str, prefix: str, tmp_path: Path
-) -> None:
+@pytest.fixture
+def limited_emulator(emulator: str) -> Iterator[str]:
+    """The session's emulator with Telegram's limits on for this test, and off again after:
+    the tests after it send bursts to one chat that the limits would refuse."""
     limit_emulator(emulator)
+    yield emulator
+    emulator_call(emulator, "/_test/limits", {})
+
+
+async def test_three_worker_processes_sharing_redis_keep_telegrams_limits_at_the_default_setting(
+    empty_postgres: str, limited_emulator: str, prefix: str, tmp_path: Path
+) -> None:
+    emulator = limited_emulator
     ports = [free_port() for _ in range(WORKERS)]
     settings = outbox_settings(empty_postgres, tmp_path / "shared", emulator, prefix, ports[0])
     workers = await asyncio.to_thread(start_workers, ports, settings, tmp_path / "logs")
