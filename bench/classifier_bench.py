@@ -316,7 +316,8 @@ def _per_language(report: dict) -> str:
 
 
 def write_section(env: str, table: list[str]) -> None:
-    """Replace (or add) the "## Classifier" section of BENCHMARKS.md."""
+    """Replace (or add) the head of the "## Classifier" section of BENCHMARKS.md: the text up to
+    its first subsection, so the hand-written subsections below it ("Bulk tagging", …) stay."""
     path = ROOT / "BENCHMARKS.md"
     section = "\n".join(
         [
@@ -338,10 +339,11 @@ def write_section(env: str, table: list[str]) -> None:
             COMMAND,
             "```",
             "",
+            "",
         ]
     )
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(r"^## Classifier\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(r"^## Classifier\n.*?(?=^##+ |\Z)", re.S | re.M)
     if pattern.search(text):
         text = pattern.sub(lambda _: section, text)
     else:
