@@ -28,7 +28,7 @@ def report(tagger: Tagger, split) -> dict:
 # Floors, not the product targets (those are in BENCHMARKS.md): each sits just under what the
 # shipped model measures on the evaluation split, so a retrained model that scores worse fails.
 MACRO_F1_TARGET = 0.83
-LANGUAGE_FLOORS = {"kk": 0.83, "ru": 0.83, "en": 0.80, "kk-ru": 0.86}
+LANGUAGE_FLOORS = {"kk": 0.83, "ru": 0.83, "en": 0.79, "kk-ru": 0.86}
 CORRUPTION_RECALL_TARGET = 0.95
 CORRUPTION_PRECISION_TARGET = 0.55
 DIGITAL_SERVICE_F1_FLOOR = 0.86
