@@ -28,11 +28,11 @@ def report(tagger: Tagger, split) -> dict:
 # Floors, not the product targets (those are in BENCHMARKS.md): each sits just under what the
 # shipped model measures on the evaluation split, so a retrained model that scores worse fails.
 MACRO_F1_TARGET = 0.83
-LANGUAGE_FLOORS = {"kk": 0.83, "ru": 0.83, "en": 0.79, "kk-ru": 0.86}
+LANGUAGE_FLOORS = {"kk": 0.84, "ru": 0.83, "en": 0.80, "kk-ru": 0.87}
 CORRUPTION_RECALL_TARGET = 0.95
-CORRUPTION_PRECISION_TARGET = 0.55
+CORRUPTION_PRECISION_TARGET = 0.60
 DIGITAL_SERVICE_F1_FLOOR = 0.86
-UNTAGGED_KEPT_FLOOR = 0.76
+UNTAGGED_KEPT_FLOOR = 0.80
 """Share of the split's messages with no tag that the model also leaves untagged."""
 
 
