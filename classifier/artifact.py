@@ -40,6 +40,7 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
         "sklearn.pipeline.FeatureUnion",
         "sklearn.feature_extraction.text.TfidfTransformer",
         "sklearn.multiclass.OneVsRestClassifier",
+        "classifier.pipeline.GatedOneVsRest",
         "sklearn.linear_model._logistic.LogisticRegression",
         "sklearn.svm._classes.LinearSVC",
         "sklearn.calibration.CalibratedClassifierCV",

@@ -30,7 +30,9 @@ def linear_model_of(model: Any, coef: np.ndarray | None = None) -> LinearModel |
         estimators = clf.estimators_
     except (AttributeError, KeyError):
         return None
-    if len(estimators) != len(TAGS):
+    # A gated classifier (``classifier.pipeline.GatedOneVsRest``) has the gate's model last.
+    gate_weight = getattr(clf, "gate_weight", None)
+    if len(estimators) != len(TAGS) + (gate_weight is not None):
         return None
     if coef is None:
         if not all(isinstance(e, LogisticRegression) for e in estimators):
@@ -40,7 +42,7 @@ def linear_model_of(model: Any, coef: np.ndarray | None = None) -> LinearModel |
         coef = np.column_stack([np.asarray(e.coef_, dtype=np.float64).ravel() for e in estimators])
         intercept = np.array([float(np.ravel(e.intercept_)[0]) for e in estimators])
     else:
-        intercept = np.zeros(len(TAGS))
+        intercept = np.zeros(coef.shape[1])
     weights = union.transformer_weights or {}
     branches = []
     for i, (name, branch) in enumerate(union.transformer_list):
@@ -63,7 +65,13 @@ def linear_model_of(model: Any, coef: np.ndarray | None = None) -> LinearModel |
             )
         )
     settings = {k: getattr(normalizer, k) for k in ("mode", "char_neg", "concepts", "stem")}
-    return LinearModel(settings, branches, np.ravel(coef).tolist(), intercept.tolist())
+    return LinearModel(
+        settings,
+        branches,
+        np.ravel(coef).tolist(),
+        intercept.tolist(),
+        gate_weight=None if gate_weight is None else float(gate_weight),
+    )
 
 
 def _base_coef(estimator: Any) -> tuple[np.ndarray, float]:
@@ -77,6 +85,7 @@ def _base_coef(estimator: Any) -> tuple[np.ndarray, float]:
 
 
 def coef_matrix(model: Pipeline) -> np.ndarray:
-    """(n_features × n_tags) linear coefficients (calibrated: averaged base estimators)."""
+    """(n_features × columns) linear coefficients (calibrated: averaged base estimators); the
+    columns are the tags, then a gated classifier's gate."""
     clf = model.named_steps["classifier"]
     return np.column_stack([_base_coef(e)[0] for e in clf.estimators_])

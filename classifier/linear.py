@@ -7,7 +7,9 @@ otherwise needs about twice that, so training also writes the model's numbers to
 ``linear.zip`` (a JSON header, the vocabularies as text, the weights as little-endian doubles)
 and this module applies them with ``array`` and ``math``. It computes in double precision
 where the pipeline's tf-idf values are single precision, so probabilities agree to about
-1e-6; ``tests/classifier/test_linear.py`` holds it to that and to the same labels.
+1e-6; ``tests/classifier/test_linear.py`` holds it to that and to the same labels. A gated
+model has one more column, the complaint gate, combined with the tags' as
+:mod:`classifier.gating` says.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifier import normalize
+from classifier import gating, normalize
 from classifier.layout import LINEAR_FILE
 from classifier.ngrams import char_wb_ngrams, word_ngrams
 from classifier.normalize import NEG_PREFIX
@@ -77,17 +79,23 @@ class LinearModel:
         branches: Sequence[Branch],
         coef: Sequence[float],
         intercept: Sequence[float],
+        gate_weight: float | None = None,
     ) -> None:
-        """``coef`` is the (features × tags) matrix flattened row by row."""
+        """``coef`` is the (features × columns) matrix flattened row by row; the columns are
+        the tags, then, with ``gate_weight``, the complaint gate."""
         self.normalizer = dict(normalizer)
         self.branches = list(branches)
         self.intercept = array("d", intercept)
-        self.n_tags = len(self.intercept)
+        self.gate_weight = gate_weight
+        self.n_columns = len(self.intercept)
+        self.n_tags = self.n_columns - (gate_weight is not None)
+        if self.n_tags < 1:
+            raise ValueError("a gated model needs a column for the gate and one per tag")
         self.coef = array("d", coef)
         self._offsets = [0]
         for branch in self.branches:
             self._offsets.append(self._offsets[-1] + len(branch.terms))
-        if self._offsets[-1] * self.n_tags != len(self.coef):
+        if self._offsets[-1] * self.n_columns != len(self.coef):
             raise ValueError("the coefficients do not match the vocabularies")
 
     def views(self, text: str) -> tuple[str, str]:
@@ -105,9 +113,9 @@ class LinearModel:
         return out
 
     def decision(self, text: str) -> list[float]:
-        """The text's linear score for each tag."""
+        """The text's linear score for each column (each tag, then a gated model's gate)."""
         scores = list(self.intercept)
-        coef, n = self.coef, self.n_tags
+        coef, n = self.coef, self.n_columns
         for j, value in self.features(text):
             row = j * n
             for k in range(n):
@@ -115,8 +123,13 @@ class LinearModel:
         return scores
 
     def proba(self, texts: Sequence[str]) -> list[list[float]]:
-        """Per-tag probabilities (the logistic function of the scores), one row per text."""
-        return [[_logistic(z) for z in self.decision(text)] for text in texts]
+        """Per-tag probabilities (the logistic function of the scores, gated if the model has
+        a gate), one row per text."""
+        rows = [[_logistic(z) for z in self.decision(text)] for text in texts]
+        weight = self.gate_weight
+        if weight is None:
+            return rows
+        return [gating.combine(row[:-1], row[-1], weight) for row in rows]
 
     def feature_name(self, column: int) -> str:
         """The n-gram behind a global column index."""
@@ -136,7 +149,7 @@ class LinearModel:
         """
         features = self.features(text)
         char_words = self.views(text)[0].split()
-        n_char, n = self._offsets[1], self.n_tags
+        n_char, n = self._offsets[1], self.n_columns
         out: dict[int, list[tuple[str, float]]] = {}
         for k in tags:
             totals: dict[str, float] = defaultdict(float)
@@ -161,6 +174,7 @@ class LinearModel:
         header = {
             "normalizer": self.normalizer,
             "n_tags": self.n_tags,
+            "gate_weight": self.gate_weight,
             "branches": [
                 {
                     "analyzer": b.analyzer,
@@ -201,9 +215,10 @@ class LinearModel:
             ]
             coef = _doubles(archive.read("coef.f64"))
             intercept = _doubles(archive.read("intercept.f64"))
-        if len(intercept) != header["n_tags"]:
+        gate_weight = header.get("gate_weight")  # absent: written before the gate existed
+        if len(intercept) != header["n_tags"] + (gate_weight is not None):
             raise ValueError("the intercepts do not match the number of tags")
-        return cls(header["normalizer"], branches, coef, intercept)
+        return cls(header["normalizer"], branches, coef, intercept, gate_weight)
 
 
 def readable_word(name: str) -> str:

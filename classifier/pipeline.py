@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfTransformer
@@ -15,6 +16,7 @@ from sklearn.svm import LinearSVC
 
 from classifier import normalize
 from classifier.counting import NgramCounter
+from classifier.gating import GATE_WEIGHT
 
 DEFAULT_SEED = 13
 
@@ -28,6 +30,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "features__word__counts__min_df": 1,
     "features__word__counts__max_features": 40000,
     "classifier__estimator__C": 30.0,
+    "classifier__gate_weight": GATE_WEIGHT,
 }
 """Parameters used when no search is run (also the centre of the search grid)."""
 
@@ -84,7 +87,52 @@ class FastTfidfVectorizer:
     """
 
 
-def _classifier(kind: str, seed: int) -> Any:
+class GatedOneVsRest(OneVsRestClassifier):
+    """One-vs-rest over the tags plus a last column, the complaint gate (any tag at all).
+
+    ``fit`` takes the tags' label matrix and adds the gate's column itself;
+    ``predict_proba`` returns one column per tag, each tempered by the gate as
+    :mod:`classifier.gating` describes. ``estimators_`` holds the tags' models, then the gate's.
+    """
+
+    def __init__(
+        self,
+        estimator: Any,
+        *,
+        gate_weight: float = GATE_WEIGHT,
+        n_jobs: Any = None,
+        verbose: int = 0,
+    ) -> None:
+        super().__init__(estimator, n_jobs=n_jobs, verbose=verbose)
+        self.gate_weight = gate_weight
+
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> GatedOneVsRest:
+        """Fit the tags' models and the gate's (on "the message has any tag")."""
+        super().fit(X, with_gate_column(np.asarray(y)), **fit_params)
+        # The gate is not a class the model outputs (cross-validation counts ``classes_``).
+        self.classes_ = np.asarray(self.label_binarizer_.classes_)[:-1]
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Each tag's probability tempered by the gate's: ``p ** (1 - w) * gate ** w``."""
+        return gate_probabilities(np.asarray(super().predict_proba(X)), self.gate_weight)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Tags whose gated probability reaches 0.5 (the tagger uses its own thresholds)."""
+        return (self.predict_proba(X) >= 0.5).astype(np.int64)
+
+
+def with_gate_column(y: np.ndarray) -> np.ndarray:
+    """The label matrix with the gate's column ("any tag") appended."""
+    return np.column_stack([y, y.any(axis=1)]).astype(np.int64)
+
+
+def gate_probabilities(raw: np.ndarray, weight: float) -> np.ndarray:
+    """The tags' columns of ``raw`` (tags, then the gate) tempered by its last column."""
+    return np.asarray(raw[:, :-1] ** (1.0 - weight) * raw[:, -1:] ** weight)
+
+
+def _classifier(kind: str, seed: int, gate: bool) -> Any:
     if kind == "svm":
         base: Any = CalibratedClassifierCV(
             LinearSVC(C=0.5, class_weight="balanced", random_state=seed, max_iter=5000),
@@ -100,7 +148,7 @@ def _classifier(kind: str, seed: int) -> Any:
             random_state=seed,
             max_iter=2000,
         )
-    return OneVsRestClassifier(base)
+    return GatedOneVsRest(base) if gate else OneVsRestClassifier(base)
 
 
 def build_pipeline(
@@ -108,13 +156,16 @@ def build_pipeline(
     seed: int = DEFAULT_SEED,
     kind: str = "lr",
     memory: Any = None,
+    gate: bool = True,
 ) -> Pipeline:
     """Build the (unfitted) tagger pipeline with named steps.
 
     ``normalize`` → ``features`` (FeatureUnion of ``char``: char_wb n-gram counts over the
     folded view, ``word``: word 1–2-gram counts over the negation-marked view, each followed by
     scikit-learn's ``TfidfTransformer``) → ``classifier``
-    (one-vs-rest logistic regression, or calibrated linear SVM when ``kind="svm"``).
+    (one-vs-rest logistic regression, or calibrated linear SVM when ``kind="svm"``, with the
+    complaint gate of :mod:`classifier.gating`; ``gate=False``: plain one-vs-rest over whatever
+    columns it is fitted on, as the search uses it).
     ``memory`` caches fitted feature steps (used during the search only).
     """
     char = Pipeline(
@@ -135,7 +186,7 @@ def build_pipeline(
         [
             ("normalize", TextNormalizer()),
             ("features", FeatureUnion([("char", char), ("word", word)])),
-            ("classifier", _classifier(kind, seed)),
+            ("classifier", _classifier(kind, seed, gate)),
         ],
         memory=memory,
     )
@@ -144,5 +195,7 @@ def build_pipeline(
         merged.pop("classifier__estimator__C")
         merged["classifier__estimator__estimator__C"] = 0.5
     merged.update(params or {})
+    if not gate:
+        merged.pop("classifier__gate_weight", None)
     pipe.set_params(**merged)
     return pipe

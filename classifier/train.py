@@ -22,13 +22,23 @@ from sklearn.model_selection import GridSearchCV, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from classifier.data import label_matrix, stratified_folds
-from classifier.pipeline import DEFAULT_SEED, build_pipeline
+from classifier.gating import GATE_NAME
+from classifier.pipeline import (
+    DEFAULT_PARAMS,
+    DEFAULT_SEED,
+    build_pipeline,
+    gate_probabilities,
+    with_gate_column,
+)
 from classifier.tags import TAGS, LabelledText
 
 CORRUPTION_MIN_RECALL = 0.92
 N_FOLDS = 5
 
 C_KEY = "classifier__estimator__C"
+GATE_KEY = "classifier__gate_weight"
+COLUMNS: tuple[str, ...] = (*TAGS, GATE_NAME)
+"""The classifier's columns: the tags, then the complaint gate (``classifier.gating``)."""
 
 PARAM_GRID: dict[str, list[Any]] = {
     C_KEY: [3.0, 10.0, 30.0, 100.0],
@@ -123,8 +133,9 @@ def train(
 
     With ``search`` a seeded grid search over iteratively stratified folds picks the
     hyper-parameters (scored by average precision); a grid over C alone is searched per tag,
-    each tag keeping its best C. Thresholds then come from out-of-fold probabilities of the
-    chosen configuration (F1-optimal per tag, corruption constrained to OOF recall >= 0.92).
+    each tag (and the complaint gate) keeping its best C. Thresholds then come from
+    out-of-fold probabilities of the chosen configuration, gated as the model gates them
+    (F1-optimal per tag, corruption constrained to OOF recall >= 0.92).
     Without ``search``, ``params`` are used as given.
     """
     start = time.perf_counter()
@@ -140,17 +151,23 @@ def train(
         memory = joblib.Memory(location=cache_dir, verbose=0)
         grid = dict(param_grid or PARAM_GRID)
         if search and set(grid) == {C_KEY} and kind == "lr":
-            # One out-of-fold run per C; each tag then keeps the C under which its own
-            # out-of-fold average precision is best (tags differ in how much data they have).
+            # One out-of-fold run per C, of every column ungated (the tags and the gate);
+            # each column then keeps the C under which its own out-of-fold average precision
+            # is best (tags differ in how much data they have), and the picked columns are
+            # gated as the fitted model will gate them.
+            y_columns = with_gate_column(y)
             runs = {}
             for c in grid[C_KEY]:
-                cached = build_pipeline({**chosen, C_KEY: c}, seed=seed, kind=kind, memory=memory)
+                cached = build_pipeline(
+                    {**chosen, C_KEY: c}, seed=seed, kind=kind, memory=memory, gate=False
+                )
                 runs[float(c)] = np.asarray(
                     cross_val_predict(
-                        cached, texts, y, cv=folds, method="predict_proba", n_jobs=n_jobs
+                        cached, texts, y_columns, cv=folds, method="predict_proba", n_jobs=n_jobs
                     )
                 )
-            per_tag_c, proba, search_log = _pick_per_tag(y, runs)
+            per_tag_c, raw, search_log = _pick_per_tag(y_columns, runs)
+            proba = gate_probabilities(raw, float(chosen.get(GATE_KEY, DEFAULT_PARAMS[GATE_KEY])))
             chosen[C_KEY] = _most_common(list(per_tag_c.values()))
             cv_scores["search"] = search_log
             cv_scores["per_tag_C"] = per_tag_c
@@ -203,33 +220,34 @@ def train(
 def _pick_per_tag(
     y: np.ndarray, runs: Mapping[float, np.ndarray]
 ) -> tuple[dict[str, float], np.ndarray, list[dict[str, Any]]]:
-    """Per tag, the C whose out-of-fold average precision is highest (ties: the smaller C).
+    """Per column (``COLUMNS``: the tags, then the gate), the C whose out-of-fold average
+    precision is highest (ties: the smaller C).
 
-    Returns the per-tag C, the out-of-fold probabilities assembled from those runs, and a log
-    of every run's per-tag and macro average precision.
+    Returns the per-column C, the out-of-fold probabilities assembled from those runs, and a
+    log of every run's per-column and macro average precision (the macro over the tags).
     """
     ap = {
         c: [
             float(average_precision_score(y[:, k], p[:, k])) if y[:, k].any() else 0.0
-            for k in range(len(TAGS))
+            for k in range(len(COLUMNS))
         ]
         for c, p in runs.items()
     }
     per_tag: dict[str, float] = {}
     proba = np.zeros_like(next(iter(runs.values())))
-    for k, tag in enumerate(TAGS):
+    for k, tag in enumerate(COLUMNS):
         best = max(sorted(runs), key=lambda c: (ap[c][k], -c))
         per_tag[tag] = best
         proba[:, k] = runs[best][:, k]
     log: list[dict[str, Any]] = [
         {
             "params": {C_KEY: c},
-            "macro_ap": round(float(np.mean(ap[c])), 4),
-            "per_tag_ap": {t: round(a, 4) for t, a in zip(TAGS, ap[c], strict=True)},
+            "macro_ap": round(float(np.mean(ap[c][: len(TAGS)])), 4),
+            "per_tag_ap": {t: round(a, 4) for t, a in zip(COLUMNS, ap[c], strict=True)},
         }
         for c in sorted(runs)
     ]
-    picked = [ap[per_tag[t]][k] for k, t in enumerate(TAGS)]
+    picked = [ap[per_tag[t]][k] for k, t in enumerate(TAGS)]  # the tags' macro, gate aside
     log.append({"params": "per_tag", "macro_ap": round(float(np.mean(picked)), 4)})
     return per_tag, proba, log
 
@@ -242,14 +260,16 @@ def _most_common(values: Sequence[float]) -> float:
 def _refit_tags(
     pipe: Pipeline, texts: Sequence[str], y: np.ndarray, per_tag_c: Mapping[str, float], c: float
 ) -> None:
-    """Refit, with its own C, each tag's logistic regression whose C differs from ``c``.
+    """Refit, with its own C, each column's (a tag's or the gate's) logistic regression whose C
+    differs from ``c``.
 
     The one-vs-rest estimators stay plain ``LogisticRegression`` objects, so the artifact and
     the standard-library serving path are unchanged.
     """
     clf = pipe.named_steps["classifier"]
     features = pipe[:-1].transform(list(texts))
-    for k, tag in enumerate(TAGS):
+    y = with_gate_column(y)
+    for k, tag in enumerate(COLUMNS):
         estimator = clf.estimators_[k]
         if per_tag_c[tag] == c or not isinstance(estimator, LogisticRegression):
             continue
@@ -270,6 +290,7 @@ _HYPER_KEYS = (
     "features__word__counts__max_features",
     "classifier__estimator__C",
     "classifier__estimator__estimator__C",
+    GATE_KEY,
 )
 
 

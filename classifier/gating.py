@@ -1,0 +1,31 @@
+"""The complaint gate: how a tag's probability is tempered by "is this a complaint at all?".
+
+A tag's own one-vs-rest model reads topic: eGov, a queue, an envelope. Praise of the app, a
+short wait called fine, a gift the operator refused all carry the topic without the complaint,
+and each tag's model alone raises them. The model therefore has one more output, the
+*complaint gate*: a logistic regression over the same features for "the message has any tag".
+Every tag's probability is combined with it as a weighted geometric mean,
+
+    p_tag ** (1 - w) * p_gate ** w,
+
+so a tag is reported where its topic and a complaint are both there. The weight ``w`` and the
+gate's coefficients come from training; thresholds are chosen on the combined probabilities.
+Standard library only: the service's scorer uses it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+GATE_NAME = "complaint"
+"""The gate's column name in training logs (it is not a tag and never reported as one)."""
+
+GATE_WEIGHT = 0.25
+"""The default weight of the gate in the combined probability (0: no gate)."""
+
+
+def combine(tag_probabilities: Sequence[float], gate: float, weight: float) -> list[float]:
+    """The tags' probabilities tempered by the gate's (see the module docstring)."""
+    keep = 1.0 - weight
+    factor = gate**weight
+    return [p**keep * factor for p in tag_probabilities]

@@ -1,0 +1,64 @@
+"""The complaint gate: one more column, "any tag at all", that tempers every tag's probability."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from classifier.data import label_matrix
+from classifier.gating import combine
+from classifier.linear import LinearModel
+from classifier.pipeline import GatedOneVsRest, gate_probabilities
+from classifier.tags import TAGS, LabelledText
+from classifier.train import COLUMNS, TrainResult
+
+
+def test_the_gate_tempers_each_tag_by_a_weighted_geometric_mean() -> None:
+    assert combine([0.8, 0.2], 1.0, 0.0) == [0.8, 0.2]
+    low, high = combine([0.8], 0.05, 0.25)[0], combine([0.8], 0.95, 0.25)[0]
+    assert low == pytest.approx(0.8**0.75 * 0.05**0.25)
+    assert low < 0.5 < high  # the same topic, with and without a complaint
+    raw = np.array([[0.8, 0.2, 0.05], [0.8, 0.2, 0.95]])
+    assert np.allclose(gate_probabilities(raw, 0.25), [combine(r[:-1], r[-1], 0.25) for r in raw])
+
+
+def test_the_classifier_learns_the_gate_on_any_tag_and_outputs_the_tags_only(
+    tiny_model: TrainResult, small_split: tuple[list[LabelledText], list[LabelledText]]
+) -> None:
+    train_set, eval_set = small_split
+    clf = tiny_model.model.named_steps["classifier"]
+    assert isinstance(clf, GatedOneVsRest)
+    assert len(clf.estimators_) == len(COLUMNS) == len(TAGS) + 1
+    assert len(clf.classes_) == len(TAGS)
+    features = tiny_model.model[:-1].transform([m.text for m in train_set])
+    any_tag = label_matrix(train_set).any(axis=1)
+    alone = clone(clf.estimators_[-1]).fit(features, any_tag)
+    assert np.allclose(alone.coef_, clf.estimators_[-1].coef_)
+
+    texts = [m.text for m in eval_set]
+    eval_features = tiny_model.model[:-1].transform(texts)
+    raw = np.column_stack([e.predict_proba(eval_features)[:, 1] for e in clf.estimators_])
+    gated = tiny_model.model.predict_proba(texts)
+    assert gated.shape == (len(texts), len(TAGS))
+    assert np.allclose(gated, raw[:, :-1] ** (1 - clf.gate_weight) * raw[:, -1:] ** clf.gate_weight)
+    assert not np.allclose(gated, raw[:, :-1])
+
+
+def test_a_linear_file_from_before_the_gate_serves_ungated() -> None:
+    def model(gate_weight: float | None) -> LinearModel:
+        columns = len(TAGS) + (gate_weight is not None)
+        return LinearModel(
+            {"mode": "message", "char_neg": "upper", "concepts": True, "stem": 0},
+            [],
+            [],
+            [0.0] * len(TAGS) + [-2.0] * (columns - len(TAGS)),
+            gate_weight,
+        )
+
+    assert model(None).n_tags == model(0.25).n_tags == len(TAGS)
+    assert model(None).proba(["x"]) == [[0.5] * len(TAGS)]
+    gate = 1 / (1 + math.exp(2.0))
+    assert model(0.25).proba(["x"])[0] == pytest.approx([0.5**0.75 * gate**0.25] * len(TAGS))
