@@ -24,13 +24,14 @@ ONLINE = "Приложение eGov не работает, а в ЦОНе сот
 
 def _without_last_tag(tagger: ServingTagger) -> ServingTagger:
     """The served model as if trained before its least severe tag existed (column dropped)."""
-    linear, n = tagger.linear, len(tagger.labels)
-    dropped = tagger.labels[-1]
+    linear, n = tagger.linear, tagger.linear.n_columns
+    dropped, last = tagger.labels[-1], len(tagger.labels) - 1  # a gate, if any, comes after
     older = LinearModel(
         linear.normalizer,
         linear.branches,
-        [value for index, value in enumerate(linear.coef) if index % n != n - 1],
-        list(linear.intercept)[:-1],
+        [value for index, value in enumerate(linear.coef) if index % n != last],
+        [value for index, value in enumerate(linear.intercept) if index != last],
+        linear.gate_weight,
     )
     thresholds = {tag: t for tag, t in tagger.thresholds.items() if tag != dropped}
     return ServingTagger(older, thresholds, version="older")
