@@ -32,6 +32,7 @@ from classifier.normalize import NEG_PREFIX
 
 ANALYZERS = {"char_wb": char_wb_ngrams, "word": word_ngrams}
 _HEADER = "header.json"
+_WORD_CACHE_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Branch:
     sublinear_tf: bool
     weight: float
     vocabulary: dict[str, int] = field(init=False, repr=False, compare=False)
+    _word_columns: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.analyzer not in ANALYZERS:
@@ -52,14 +54,16 @@ class Branch:
         if len(self.idf) != len(self.terms):
             raise ValueError("one idf weight per term")
         object.__setattr__(self, "vocabulary", {t: i for i, t in enumerate(self.terms)})
+        object.__setattr__(self, "_word_columns", {})
 
     def weighted(self, view: str) -> list[tuple[int, float]]:
         """The view's features: (column, l2-normalised tf-idf value × branch weight), sorted."""
         lo, hi = self.ngram_range
         get = self.vocabulary.get
-        counts = Counter(
-            j for j in map(get, ANALYZERS[self.analyzer](view, lo, hi)) if j is not None
-        )
+        if self.analyzer == "char_wb":
+            counts = Counter(self._char_columns(view))
+        else:
+            counts = Counter(j for j in map(get, word_ngrams(view, lo, hi)) if j is not None)
         idf, sublinear = self.idf, self.sublinear_tf
         values = [
             (j, ((math.log(c) + 1.0) if sublinear else float(c)) * idf[j])
@@ -68,6 +72,25 @@ class Branch:
         norm = math.sqrt(sum(v * v for _, v in values))
         scale = self.weight / norm if norm else 0.0
         return [(j, v * scale) for j, v in values]
+
+    def _char_columns(self, view: str) -> list[int]:
+        """The columns of the view's character n-grams, word by word.
+
+        char_wb n-grams never cross words and messages repeat words, so each word's columns
+        are cached (as the pipeline's ``NgramCounter`` caches them), bounded in size.
+        """
+        lo, hi = self.ngram_range
+        get, cache = self.vocabulary.get, self._word_columns
+        out: list[int] = []
+        for word in view.split():
+            hit = cache.get(word)
+            if hit is None:
+                hit = tuple(j for j in map(get, char_wb_ngrams(word, lo, hi)) if j is not None)
+                if len(cache) >= _WORD_CACHE_LIMIT:
+                    cache.clear()
+                cache[word] = hit
+            out.extend(hit)
+        return out
 
 
 class LinearModel:
