@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 
 from classifier import artifact
+from classifier import linear as linear_module
 from classifier.layout import LINEAR_FILE
+from classifier.linear import LinearModel
+from classifier.ngrams import char_wb_ngrams
 from classifier.port import TaggerModel
 from classifier.serving import ServingTagger
 from classifier.tagger import Tagger
@@ -86,3 +89,16 @@ def test_bulk_tagging_goes_through_the_pipeline_with_the_serving_labels(
     assert [p.labels for p in bulk_predictions] == [p.labels for p in served_predictions]
     for b, s in zip(bulk_predictions, served_predictions, strict=True):
         assert b.scores == pytest.approx(s.scores, abs=1e-4)  # each rounded to 4 places
+
+
+def test_the_word_cache_changes_no_feature_and_stays_bounded(
+    split: tuple[list[LabelledText], list[LabelledText]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(linear_module, "_WORD_CACHE_LIMIT", 50)
+    char = LinearModel.load(artifact.current_dir()).branches[0]
+    assert char.analyzer == "char_wb"
+    lo, hi = char.ngram_range
+    for view in (" ".join(m.text.lower().split()) for m in split[1][:200]):
+        grams = [j for j in map(char.vocabulary.get, char_wb_ngrams(view, lo, hi)) if j is not None]
+        assert sorted(char._char_columns(view)) == sorted(grams)
+        assert len(char._word_columns) <= 50
