@@ -8,8 +8,9 @@ Every tag's probability is combined with it as a weighted geometric mean,
 
     p_tag ** (1 - w) * p_gate ** w,
 
-so a tag is reported where its topic and a complaint are both there. The weight ``w`` and the
-gate's coefficients come from training; thresholds are chosen on the combined probabilities.
+so a tag is reported where its topic and a complaint are both there. The gate's coefficients
+come from training, the weight ``w`` is a hyper-parameter (``GATE_WEIGHT``, chosen as the data
+card's model card shows), and thresholds are chosen on the combined probabilities.
 Standard library only: the service's scorer uses it too.
 """
 
