@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from classifier.ngrams import char_wb_ngrams, word_ngrams
+from classifier.ngrams import char_wb_columns, char_wb_ngrams, word_ngrams
 
 ANALYZERS = {"char_wb": char_wb_ngrams, "word": word_ngrams}
 
@@ -25,7 +25,6 @@ ANALYZERS = {"char_wb": char_wb_ngrams, "word": word_ngrams}
 # string array.
 _LOOKUP = "_lookup"
 _WORD_CACHE = "_word_cache"
-_WORD_CACHE_LIMIT = 200_000
 
 
 class NgramCounter(TransformerMixin, BaseEstimator):
@@ -109,18 +108,9 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         columns = array("i")
         ptr = [0]
         if self.analyzer == "char_wb":
-            # char_wb n-grams never cross words, so each word's columns are cached.
             cache: dict[str, array[int]] = self.__dict__.setdefault(_WORD_CACHE, {})
             for doc in X:
-                for word in doc.split():
-                    hit = cache.get(word)
-                    if hit is None:
-                        grams = char_wb_ngrams(word, lo, hi)
-                        hit = array("i", [j for j in map(get, grams) if j is not None])
-                        if len(cache) >= _WORD_CACHE_LIMIT:
-                            cache.clear()
-                        cache[word] = hit
-                    columns.extend(hit)
+                columns.extend(char_wb_columns(doc, lo, hi, get, cache))
                 ptr.append(len(columns))
         else:
             analyze = self._analyzer()

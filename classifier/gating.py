@@ -11,12 +11,14 @@ Every tag's probability is combined with it as a weighted geometric mean,
 so a tag is reported where its topic and a complaint are both there. The gate's coefficients
 come from training, the weight ``w`` is a hyper-parameter (``GATE_WEIGHT``, chosen as the data
 card's model card shows), and thresholds are chosen on the combined probabilities.
-Standard library only: the service's scorer uses it too.
+Standard library only: the service's scorer uses it too (the array form below works on numpy
+arrays through their operators, without importing numpy).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 GATE_NAME = "complaint"
 """The gate's column name in training logs (it is not a tag and never reported as one)."""
@@ -30,3 +32,9 @@ def combine(tag_probabilities: Sequence[float], gate: float, weight: float) -> l
     keep = 1.0 - weight
     factor = gate**weight
     return [p**keep * factor for p in tag_probabilities]
+
+
+def gate_probabilities(raw: Any, weight: float) -> Any:
+    """The same for a whole batch: the tag columns of the 2-D array ``raw`` (the tags, then
+    the gate) tempered by its last column."""
+    return raw[:, :-1] ** (1.0 - weight) * raw[:, -1:] ** weight

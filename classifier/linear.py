@@ -27,12 +27,11 @@ from typing import Any
 
 from classifier import gating, normalize
 from classifier.layout import LINEAR_FILE
-from classifier.ngrams import char_wb_ngrams, word_ngrams
+from classifier.ngrams import char_wb_columns, char_wb_ngrams, word_ngrams
 from classifier.normalize import NEG_PREFIX
 
 ANALYZERS = {"char_wb": char_wb_ngrams, "word": word_ngrams}
 _HEADER = "header.json"
-_WORD_CACHE_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class Branch:
     sublinear_tf: bool
     weight: float
     vocabulary: dict[str, int] = field(init=False, repr=False, compare=False)
-    _word_columns: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _word_columns: dict[str, array[int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.analyzer not in ANALYZERS:
@@ -58,12 +57,12 @@ class Branch:
 
     def weighted(self, view: str) -> list[tuple[int, float]]:
         """The view's features: (column, l2-normalised tf-idf value × branch weight), sorted."""
-        lo, hi = self.ngram_range
-        get = self.vocabulary.get
         if self.analyzer == "char_wb":
             counts = Counter(self._char_columns(view))
         else:
-            counts = Counter(j for j in map(get, word_ngrams(view, lo, hi)) if j is not None)
+            lo, hi = self.ngram_range
+            grams = word_ngrams(view, lo, hi)
+            counts = Counter(j for j in map(self.vocabulary.get, grams) if j is not None)
         idf, sublinear = self.idf, self.sublinear_tf
         values = [
             (j, ((math.log(c) + 1.0) if sublinear else float(c)) * idf[j])
@@ -73,24 +72,11 @@ class Branch:
         scale = self.weight / norm if norm else 0.0
         return [(j, v * scale) for j, v in values]
 
-    def _char_columns(self, view: str) -> list[int]:
-        """The columns of the view's character n-grams, word by word.
-
-        char_wb n-grams never cross words and messages repeat words, so each word's columns
-        are cached (as the pipeline's ``NgramCounter`` caches them), bounded in size.
-        """
+    def _char_columns(self, view: str) -> array[int]:
+        """The columns of the view's character n-grams, each word's cached as the pipeline's
+        ``NgramCounter`` caches them."""
         lo, hi = self.ngram_range
-        get, cache = self.vocabulary.get, self._word_columns
-        out: list[int] = []
-        for word in view.split():
-            hit = cache.get(word)
-            if hit is None:
-                hit = tuple(j for j in map(get, char_wb_ngrams(word, lo, hi)) if j is not None)
-                if len(cache) >= _WORD_CACHE_LIMIT:
-                    cache.clear()
-                cache[word] = hit
-            out.extend(hit)
-        return out
+        return char_wb_columns(view, lo, hi, self.vocabulary.get, self._word_columns)
 
 
 class LinearModel:

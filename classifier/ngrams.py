@@ -5,6 +5,12 @@ Kept apart from ``classifier.pipeline`` so that serving a model does not import 
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable
+
+WORD_CACHE_LIMIT = 200_000
+"""Words a column cache holds before it starts afresh: a bound against a flood of junk."""
+
 
 def char_wb_ngrams(doc: str, lo: int, hi: int) -> list[str]:
     """Character n-grams inside space-padded words; identical to scikit-learn's ``char_wb``."""
@@ -27,4 +33,29 @@ def word_ngrams(doc: str, lo: int, hi: int) -> list[str]:
     out: list[str] = list(tokens) if lo == 1 else []
     for n in range(max(lo, 2), hi + 1):
         out.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return out
+
+
+def char_wb_columns(
+    doc: str,
+    lo: int,
+    hi: int,
+    column_of: Callable[[str], int | None],
+    cache: dict[str, array[int]],
+) -> array[int]:
+    """The columns ``column_of`` gives the char_wb n-grams of ``doc`` (unknown ones dropped).
+
+    char_wb n-grams never cross words and messages repeat words, so each word's columns are
+    kept in ``cache``, which is emptied when it reaches ``WORD_CACHE_LIMIT`` words.
+    """
+    out = array("i")
+    for word in doc.split():
+        hit = cache.get(word)
+        if hit is None:
+            grams = char_wb_ngrams(word, lo, hi)
+            hit = array("i", [j for j in map(column_of, grams) if j is not None])
+            if len(cache) >= WORD_CACHE_LIMIT:
+                cache.clear()
+            cache[word] = hit
+        out.extend(hit)
     return out

@@ -16,7 +16,7 @@ from sklearn.svm import LinearSVC
 
 from classifier import normalize
 from classifier.counting import NgramCounter
-from classifier.gating import GATE_WEIGHT
+from classifier.gating import GATE_WEIGHT, gate_probabilities
 
 DEFAULT_SEED = 13
 
@@ -115,7 +115,9 @@ class GatedOneVsRest(OneVsRestClassifier):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Each tag's probability tempered by the gate's: ``p ** (1 - w) * gate ** w``."""
-        return gate_probabilities(np.asarray(super().predict_proba(X)), self.gate_weight)
+        return np.asarray(
+            gate_probabilities(np.asarray(super().predict_proba(X)), self.gate_weight)
+        )
 
     def predict(self, X: Any) -> np.ndarray:
         """Tags whose gated probability reaches 0.5 (the tagger uses its own thresholds)."""
@@ -125,11 +127,6 @@ class GatedOneVsRest(OneVsRestClassifier):
 def with_gate_column(y: np.ndarray) -> np.ndarray:
     """The label matrix with the gate's column ("any tag") appended."""
     return np.column_stack([y, y.any(axis=1)]).astype(np.int64)
-
-
-def gate_probabilities(raw: np.ndarray, weight: float) -> np.ndarray:
-    """The tags' columns of ``raw`` (tags, then the gate) tempered by its last column."""
-    return np.asarray(raw[:, :-1] ** (1.0 - weight) * raw[:, -1:] ** weight)
 
 
 def _classifier(kind: str, seed: int, gate: bool) -> Any:

@@ -22,14 +22,8 @@ from sklearn.model_selection import GridSearchCV, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from classifier.data import label_matrix, stratified_folds
-from classifier.gating import GATE_NAME
-from classifier.pipeline import (
-    DEFAULT_PARAMS,
-    DEFAULT_SEED,
-    build_pipeline,
-    gate_probabilities,
-    with_gate_column,
-)
+from classifier.gating import GATE_NAME, gate_probabilities
+from classifier.pipeline import DEFAULT_PARAMS, DEFAULT_SEED, build_pipeline, with_gate_column
 from classifier.tags import TAGS, LabelledText
 
 CORRUPTION_MIN_RECALL = 0.92
@@ -145,6 +139,7 @@ def train(
     chosen: dict[str, Any] = dict(params or {})
     cv_scores: dict[str, Any] = {"n_folds": n_folds, "fold_seed": seed}
     per_tag_c: dict[str, float] = {}
+    y_columns = with_gate_column(y)  # the tags, then the gate's "any tag"
     with tempfile.TemporaryDirectory(prefix="pikir-train-") as cache_dir:
         # Fitted feature steps are cached per fold, so trying several C values refits only
         # the linear models. The final pipeline is built without the cache.
@@ -155,7 +150,6 @@ def train(
             # each column then keeps the C under which its own out-of-fold average precision
             # is best (tags differ in how much data they have), and the picked columns are
             # gated as the fitted model will gate them.
-            y_columns = with_gate_column(y)
             runs = {}
             for c in grid[C_KEY]:
                 cached = build_pipeline(
@@ -205,7 +199,7 @@ def train(
     pipe = build_pipeline(chosen, seed=seed, kind=kind)
     pipe.fit(texts, y)
     if per_tag_c:
-        _refit_tags(pipe, texts, y, per_tag_c, chosen[C_KEY])
+        _refit_tags(pipe, texts, y_columns, per_tag_c, chosen[C_KEY])
     all_params = {k: v for k, v in pipe.get_params().items() if _is_hyper(k)}
     extra_params: dict[str, Any] = {"per_tag_C": per_tag_c} if per_tag_c else {}
     return TrainResult(
@@ -261,14 +255,13 @@ def _refit_tags(
     pipe: Pipeline, texts: Sequence[str], y: np.ndarray, per_tag_c: Mapping[str, float], c: float
 ) -> None:
     """Refit, with its own C, each column's (a tag's or the gate's) logistic regression whose C
-    differs from ``c``.
+    differs from ``c``; ``y`` has one column per ``COLUMNS`` entry.
 
     The one-vs-rest estimators stay plain ``LogisticRegression`` objects, so the artifact and
     the standard-library serving path are unchanged.
     """
     clf = pipe.named_steps["classifier"]
     features = pipe[:-1].transform(list(texts))
-    y = with_gate_column(y)
     for k, tag in enumerate(COLUMNS):
         estimator = clf.estimators_[k]
         if per_tag_c[tag] == c or not isinstance(estimator, LogisticRegression):

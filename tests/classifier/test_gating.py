@@ -9,9 +9,9 @@ import pytest
 from sklearn.base import clone
 
 from classifier.data import label_matrix
-from classifier.gating import combine
+from classifier.gating import combine, gate_probabilities
 from classifier.linear import LinearModel
-from classifier.pipeline import GatedOneVsRest, gate_probabilities
+from classifier.pipeline import GatedOneVsRest
 from classifier.tags import TAGS, LabelledText
 from classifier.train import COLUMNS, TrainResult
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier import artifact
-from classifier import linear as linear_module
+from classifier import artifact, ngrams
 from classifier.layout import LINEAR_FILE
 from classifier.linear import LinearModel
 from classifier.ngrams import char_wb_ngrams
@@ -94,7 +93,7 @@ def test_bulk_tagging_goes_through_the_pipeline_with_the_serving_labels(
 def test_the_word_cache_changes_no_feature_and_stays_bounded(
     split: tuple[list[LabelledText], list[LabelledText]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(linear_module, "_WORD_CACHE_LIMIT", 50)
+    monkeypatch.setattr(ngrams, "WORD_CACHE_LIMIT", 50)
     char = LinearModel.load(artifact.current_dir()).branches[0]
     assert char.analyzer == "char_wb"
     lo, hi = char.ngram_range
