@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from bot.coordination.memory import memory_coordination
@@ -12,15 +12,26 @@ from bot.coordination.observed import LockObserver, ObservedLocks
 from bot.coordination.ports import Coordination, LimitSettings
 from bot.coordination.redis_backend import ORDERING_WINDOW, redis_coordination
 
+MAX_CONNECTIONS = 32
+"""Connections one worker keeps to Redis at most; a command beyond them waits for a free one."""
+
 
 def open_redis(url: str) -> Redis:
     """A client for ``url`` (connections are made on first use; close it with ``aclose``).
 
-    Short timeouts: with Redis gone an update fails fast and is retried, rather than hang.
+    Short timeouts: with Redis gone an update fails fast and is retried, rather than hang. The
+    pool is bounded: a burst of updates reuses a few connections instead of opening one per
+    command in flight, hundreds at once, whose handshakes then outlast the connect timeout.
     """
-    return Redis.from_url(
-        url, socket_timeout=2.0, socket_connect_timeout=2.0, health_check_interval=30
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=2.0,
+        socket_timeout=2.0,
+        socket_connect_timeout=2.0,
+        health_check_interval=30,
     )
+    return Redis.from_pool(pool)
 
 
 def build_coordination(
