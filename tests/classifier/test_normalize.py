@@ -64,6 +64,22 @@ def test_english_is_kept_intact() -> None:
     assert views("operator qyz")[0].split() == ["оператор", "кыз"]
 
 
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("waited 3 hours", "waited"),  # a number placeholder, spelt in Latin letters
+        ("see https://egov.kz, nobody helped", "nobody"),  # a URL placeholder
+        ("😡 the operator was rude", "operator"),  # an emoji class placeholder
+        ("_url_the operator was rude", "operator"),  # a word glued to a placeholder
+    ],
+)
+def test_english_is_recognised_beside_placeholders(text: str, english: str) -> None:
+    # Placeholders are spelt in Latin letters: they neither hide a message's English words
+    # nor make a Cyrillic message English.
+    assert english in views(text)[0].split()
+    assert "кезек" in views("кезек 3 сағат, https://egov.kz 😡")[0].split()
+
+
 def test_placeholders() -> None:
     text = normalize(
         "ИИН 900101300123, звоните +7 (701) 123-45-67 или 87011234567, "
