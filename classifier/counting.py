@@ -8,7 +8,8 @@ counts. It is our estimator, not a subclass of a scikit-learn vectorizer.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import repeat
 from numbers import Integral
 from typing import Any
 
@@ -103,20 +104,22 @@ class NgramCounter(TransformerMixin, BaseEstimator):
     def transform(self, X: Iterable[str]) -> sp.csr_matrix:
         """The count matrix of ``X`` over the fitted vocabulary (unknown n-grams are dropped)."""
         lookup = self._columns_by_term()
-        get = lookup.get
         lo, hi = self.ngram_range
+        if self.analyzer == "char_wb":
+            cache: dict[str, bytes] = self.__dict__.setdefault(_WORD_CACHE, {})
+            get = lookup.get
+            rows = [char_wb_columns(doc, lo, hi, get, cache) for doc in X]
+            columns = array("i", b"".join(rows))
+            row_ends = np.cumsum([0, *map(len, rows)]) // columns.itemsize
+            return _count_matrix(columns, row_ends, len(lookup), self.dtype)
+        # Unknown n-grams come out as -1 (``get(gram, -1)``, all in C) and are dropped by
+        # ``_count_matrix``.
+        analyze, get = self._analyzer(), lookup.get
         columns = array("i")
         ptr = [0]
-        if self.analyzer == "char_wb":
-            cache: dict[str, array[int]] = self.__dict__.setdefault(_WORD_CACHE, {})
-            for doc in X:
-                columns.extend(char_wb_columns(doc, lo, hi, get, cache))
-                ptr.append(len(columns))
-        else:
-            analyze = self._analyzer()
-            for doc in X:
-                columns.extend([j for j in map(get, analyze(doc, lo, hi)) if j is not None])
-                ptr.append(len(columns))
+        for doc in X:
+            columns.extend(map(get, analyze(doc, lo, hi), repeat(-1)))
+            ptr.append(len(columns))
         return _count_matrix(columns, ptr, len(lookup), self.dtype)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -141,12 +144,23 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         return lookup
 
 
-def _count_matrix(columns: array[int], ptr: list[int], width: int, dtype: Any) -> sp.csr_matrix:
-    """A CSR matrix with a 1 per listed column of each row, duplicates summed into counts."""
+def _count_matrix(
+    columns: array[int], ptr: Sequence[int] | np.ndarray, width: int, dtype: Any
+) -> sp.csr_matrix:
+    """A CSR matrix with a 1 per listed column of each row, duplicates summed into counts;
+    a negative column (an unknown n-gram) is left out."""
     col = np.frombuffer(columns, dtype=np.int32) if len(columns) else np.zeros(0, np.int32)
+    row_ends = np.asarray(ptr, dtype=np.int64)
+    known = col >= 0
+    if not known.all():
+        row_ends = np.concatenate(([0], np.cumsum(known)))[row_ends]
+        col = col[known]
     matrix = sp.csr_matrix(
-        (np.ones(len(col), dtype=dtype), col, np.asarray(ptr, dtype=np.int64)),
+        (np.ones(len(col), dtype=dtype), col, row_ends),
         shape=(len(ptr) - 1, width),
     )
+    # Over to columns and back: two counting sorts leave each row's columns in order in
+    # O(nnz), where sorting each row in place costs O(nnz log k), twice the time here.
+    matrix = matrix.tocsc().tocsr()
     matrix.sum_duplicates()
     return matrix
