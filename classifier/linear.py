@@ -14,6 +14,7 @@ model has one more column, the complaint gate, combined with the tags' as
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import sys
@@ -22,6 +23,8 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise, repeat
+from operator import mul
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +48,7 @@ class Branch:
     sublinear_tf: bool
     weight: float
     vocabulary: dict[str, int] = field(init=False, repr=False, compare=False)
-    _word_columns: dict[str, array[int]] = field(init=False, repr=False, compare=False)
+    _word_columns: dict[str, bytes] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.analyzer not in ANALYZERS:
@@ -55,28 +58,30 @@ class Branch:
         object.__setattr__(self, "vocabulary", {t: i for i, t in enumerate(self.terms)})
         object.__setattr__(self, "_word_columns", {})
 
-    def weighted(self, view: str) -> list[tuple[int, float]]:
-        """The view's features: (column, l2-normalised tf-idf value × branch weight), sorted."""
+    def weighted(self, view: str) -> tuple[list[int], list[float]]:
+        """The view's features: its columns in order and, for each, the l2-normalised tf-idf
+        value × branch weight."""
         if self.analyzer == "char_wb":
             counts = Counter(self._char_columns(view))
         else:
             lo, hi = self.ngram_range
-            grams = word_ngrams(view, lo, hi)
-            counts = Counter(j for j in map(self.vocabulary.get, grams) if j is not None)
-        idf, sublinear = self.idf, self.sublinear_tf
-        values = [
-            (j, ((math.log(c) + 1.0) if sublinear else float(c)) * idf[j])
-            for j, c in sorted(counts.items())
-        ]
-        norm = math.sqrt(sum(v * v for _, v in values))
+            counts = Counter(map(self.vocabulary.get, word_ngrams(view, lo, hi), repeat(-1)))
+            counts.pop(-1, None)  # the n-grams the vocabulary does not hold
+        columns = sorted(counts)
+        tf = [float(counts[j]) for j in columns]
+        if self.sublinear_tf:
+            tf = [math.log(c) + 1.0 for c in tf]
+        values = list(map(mul, tf, map(self.idf.__getitem__, columns)))
+        norm = math.sqrt(sum(map(mul, values, values)))
         scale = self.weight / norm if norm else 0.0
-        return [(j, v * scale) for j, v in values]
+        return columns, [v * scale for v in values]
 
-    def _char_columns(self, view: str) -> array[int]:
+    def _char_columns(self, view: str) -> memoryview:
         """The columns of the view's character n-grams, each word's cached as the pipeline's
         ``NgramCounter`` caches them."""
         lo, hi = self.ngram_range
-        return char_wb_columns(view, lo, hi, self.vocabulary.get, self._word_columns)
+        found = char_wb_columns(view, lo, hi, self.vocabulary.get, self._word_columns)
+        return memoryview(found).cast("i")
 
 
 class LinearModel:
@@ -100,12 +105,29 @@ class LinearModel:
         self.n_tags = self.n_columns - (gate_weight is not None)
         if self.n_tags < 1:
             raise ValueError("a gated model needs a column for the gate and one per tag")
-        self.coef = array("d", coef)
         self._offsets = [0]
         for branch in self.branches:
             self._offsets.append(self._offsets[-1] + len(branch.terms))
-        if self._offsets[-1] * self.n_columns != len(self.coef):
+        coef = array("d", coef)
+        if self._offsets[-1] * self.n_columns != len(coef):
             raise ValueError("the coefficients do not match the vocabularies")
+        # Per branch, per output column, that column's coefficients: a text's score for a
+        # column is then one C-level sum of products (see ``decision``).
+        n = self.n_columns
+        self._weights = [
+            [coef[start * n + k : stop * n : n] for k in range(n)]
+            for start, stop in pairwise(self._offsets)
+        ]
+
+    @property
+    def coef(self) -> array[float]:
+        """The (features × columns) coefficient matrix flattened row by row, as given."""
+        out = array("d", bytes(8 * self._offsets[-1] * self.n_columns))
+        n = self.n_columns
+        for start, columns in zip(self._offsets, self._weights, strict=False):
+            for k, weights in enumerate(columns):
+                out[start * n + k : (start + len(weights)) * n : n] = weights
+        return out
 
     def views(self, text: str) -> tuple[str, str]:
         """The folded character view and the negation-marked word view of a text."""
@@ -118,18 +140,25 @@ class LinearModel:
         out: list[tuple[int, float]] = []
         for i, branch in enumerate(self.branches):
             offset = self._offsets[i]
-            out.extend((j + offset, v) for j, v in branch.weighted(pair[i]))
+            columns, values = branch.weighted(pair[i])
+            out.extend(zip([j + offset for j in columns], values, strict=True))
         return out
 
     def decision(self, text: str) -> list[float]:
         """The text's linear score for each column (each tag, then a gated model's gate)."""
         scores = list(self.intercept)
-        coef, n = self.coef, self.n_columns
-        for j, value in self.features(text):
-            row = j * n
-            for k in range(n):
-                scores[k] += value * coef[row + k]
+        for branch, view, weights in zip(
+            self.branches, self.views(text), self._weights, strict=True
+        ):
+            columns, values = branch.weighted(view)
+            for k, column_weights in enumerate(weights):
+                scores[k] += sum(map(mul, values, map(column_weights.__getitem__, columns)))
         return scores
+
+    def coefficient(self, feature: int, column: int) -> float:
+        """The coefficient of a global feature index in one output column."""
+        branch = bisect.bisect_right(self._offsets, feature) - 1
+        return self._weights[branch][column][feature - self._offsets[branch]]
 
     def proba(self, texts: Sequence[str]) -> list[list[float]]:
         """Per-tag probabilities (the logistic function of the scores, gated if the model has
@@ -158,12 +187,12 @@ class LinearModel:
         """
         features = self.features(text)
         char_words = self.views(text)[0].split()
-        n_char, n = self._offsets[1], self.n_columns
+        n_char = self._offsets[1]
         out: dict[int, list[tuple[str, float]]] = {}
         for k in tags:
             totals: dict[str, float] = defaultdict(float)
             for j, value in features:
-                contribution = self.coef[j * n + k] * value
+                contribution = self.coefficient(j, k) * value
                 if contribution == 0.0:
                     continue
                 name = self.feature_name(j)
