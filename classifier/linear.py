@@ -147,10 +147,9 @@ class LinearModel:
     def decision(self, text: str) -> list[float]:
         """The text's linear score for each column (each tag, then a gated model's gate)."""
         scores = list(self.intercept)
-        for branch, view, weights in zip(
-            self.branches, self.views(text), self._weights, strict=True
-        ):
-            columns, values = branch.weighted(view)
+        pair = self.views(text)
+        for i, (branch, weights) in enumerate(zip(self.branches, self._weights, strict=True)):
+            columns, values = branch.weighted(pair[i])
             for k, column_weights in enumerate(weights):
                 scores[k] += sum(map(mul, values, map(column_weights.__getitem__, columns)))
         return scores
