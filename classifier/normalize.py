@@ -22,6 +22,7 @@ import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from itertools import compress, repeat
 from typing import Literal
 
 from classifier.lexicon import Lexicon
@@ -261,33 +262,29 @@ def english_stem(word: str) -> str:
 
 
 def _scope(flags: list[int]) -> list[bool]:
+    """Which tokens are negated: up to ``PRE_SCOPE`` after a negator (``SHORT_SCOPE`` after
+    не/ни) and ``POST_SCOPE`` before a post-positive one, a stop word or another negator
+    ending the scope; punctuation and placeholders are never negated."""
     n = len(flags)
     neg = [False] * n
-    # Most messages hold no negator; OR-ing the flags in C says so without a Python loop.
-    if not functools.reduce(operator.or_, flags, 0) & (_PRE | _POST):
-        return neg
-    for i, f in enumerate(flags):
+    # Only the negators' neighbourhoods are walked; finding them takes no Python loop.
+    for i in compress(range(n), map(operator.and_, flags, repeat(_PRE | _POST))):
+        f = flags[i]
         if f & _PRE:
             limit = SHORT_SCOPE if f & _SHORT else PRE_SCOPE
-            j = i + 1
-            while j < n and j - i <= limit:
+            for j in range(i + 1, min(n, i + limit + 1)):
                 g = flags[j]
                 if g & (_STOP | _PRE | _POST):
                     break
-                neg[j] = True
-                j += 1
-        elif f & _POST:
-            j = i - 1
-            while j >= 0 and i - j <= POST_SCOPE:
+                if not g & _SKIP:
+                    neg[j] = True
+        else:
+            for j in range(i - 1, max(-1, i - POST_SCOPE - 1), -1):
                 g = flags[j]
                 if g & (_STOP | _POST):
                     break
-                if not g & _PRE:
+                if not g & (_PRE | _SKIP):
                     neg[j] = True
-                j -= 1
-    for i, f in enumerate(flags):
-        if f & (_SKIP | _PRE | _POST):
-            neg[i] = False
     return neg
 
 
