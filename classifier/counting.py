@@ -159,8 +159,10 @@ def _count_matrix(
         (np.ones(len(col), dtype=dtype), col, row_ends),
         shape=(len(ptr) - 1, width),
     )
-    # Over to columns and back: two counting sorts leave each row's columns in order in
-    # O(nnz), where sorting each row in place costs O(nnz log k), twice the time here.
-    matrix = matrix.tocsc().tocsr()
+    if len(col) > width:
+        # Over to columns and back: two counting sorts leave each row's columns in order in
+        # O(nnz + width), where sorting each row in place costs O(nnz log k): twice as fast
+        # for a batch, but not for a message or two, whose nnz is far below the width.
+        matrix = matrix.tocsc().tocsr()
     matrix.sum_duplicates()
     return matrix
