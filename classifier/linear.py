@@ -108,26 +108,16 @@ class LinearModel:
         self._offsets = [0]
         for branch in self.branches:
             self._offsets.append(self._offsets[-1] + len(branch.terms))
-        coef = array("d", coef)
-        if self._offsets[-1] * self.n_columns != len(coef):
+        self.coef = array("d", coef)
+        if self._offsets[-1] * self.n_columns != len(self.coef):
             raise ValueError("the coefficients do not match the vocabularies")
-        # Per branch, per output column, that column's coefficients: a text's score for a
-        # column is then one C-level sum of products (see ``decision``).
-        n = self.n_columns
+        # Per branch, per output column, a strided view of that column's coefficients (no
+        # copy): a text's score for a column is then one C-level sum of products.
+        n, whole = self.n_columns, memoryview(self.coef)
         self._weights = [
-            [coef[start * n + k : stop * n : n] for k in range(n)]
+            [whole[start * n + k : stop * n : n] for k in range(n)]
             for start, stop in pairwise(self._offsets)
         ]
-
-    @property
-    def coef(self) -> array[float]:
-        """The (features × columns) coefficient matrix flattened row by row, as given."""
-        out = array("d", bytes(8 * self._offsets[-1] * self.n_columns))
-        n = self.n_columns
-        for start, columns in zip(self._offsets, self._weights, strict=False):
-            for k, weights in enumerate(columns):
-                out[start * n + k : (start + len(weights)) * n : n] = weights
-        return out
 
     def views(self, text: str) -> tuple[str, str]:
         """The folded character view and the negation-marked word view of a text."""
