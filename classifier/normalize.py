@@ -475,7 +475,8 @@ class Normalizer:
         return infos  # type: ignore[return-value]  # no None is left
 
     def _info(self, token: str, keep_latin: bool) -> TokenInfo:
-        """One token's :data:`TokenInfo`, from the cache or computed into it."""
+        """One token's :data:`TokenInfo`, from the cache or computed into it (a full cache
+        is emptied first: cheaper than tracking recency, and a real vocabulary never fills it)."""
         cache = self._info_caches[keep_latin]
         info = cache.get(token)
         if info is None:

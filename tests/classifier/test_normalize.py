@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from classifier import normalize as normalize_module
+from classifier.lexicon import Lexicon
 from classifier.normalize import (
     CITY,
     IIN,
@@ -162,3 +164,17 @@ def test_empty_text() -> None:
     assert views("") == ("", "")
     assert views("   ") == ("", "")
     assert views("!!!") == ("", "!")
+
+
+def test_the_token_caches_change_no_view_and_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(normalize_module, "_CACHE_SIZE", 8)
+    bounded = normalize_module.Normalizer(Lexicon.load())
+    texts = [
+        "Оператор грубил, справку не выдали, ждал 3 часа",
+        "the operator was rude and nobody helped me",
+        "kezek 2 sagat, eshkim komektespedi",
+        "ЭЦҚ жұмыс істемейді, eGov қосымшасы ашылмайды 😡",
+    ]
+    for text in texts * 2:  # the second round reads what the first one left in the caches
+        assert bounded.views(text, char_neg="upper") == views(text, char_neg="upper")
+        assert all(len(cache) <= 8 for cache in bounded._info_caches)
