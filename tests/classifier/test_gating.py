@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 
+from classifier import artifact
 from classifier.data import label_matrix
 from classifier.gating import combine, gate_probabilities
 from classifier.linear import LinearModel
-from classifier.pipeline import GatedOneVsRest
+from classifier.pipeline import GatedOneVsRest, build_pipeline
+from classifier.tagger import Tagger
 from classifier.tags import TAGS, LabelledText
 from classifier.train import COLUMNS, TrainResult
+
+from .conftest import FAST_PARAMS
 
 
 def test_the_gate_tempers_each_tag_by_a_weighted_geometric_mean() -> None:
@@ -45,6 +51,51 @@ def test_the_classifier_learns_the_gate_on_any_tag_and_outputs_the_tags_only(
     assert gated.shape == (len(texts), len(TAGS))
     assert np.allclose(gated, raw[:, :-1] ** (1 - clf.gate_weight) * raw[:, -1:] ** clf.gate_weight)
     assert not np.allclose(gated, raw[:, :-1])
+
+
+def test_one_product_for_all_columns_gives_each_models_own_numbers(
+    tiny_model: TrainResult, small_split: tuple[list[LabelledText], list[LabelledText]]
+) -> None:
+    texts = [m.text for m in small_split[1]]
+    for model in (tiny_model.model, Tagger.load().model):
+        clf = model.named_steps["classifier"]
+        features = model[:-1].transform(texts)
+        each = np.column_stack([e.predict_proba(features)[:, 1] for e in clf.estimators_])
+        assert np.array_equal(clf._column_probabilities(features), each)
+        assert np.array_equal(clf._column_probabilities(features[:1]), each[:1])
+        assert "_stacked_coefficients" in clf.__dict__
+
+
+def test_a_column_without_a_model_of_its_own_is_asked_in_turn(
+    small_split: tuple[list[LabelledText], list[LabelledText]],
+) -> None:
+    train_set = small_split[0]
+    texts = [m.text for m in train_set]
+    y = label_matrix(train_set)
+    y[:, 0] = 0  # no message with the first tag: one-vs-rest keeps a constant predictor there
+    with pytest.warns(UserWarning, match="Label not 0 is present in all training examples"):
+        model = build_pipeline(FAST_PARAMS, gate=True).fit(texts, y)
+    clf = model.named_steps["classifier"]
+    assert not isinstance(clf.estimators_[0], LogisticRegression)
+    proba = model.predict_proba(texts[:20])
+    assert proba.shape == (20, len(TAGS))
+    assert np.all(proba[:, 0] == 0.0) and np.any(proba[:, 1:] > 0.0)
+    assert "_stacked_coefficients" not in clf.__dict__
+
+
+def test_a_saved_model_does_not_carry_the_stacked_coefficients(
+    tiny_model: TrainResult,
+    small_split: tuple[list[LabelledText], list[LabelledText]],
+    tmp_path: Path,
+) -> None:
+    texts = [m.text for m in small_split[1]]
+    before = tiny_model.model.predict_proba(texts)  # builds the stacked coefficients
+    target = artifact.save(
+        tiny_model.model, {"thresholds": tiny_model.thresholds, "version": "t"}, tmp_path
+    )
+    loaded = artifact.load(target).model
+    assert "_stacked_coefficients" not in loaded.named_steps["classifier"].__dict__
+    assert np.array_equal(loaded.predict_proba(texts), before)
 
 
 def test_a_linear_file_from_before_the_gate_serves_ungated() -> None:
