@@ -21,10 +21,10 @@ import sys
 import zipfile
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise, repeat
-from operator import mul
+from operator import itemgetter, mul
 from pathlib import Path
 from typing import Any
 
@@ -140,8 +140,11 @@ class LinearModel:
         pair = self.views(text)
         for i, (branch, weights) in enumerate(zip(self.branches, self._weights, strict=True)):
             columns, values = branch.weighted(pair[i])
+            if not columns:
+                continue
+            gather = _gatherer(columns)
             for k, column_weights in enumerate(weights):
-                scores[k] += sum(map(mul, values, map(column_weights.__getitem__, columns)))
+                scores[k] += sum(map(mul, values, gather(column_weights)))
         return scores
 
     def coefficient(self, feature: int, column: int) -> float:
@@ -258,6 +261,15 @@ def readable_word(name: str) -> str:
             tok = tok.replace("c:", "[") + "]"
         parts.append(tok)
     return " ".join(parts)
+
+
+def _gatherer(indices: list[int]) -> Callable[[Sequence[float]], Sequence[float]]:
+    """A function picking ``indices`` out of a sequence in one C call (``itemgetter``, which
+    returns a bare item, not a tuple, for a single index)."""
+    if len(indices) == 1:
+        (only,) = indices
+        return lambda values: (values[only],)
+    return itemgetter(*indices)
 
 
 def _logistic(z: float) -> float:
