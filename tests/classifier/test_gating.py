@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 from classifier import artifact
@@ -113,3 +114,8 @@ def test_a_linear_file_from_before_the_gate_serves_ungated() -> None:
     assert model(None).proba(["x"]) == [[0.5] * len(TAGS)]
     gate = 1 / (1 + math.exp(2.0))
     assert model(0.25).proba(["x"])[0] == pytest.approx([0.5**0.75 * gate**0.25] * len(TAGS))
+
+
+def test_an_unfitted_gated_classifier_says_so() -> None:
+    with pytest.raises(NotFittedError):
+        GatedOneVsRest(LogisticRegression()).predict_proba(np.zeros((1, 3)))
