@@ -8,6 +8,8 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable
 
+from classifier.caches import cached_values
+
 WORD_CACHE_LIMIT = 200_000
 """Words a column cache holds before it starts afresh: a bound against a flood of junk."""
 
@@ -51,24 +53,10 @@ def char_wb_columns(
     kept in ``cache``, which is emptied when it reaches ``WORD_CACHE_LIMIT`` words. Bytes,
     because a message's known words then take three C calls (split, look up, join).
     """
-    words = doc.split()
-    hits = list(map(cache.get, words))
-    if None in hits:
-        for i, hit in enumerate(hits):
-            if hit is None:
-                hits[i] = _word_columns(words[i], lo, hi, column_of, cache)
-    return b"".join(hits)  # type: ignore[arg-type]  # no None is left
 
-
-def _word_columns(
-    word: str, lo: int, hi: int, column_of: Callable[[str], int | None], cache: dict[str, bytes]
-) -> bytes:
-    """One word's columns, from ``cache`` or computed into it."""
-    hit = cache.get(word)  # the word may have come twice in one message
-    if hit is None:
+    def columns_of(word: str) -> bytes:
         grams = char_wb_ngrams(word, lo, hi)
-        hit = array("i", [j for j in map(column_of, grams) if j is not None]).tobytes()
-        if len(cache) >= WORD_CACHE_LIMIT:
-            cache.clear()
-        cache[word] = hit
-    return hit
+        return array("i", [j for j in map(column_of, grams) if j is not None]).tobytes()
+
+    words: list[bytes] = cached_values(cache, doc.split(), columns_of, WORD_CACHE_LIMIT)
+    return b"".join(words)

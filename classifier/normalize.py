@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from itertools import compress, repeat
 from typing import Literal
 
+from classifier.caches import cached_values
 from classifier.lexicon import Lexicon
 from vocabulary import personal_data
 
@@ -305,9 +306,8 @@ class Normalizer:
         self._concept_lengths = tuple(sorted({len(p) for p in self._concept_prefix}, reverse=True))
         self._negators_before_english = lexicon.negators_before_english
         self._english_contrast = lexicon.contrast_english
-        # Per-instance caches, so they go with the normaliser; one per ``keep_latin`` value.
-        # Plain dicts read with ``map(dict.get, tokens)``: a message's tokens are looked up in
-        # one C call, where a function cache costs a Python-level call per token.
+        # Per-instance caches, so they go with the normaliser; one per ``keep_latin`` value,
+        # read a message at a time (``classifier.caches``).
         self._info_caches: tuple[dict[str, TokenInfo], dict[str, TokenInfo]] = ({}, {})
         self._english_kind: Callable[[str], int] = functools.lru_cache(_CACHE_SIZE)(
             self._classify_english
@@ -460,30 +460,23 @@ class Normalizer:
         """Each token's :data:`TokenInfo`."""
         if mode == "token":
             english = self.lexicon.english_words
-            return [self._info(t, t in english) for t in tokens]
+            return [self._cached_infos([t], t in english)[0] for t in tokens]
         # Most messages have no Latin word at all, and one regex scan says so.
         keep_latin = (
             mode == "message"
             and _LATIN_WORD_RE.search(" ".join(tokens)) is not None
             and self.looks_english(tokens)
         )
-        infos: list[TokenInfo | None] = list(map(self._info_caches[keep_latin].get, tokens))
-        if None in infos:
-            for i, info in enumerate(infos):
-                if info is None:
-                    infos[i] = self._info(tokens[i], keep_latin)
-        return infos  # type: ignore[return-value]  # no None is left
+        return self._cached_infos(tokens, keep_latin)
 
-    def _info(self, token: str, keep_latin: bool) -> TokenInfo:
-        """One token's :data:`TokenInfo`, from the cache or computed into it (a full cache
-        is emptied first: cheaper than tracking recency, and a real vocabulary never fills it)."""
-        cache = self._info_caches[keep_latin]
-        info = cache.get(token)
-        if info is None:
-            if len(cache) >= _CACHE_SIZE:
-                cache.clear()
-            info = cache[token] = self._token_info(token, keep_latin)
-        return info
+    def _cached_infos(self, tokens: list[str], keep_latin: bool) -> list[TokenInfo]:
+        """The tokens' :data:`TokenInfo`, from the cache for ``keep_latin`` or computed into it."""
+        return cached_values(
+            self._info_caches[keep_latin],
+            tokens,
+            functools.partial(self._token_info, keep_latin=keep_latin),
+            _CACHE_SIZE,
+        )
 
     def _classify_english(self, token: str) -> int:
         """Bits: 1 a Latin word, 2 a common English word, 4 an English function word."""
