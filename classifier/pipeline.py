@@ -114,7 +114,6 @@ class GatedOneVsRest(OneVsRestClassifier):
 
     def fit(self, X: Any, y: Any, **fit_params: Any) -> GatedOneVsRest:
         """Fit the tags' models and the gate's (on "the message has any tag")."""
-        self.__dict__.pop(_STACKED, None)
         super().fit(X, with_gate_column(np.asarray(y)), **fit_params)
         # The gate is not a class the model outputs (cross-validation counts ``classes_``).
         self.classes_ = np.asarray(self.label_binarizer_.classes_)[:-1]
@@ -133,18 +132,22 @@ class GatedOneVsRest(OneVsRestClassifier):
         (1.9 ms of a single message's 4.7). Anything else is asked model by model.
         """
         check_is_fitted(self)
-        stacked = self.__dict__.get(_STACKED)
-        if stacked is None:
+        estimators = tuple(self.estimators_)
+        built_for, stacked = self.__dict__.get(_STACKED, ((), None))
+        # Built for these very models: a refit, or one model swapped (as training's per-tag C
+        # does), makes new ones.
+        if len(built_for) != len(estimators) or any(
+            a is not b for a, b in zip(built_for, estimators, strict=True)
+        ):
             if not all(
-                isinstance(e, LogisticRegression) and e.coef_.shape[0] == 1
-                for e in self.estimators_
+                isinstance(e, LogisticRegression) and e.coef_.shape[0] == 1 for e in estimators
             ):
                 return np.asarray(super().predict_proba(X))
             stacked = (
-                np.column_stack([e.coef_.ravel() for e in self.estimators_]),
-                np.array([e.intercept_[0] for e in self.estimators_]),
+                np.column_stack([e.coef_.ravel() for e in estimators]),
+                np.array([e.intercept_[0] for e in estimators]),
             )
-            self.__dict__[_STACKED] = stacked
+            self.__dict__[_STACKED] = (estimators, stacked)
         coef, intercept = stacked
         return np.asarray(expit(X @ coef + intercept))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 
@@ -65,6 +66,22 @@ def test_one_product_for_all_columns_gives_each_models_own_numbers(
         assert np.array_equal(clf._column_probabilities(features), each)
         assert np.array_equal(clf._column_probabilities(features[:1]), each[:1])
         assert "_stacked_coefficients" in clf.__dict__
+
+
+def test_a_swapped_column_model_is_used_at_once(
+    tiny_model: TrainResult, small_split: tuple[list[LabelledText], list[LabelledText]]
+) -> None:
+    # Training swaps in a column's model refitted with its own C after the pipeline's fit.
+    model = copy.deepcopy(tiny_model.model)
+    clf = model.named_steps["classifier"]
+    features = model[:-1].transform([m.text for m in small_split[1]])
+    before = clf._column_probabilities(features)
+    swapped = clone(clf.estimators_[0]).set_params(C=0.01)
+    clf.estimators_[0] = swapped.fit(features, before[:, 0] >= 0.5)
+    after = clf._column_probabilities(features)
+    assert np.array_equal(after[:, 0], swapped.predict_proba(features)[:, 1])
+    assert not np.array_equal(after[:, 0], before[:, 0])
+    assert np.array_equal(after[:, 1:], before[:, 1:])
 
 
 def test_a_column_without_a_model_of_its_own_is_asked_in_turn(
