@@ -14,7 +14,6 @@ model has one more column, the complaint gate, combined with the tags' as
 
 from __future__ import annotations
 
-import bisect
 import json
 import math
 import sys
@@ -147,11 +146,6 @@ class LinearModel:
                 scores[k] += sum(map(mul, values, gather(column_weights)))
         return scores
 
-    def coefficient(self, feature: int, column: int) -> float:
-        """The coefficient of a global feature index in one output column."""
-        branch = bisect.bisect_right(self._offsets, feature) - 1
-        return self._weights[branch][column][feature - self._offsets[branch]]
-
     def proba(self, texts: Sequence[str]) -> list[list[float]]:
         """Per-tag probabilities (the logistic function of the scores, gated if the model has
         a gate), one row per text."""
@@ -179,12 +173,12 @@ class LinearModel:
         """
         features = self.features(text)
         char_words = self.views(text)[0].split()
-        n_char = self._offsets[1]
+        n_char, n = self._offsets[1], self.n_columns
         out: dict[int, list[tuple[str, float]]] = {}
         for k in tags:
             totals: dict[str, float] = defaultdict(float)
             for j, value in features:
-                contribution = self.coefficient(j, k) * value
+                contribution = self.coef[j * n + k] * value
                 if contribution == 0.0:
                     continue
                 name = self.feature_name(j)
