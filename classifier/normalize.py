@@ -21,7 +21,7 @@ import functools
 import operator
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from itertools import compress, repeat
 from typing import Literal
 
@@ -309,9 +309,7 @@ class Normalizer:
         # Per-instance caches, so they go with the normaliser; one per ``keep_latin`` value,
         # read a message at a time (``classifier.caches``).
         self._info_caches: tuple[dict[str, TokenInfo], dict[str, TokenInfo]] = ({}, {})
-        self._english_kind: Callable[[str], int] = functools.lru_cache(_CACHE_SIZE)(
-            self._classify_english
-        )
+        self._english_kinds: dict[str, int] = {}
 
     def normalize(self, text: str) -> str:
         """The normalised (not folded) text: NFKC, case folding, placeholders, squeezing, emoji."""
@@ -388,14 +386,14 @@ class Normalizer:
 
     def looks_english(self, tokens: Iterable[str]) -> bool:
         """Heuristic: the Latin tokens of the message are mostly English words."""
-        n_latin = hits = known = 0
-        kind_of = self._english_kind
-        for tok in tokens:
-            kind = kind_of(tok)
-            if kind:
-                n_latin += 1
-                known += bool(kind & 2)
-                hits += bool(kind & 4)
+        kinds = cached_values(
+            self._english_kinds, list(tokens), self._classify_english, _CACHE_SIZE
+        )
+        # A Latin token's kind is 1, plus 2 for a common English word, plus 4 for a function
+        # word: counting the kinds counts all three.
+        n_latin = len(kinds) - kinds.count(0)
+        known = kinds.count(3) + kinds.count(7)
+        hits = kinds.count(5) + kinds.count(7)
         if not n_latin:
             return False
         return (
