@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -13,11 +12,7 @@ import joblib
 import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (
-    average_precision_score,
-    precision_recall_curve,
-    precision_recall_fscore_support,
-)
+from sklearn.metrics import average_precision_score
 from sklearn.model_selection import GridSearchCV, cross_val_predict
 from sklearn.pipeline import Pipeline
 
@@ -25,8 +20,8 @@ from classifier.data import label_matrix, stratified_folds
 from classifier.gating import GATE_NAME, gate_probabilities
 from classifier.pipeline import DEFAULT_PARAMS, DEFAULT_SEED, build_pipeline, with_gate_column
 from classifier.tags import TAGS, LabelledText
+from classifier.thresholds import choose_thresholds, threshold_scores
 
-CORRUPTION_MIN_RECALL = 0.92
 N_FOLDS = 5
 
 C_KEY = "classifier__estimator__C"
@@ -59,57 +54,6 @@ def macro_average_precision(estimator: Any, X: Sequence[str], y: np.ndarray) -> 
         average_precision_score(y[:, k], proba[:, k]) for k in range(y.shape[1]) if y[:, k].any()
     ]
     return float(np.mean(scores)) if scores else 0.0
-
-
-def choose_threshold(
-    y_true: np.ndarray, proba: np.ndarray, min_recall: float | None = None
-) -> float:
-    """Threshold maximising F1; with ``min_recall``, the best F1 among those meeting it."""
-    if not y_true.any():
-        return 0.5
-    precision, recall, thresholds = precision_recall_curve(y_true, proba)
-    precision, recall = precision[:-1], recall[:-1]
-    f1 = np.where(
-        precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0
-    )
-    if min_recall is not None:
-        ok = recall >= min_recall
-        if ok.any():
-            f1 = np.where(ok, f1, -1.0)
-        else:
-            return float(thresholds[int(np.argmax(recall))])
-    best = int(np.argmax(f1))
-    return float(thresholds[best])
-
-
-def choose_thresholds(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
-    """Per-tag thresholds from out-of-fold probabilities (corruption: recall >= 0.92)."""
-    out: dict[str, float] = {}
-    for k, tag in enumerate(TAGS):
-        min_recall = CORRUPTION_MIN_RECALL if tag == "corruption" else None
-        # floor, not round: a rounded-up threshold could drop the boundary message
-        out[tag] = math.floor(choose_threshold(y[:, k], proba[:, k], min_recall) * 1e6) / 1e6
-    return out
-
-
-def threshold_scores(
-    y: np.ndarray, proba: np.ndarray, thresholds: Mapping[str, float]
-) -> dict[str, Any]:
-    """Per-tag precision/recall/F1 and macro-F1 of thresholded probabilities."""
-    pred = (proba >= np.array([thresholds[tag] for tag in TAGS])).astype(np.int64)
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        y, pred, average=None, labels=range(len(TAGS)), zero_division=0.0
-    )
-    per_tag = {
-        tag: {
-            "precision": round(float(precision[k]), 4),
-            "recall": round(float(recall[k]), 4),
-            "f1": round(float(f1[k]), 4),
-        }
-        for k, tag in enumerate(TAGS)
-    }
-    macro = float(np.mean([v["f1"] for v in per_tag.values()]))
-    return {"per_tag": per_tag, "macro_f1": round(macro, 4)}
 
 
 def train(

@@ -106,6 +106,10 @@ def test_evaluate_json() -> None:
     assert len(report["worst_errors"]["false_negatives"]) <= 2
     corruption = report["per_tag"]["corruption"]
     assert report["cooccurrence"]["corruption"]["corruption"] == corruption["tp"]
+    # the shipped thresholds are among those the ceiling chooses from
+    ceiling = report["threshold_ceiling"]
+    assert ceiling["macro_f1"] >= report["macro_f1"]
+    assert all(ceiling["per_tag"][t] >= report["per_tag"][t]["f1"] for t in TAGS)
 
 
 def test_missing_artifact_is_a_clean_error(tmp_path) -> None:
