@@ -86,13 +86,17 @@ class NgramCounter(TransformerMixin, BaseEstimator):
 
     def _kept_columns(self, dfs: np.ndarray, tfs: np.ndarray, n_docs: int) -> np.ndarray:
         """Columns kept by ``min_df`` and ``max_features``, given each column's document and
-        total frequency: CountVectorizer's rule."""
+        total frequency: CountVectorizer's rule, with ties at the ``max_features`` cut broken
+        alphabetically on every machine."""
         min_count = self.min_df if isinstance(self.min_df, Integral) else self.min_df * n_docs
         mask = dfs >= min_count
         if self.max_features is not None and mask.sum() > self.max_features:
-            # The same sums, dtype and (unstable) sort as scikit-learn, so that ties between
-            # equally frequent terms are broken the same way.
-            best = (-tfs[mask]).argsort()[: self.max_features]
+            # The most frequent terms; among equally frequent ones at the cut, the first in
+            # alphabetical order (the columns' order), by a stable sort. scikit-learn's
+            # unstable sort breaks those ties by whichever SIMD sort the CPU has, so the same
+            # data and code chose another vocabulary, and trained another model, on another
+            # machine.
+            best = np.argsort(-tfs[mask], kind="stable")[: self.max_features]
             limited = np.zeros(len(dfs), dtype=bool)
             limited[np.where(mask)[0][best]] = True
             mask = limited

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import skops.io as sio
-from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from classifier.counting import NgramCounter
 from classifier.ngrams import char_wb_ngrams
@@ -38,6 +40,9 @@ def test_ngram_counts_and_tfidf_match_scikit_learns_vectorizer(small_split) -> N
         ours = tfidf.fit_transform(counts.fit_transform(docs))
         if params["analyzer"] == "word":
             params = {**params, "token_pattern": r"\S+"}
+        if "max_features" in params:
+            # scikit-learn breaks ties at the cut by the CPU's sort; ours alphabetically
+            params = {**params, "vocabulary": _most_frequent(docs, params)}
         ref = TfidfVectorizer(**params, lowercase=False, sublinear_tf=True, dtype=np.float32)
         expected = ref.fit_transform(docs)
         assert counts.terms_.tolist() == ref.get_feature_names_out().tolist()
@@ -46,6 +51,34 @@ def test_ngram_counts_and_tfidf_match_scikit_learns_vectorizer(small_split) -> N
         for _ in range(2):  # the second pass uses the per-word cache
             assert abs(tfidf.transform(counts.transform(docs)) - ref.transform(docs)).max() < 1e-6
     assert char_wb_ngrams("ab", 2, 5) == [" a", "ab", "b ", " ab", "ab ", " ab "]
+
+
+def _most_frequent(docs: list[str], params: dict) -> list[str]:
+    """The ``max_features`` most frequent terms kept by ``min_df``, ties broken alphabetically:
+    the vocabulary the counter promises, found by scikit-learn's counting and a plain sort."""
+    params = dict(params)
+    limit = params.pop("max_features")
+    every = CountVectorizer(**params, lowercase=False).fit(docs)
+    totals = np.asarray(every.transform(docs).sum(axis=0)).ravel()
+    ranked = sorted(
+        zip(every.get_feature_names_out().tolist(), totals, strict=True),
+        key=lambda t: (-t[1], t[0]),
+    )
+    return sorted(term for term, _ in ranked[:limit])
+
+
+def test_ties_at_the_vocabulary_cut_are_broken_alphabetically() -> None:
+    # 20,000 words seen one to four times, in shuffled order: long enough, and with enough
+    # ties, for numpy's vectorised unstable sort to scramble equally frequent words.
+    rng = random.Random(5)
+    seen = {f"w{n:05d}": rng.randint(1, 4) for n in range(20_000)}
+    words = [word for word, times in seen.items() for _ in range(times)]
+    rng.shuffle(words)
+    docs = [" ".join(words[i::200]) for i in range(200)]
+    counts = NgramCounter(analyzer="word", ngram_range=(1, 1), max_features=9_001)
+    counts.fit(docs)
+    ranked = sorted(seen, key=lambda word: (-seen[word], word))
+    assert counts.terms_.tolist() == sorted(ranked[:9_001])
 
 
 def test_a_saved_counter_keeps_its_vocabulary_but_not_its_lookups(tmp_path) -> None:
