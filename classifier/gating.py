@@ -9,8 +9,9 @@ Every tag's probability is combined with it as a weighted geometric mean,
     p_tag ** (1 - w) * p_gate ** w,
 
 so a tag is reported where its topic and a complaint are both there. The gate's coefficients
-come from training, the weight ``w`` is a hyper-parameter (``GATE_WEIGHT``, chosen as the data
-card's model card shows), and thresholds are chosen on the combined probabilities.
+come from training, the weight ``w`` is a hyper-parameter (``GATE_WEIGHT``, chosen as the model
+card, ``classifier/MODEL_CARD.md``, shows), and thresholds are chosen on the combined
+probabilities.
 Standard library only: the service's scorer uses it too (the array form below works on numpy
 arrays through their operators, without importing numpy).
 """
