@@ -41,7 +41,7 @@ def test_ngram_counts_and_tfidf_match_scikit_learns_vectorizer(small_split) -> N
         if params["analyzer"] == "word":
             params = {**params, "token_pattern": r"\S+"}
         if "max_features" in params:
-            # scikit-learn breaks ties at the cut by the CPU's sort; ours alphabetically
+            # scikit-learn breaks ties at the cut by the CPU's sort; ours as _most_frequent says
             params = {**params, "vocabulary": _most_frequent(docs, params)}
         ref = TfidfVectorizer(**params, lowercase=False, sublinear_tf=True, dtype=np.float32)
         expected = ref.fit_transform(docs)
@@ -54,20 +54,21 @@ def test_ngram_counts_and_tfidf_match_scikit_learns_vectorizer(small_split) -> N
 
 
 def _most_frequent(docs: list[str], params: dict) -> list[str]:
-    """The ``max_features`` most frequent terms kept by ``min_df``, ties broken alphabetically:
-    the vocabulary the counter promises, found by scikit-learn's counting and a plain sort."""
+    """The ``max_features`` most frequent terms kept by ``min_df``, ties broken by the number
+    of documents, then alphabetically: the vocabulary the counter promises, found by
+    scikit-learn's counting and a plain sort."""
     params = dict(params)
     limit = params.pop("max_features")
     every = CountVectorizer(**params, lowercase=False).fit(docs)
-    totals = np.asarray(every.transform(docs).sum(axis=0)).ravel()
-    ranked = sorted(
-        zip(every.get_feature_names_out().tolist(), totals, strict=True),
-        key=lambda t: (-t[1], t[0]),
-    )
-    return sorted(term for term, _ in ranked[:limit])
+    counts = every.transform(docs)
+    totals = np.asarray(counts.sum(axis=0)).ravel()
+    documents = np.asarray((counts > 0).sum(axis=0)).ravel()
+    terms = every.get_feature_names_out().tolist()
+    ranked = sorted(range(len(terms)), key=lambda k: (-totals[k], -documents[k], terms[k]))
+    return sorted(terms[k] for k in ranked[:limit])
 
 
-def test_ties_at_the_vocabulary_cut_are_broken_alphabetically() -> None:
+def test_ties_at_the_vocabulary_cut_are_broken_the_same_way_everywhere() -> None:
     # 20,000 words seen one to four times, in shuffled order: long enough, and with enough
     # ties, for numpy's vectorised unstable sort to scramble equally frequent words.
     rng = random.Random(5)
@@ -77,8 +78,15 @@ def test_ties_at_the_vocabulary_cut_are_broken_alphabetically() -> None:
     docs = [" ".join(words[i::200]) for i in range(200)]
     counts = NgramCounter(analyzer="word", ngram_range=(1, 1), max_features=9_001)
     counts.fit(docs)
-    ranked = sorted(seen, key=lambda word: (-seen[word], word))
+    in_docs = {word: sum(word in doc.split() for doc in docs) for word in seen}
+    ranked = sorted(seen, key=lambda word: (-seen[word], -in_docs[word], word))
     assert counts.terms_.tolist() == sorted(ranked[:9_001])
+
+
+def test_a_tie_goes_to_the_term_in_more_messages() -> None:
+    counts = NgramCounter(analyzer="word", ngram_range=(1, 1), max_features=2)
+    counts.fit(["a a c", "b c", "b d"])  # a, b and c twice each; only a in one message
+    assert counts.terms_.tolist() == ["b", "c"]
 
 
 def test_a_saved_counter_keeps_its_vocabulary_but_not_its_lookups(tmp_path) -> None:
