@@ -92,8 +92,8 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         mask = dfs >= min_count
         if self.max_features is not None and mask.sum() > self.max_features:
             # The most frequent terms. scikit-learn leaves equally frequent terms at the cut
-            # to an unstable sort, which the CPU's vectorised sort orders its own way: the same
-            # data and code chose 1,451 other char n-grams on one machine than on another.
+            # to an unstable sort, which each CPU's vectorised sort orders its own way: from
+            # the same data and code, two machines kept vocabularies 1,451 char n-grams apart.
             # Here a tie goes to the term in more messages (the more general one), then to
             # the first in the columns' alphabetical order.
             candidates = np.where(mask)[0]
