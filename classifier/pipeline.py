@@ -136,9 +136,8 @@ class GatedOneVsRest(OneVsRestClassifier):
         built_for, stacked = self.__dict__.get(_STACKED, ((), None))
         # Built for these very models: a refit, or one model swapped (as training's per-tag C
         # does), makes new ones.
-        if len(built_for) != len(estimators) or any(
-            a is not b for a, b in zip(built_for, estimators, strict=True)
-        ):
+        # (estimators compare by identity: scikit-learn defines no equality for them)
+        if built_for != estimators:
             if not all(
                 isinstance(e, LogisticRegression) and e.coef_.shape[0] == 1 for e in estimators
             ):
