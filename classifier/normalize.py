@@ -41,6 +41,8 @@ PHONE = "_phone_"
 IIN = "_iin_"
 NUM = "_num_"
 CITY = "_city_"
+NO_CONCEPT = "none"
+"""The concept lexicon's section of words that only look like another concept's stem."""
 
 _URL_RE = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:kz|ru|com|org|net|gov\.kz|egov\.kz)(?:/\S*)?\b"
@@ -407,20 +409,20 @@ class Normalizer:
         stem)."""
         hit = self._concept_exact.get(token)
         if hit is not None:
-            return hit
+            return hit or None
         n = len(token)
         for length in self._concept_lengths:
             if n >= length:
                 hit = self._concept_prefix.get(token[:length])
                 if hit is not None:
-                    return hit
+                    return hit or None  # "" is a stem of the no-concept section
         return None
 
     def pair_concept(self, first: str, second: str) -> str | None:
         """The concept of a two-word stem (``first`` exact, ``second`` by prefix), if any."""
         for prefix, concept in self._concept_pairs.get(first, ()):
             if second.startswith(prefix):
-                return concept
+                return concept or None
         return None
 
     def _base(self, text: str) -> str:
@@ -536,7 +538,11 @@ def _index_concepts(
     prefixes: dict[str, str] = {}
     exact: dict[str, str] = {}
     pairs: dict[str, list[tuple[str, str]]] = {}
-    for concept, stems in lexicon.concepts:
+    for name, stems in lexicon.concepts:
+        # The no-concept section's stems index as "": the longest stem still wins, so a word
+        # that only looks like a concept's stem (a Kazakh word folded onto a Russian one) gets
+        # none.
+        concept = "" if name == NO_CONCEPT else name
         for raw in stems:
             is_exact = raw.endswith("=")
             stem = raw.rstrip("=").casefold().replace("'", "")

@@ -160,6 +160,45 @@ def test_negation_reaches_concept_tokens() -> None:
     assert "c:money" in words and "NEG_c:money" not in words
 
 
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("жиырма төрт сағат ашық", "c:bribe"),  # төрт "four" folds onto торт "cake"
+        ("tort kün kuttim", "c:bribe"),
+        ("ждал пара часов", "c:bribe"),  # Russian пара "a couple of"
+        ("B категориясына емтихан", "c:error"),  # a licence category, not қате "error"
+        ("удостоверение личности", "c:to_self"),
+        ("бала күтіміне жәрдемақы", "c:wait"),  # childcare, not күт "wait"
+        ("egovty kunde paidalanamyn", "c:money"),
+        ("жылы қарсы алды", "c:data_field"),  # "warmly", not the year of birth
+    ],
+)
+def test_words_that_only_look_like_a_concept_get_none(text: str, concept: str) -> None:
+    assert concept not in views(text)[1].split()
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("апайға торт әкелдім", None),  # the bare word is ambiguous: no concept either way
+        ("принесла торта кусок", "c:bribe"),
+        ("тортты әкелдік", "c:bribe"),
+        ("пара сұрады", "c:bribe"),
+        ("para berdim", "c:bribe"),
+        ("қате жазылған", "c:error"),
+        ("лично в руки", "c:to_self"),
+        ("екі сағат күттім", "c:wait"),
+        ("туған жылы қате", "c:data_field"),
+    ],
+)
+def test_the_concepts_still_reach_their_own_words(text: str, concept: str | None) -> None:
+    words = views(text)[1].split()
+    if concept is None:
+        assert not any(w.startswith("c:") for w in words)
+    else:
+        assert concept in words
+
+
 def test_empty_text() -> None:
     assert views("") == ("", "")
     assert views("   ") == ("", "")
