@@ -60,6 +60,7 @@ class Lexicon:
     negators_before: frozenset[str]
     negators_before_english: frozenset[str]
     negators_after: frozenset[str]
+    kazakh_what_after: tuple[str, ...]
     contrast: frozenset[str]
     contrast_english: frozenset[str]
     city_stems: tuple[str, ...]
@@ -82,6 +83,7 @@ class Lexicon:
             negators_before=frozenset(words("negators_before")),
             negators_before_english=frozenset(words("negators_before_english")),
             negators_after=frozenset(words("negators_after")),
+            kazakh_what_after=words("kazakh_what_after"),
             contrast=frozenset(words("contrast")),
             contrast_english=frozenset(words("contrast_english")),
             city_stems=words("city_stems"),

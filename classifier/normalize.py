@@ -307,6 +307,7 @@ class Normalizer:
         self._concept_prefix, self._concept_exact, self._concept_pairs = _index_concepts(lexicon)
         self._concept_lengths = tuple(sorted({len(p) for p in self._concept_prefix}, reverse=True))
         self._negators_before_english = lexicon.negators_before_english
+        self._kazakh_what_after = lexicon.kazakh_what_after
         self._english_contrast = lexicon.contrast_english
         # Per-instance caches, so they go with the normaliser; one per ``keep_latin`` value,
         # read a message at a time (``classifier.caches``).
@@ -340,7 +341,12 @@ class Normalizer:
         if not tokens:
             return "", ""
         infos = self._infos(tokens, mode)
-        scope = _scope([info[1] for info in infos])
+        flags = [info[1] for info in infos]
+        for i in compress(range(len(flags) - 1), map(operator.and_, flags, repeat(_SHORT))):
+            # Kazakh не "what" (не үшін, не деген) looks like the Russian negator.
+            if infos[i][0] == "не" and infos[i + 1][0].startswith(self._kazakh_what_after):
+                flags[i] &= ~(_PRE | _SHORT)
+        scope = _scope(flags)
         number_words = self.lexicon.number_words
         duration_units = self.lexicon.duration_units
         repeat_units = self.lexicon.repeat_units

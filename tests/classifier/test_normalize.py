@@ -143,6 +143,14 @@ def test_kazakh_post_positive_negation() -> None:
     assert _marked("толық емес")[0] == "NEG_толык"
 
 
+def test_kazakh_what_is_no_negator() -> None:
+    # Kazakh не "what" (не деген масқара, не үшін) negates nothing; the Russian не still does.
+    assert _marked("не деген масқара, база істемейді")[:3] == ["не", "деген", "маскара"]
+    assert _marked("не үшін кезек көп")[1:3] == ["ушин", "кезек"]
+    assert _marked("мне не нужно это")[2] == "NEG_нужно"
+    assert _marked("не деньги нужны")[1] == "NEG_денги"  # folded: ь dropped
+
+
 def test_english_negation_marks() -> None:
     assert _marked("nobody asked me for money")[1:] == [
         "NEG_ask",  # the word view keeps light-stemmed English
@@ -170,6 +178,7 @@ def test_negation_reaches_concept_tokens() -> None:
         ("удостоверение личности", "c:to_self"),
         ("бала күтіміне жәрдемақы", "c:wait"),  # childcare, not күт "wait"
         ("egovty kunde paidalanamyn", "c:money"),
+        ("қызмет көрсету деңгейі төмен", "c:money"),  # the level of service, not деньги
         ("жылы қарсы алды", "c:data_field"),  # "warmly", not the year of birth
     ],
 )
@@ -187,6 +196,7 @@ def test_words_that_only_look_like_a_concept_get_none(text: str, concept: str) -
         ("para berdim", "c:bribe"),
         ("қате жазылған", "c:error"),
         ("лично в руки", "c:to_self"),
+        ("деньги вернули", "c:money"),
         ("екі сағат күттім", "c:wait"),
         ("туған жылы қате", "c:data_field"),
     ],
