@@ -341,12 +341,13 @@ class Normalizer:
         if not tokens:
             return "", ""
         infos = self._infos(tokens, mode)
-        flags = [info[1] for info in infos]
-        for i in compress(range(len(flags) - 1), map(operator.and_, flags, repeat(_SHORT))):
+        token_flags = [info[1] for info in infos]
+        shorts = map(operator.and_, token_flags, repeat(_SHORT))
+        for i in compress(range(len(token_flags) - 1), shorts):
             # Kazakh не "what" (не үшін, не деген) looks like the Russian negator.
             if infos[i][0] == "не" and infos[i + 1][0].startswith(self._kazakh_what_after):
-                flags[i] &= ~(_PRE | _SHORT)
-        scope = _scope(flags)
+                token_flags[i] &= ~(_PRE | _SHORT)
+        scope = _scope(token_flags)
         number_words = self.lexicon.number_words
         duration_units = self.lexicon.duration_units
         repeat_units = self.lexicon.repeat_units
