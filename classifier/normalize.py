@@ -209,6 +209,7 @@ _SHORT = 2
 _POST = 4
 _STOP = 8
 _SKIP = 16  # boundary punctuation or placeholder: never negated, never a concept
+_NE_OR_NI = _PRE | _SHORT  # the flags of не and ни, exactly
 
 _EN_SUFFIXES = ("ingly", "edly", "ing", "ies", "ed", "es", "ly", "s")
 _CACHE_SIZE = 1 << 18
@@ -342,11 +343,12 @@ class Normalizer:
             return "", ""
         infos = self._infos(tokens, mode)
         token_flags = [info[1] for info in infos]
-        shorts = map(operator.and_, token_flags, repeat(_SHORT))
-        for i in compress(range(len(token_flags) - 1), shorts):
+        if _NE_OR_NI in token_flags:
             # Kazakh не "what" (не үшін, не деген) looks like the Russian negator.
-            if infos[i][0] == "не" and infos[i + 1][0].startswith(self._kazakh_what_after):
-                token_flags[i] &= ~(_PRE | _SHORT)
+            shorts = map(operator.and_, token_flags, repeat(_SHORT))
+            for i in compress(range(len(tokens) - 1), shorts):
+                if infos[i][0] == "не" and infos[i + 1][0].startswith(self._kazakh_what_after):
+                    token_flags[i] &= ~(_PRE | _SHORT)
         scope = _scope(token_flags)
         number_words = self.lexicon.number_words
         duration_units = self.lexicon.duration_units
