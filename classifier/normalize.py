@@ -348,7 +348,7 @@ class Normalizer:
             shorts = map(operator.and_, token_flags, repeat(_SHORT))
             for i in compress(range(len(tokens) - 1), shorts):
                 if infos[i][0] == "не" and infos[i + 1][0].startswith(self._kazakh_what_after):
-                    token_flags[i] &= ~(_PRE | _SHORT)
+                    token_flags[i] &= ~_NE_OR_NI
         scope = _scope(token_flags)
         number_words = self.lexicon.number_words
         duration_units = self.lexicon.duration_units
