@@ -20,6 +20,7 @@ import sklearn
 import skops
 import skops.io as sio
 
+from classifier import lexicon
 from classifier.export import linear_model_of
 from classifier.layout import (
     DECISIONS_FILE,
@@ -96,7 +97,8 @@ def model_version(
     data_hash: str, now: datetime | None = None, params: Mapping[str, Any] | None = None
 ) -> str:
     """``tagger-YYYYMMDD-<first 8 of the data hash>``, with ``params`` also
-    ``-<first 4 of their hash>`` (two recipes trained on the same data get two versions)."""
+    ``-<first 4 of their hash>`` (two recipes trained on the same data get two versions; the
+    word lists' digest counts as a parameter, see ``build_metadata``)."""
     when = now or datetime.now(UTC)
     version = f"tagger-{when:%Y%m%d}-{data_hash[:8]}"
     if params is not None:
@@ -121,8 +123,9 @@ def build_metadata(
 ) -> dict[str, Any]:
     """Assemble the ``metadata.json`` content for a trained model."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
+    word_lists = lexicon.digest()
     meta: dict[str, Any] = {
-        "version": model_version(data_hash, when, params),
+        "version": model_version(data_hash, when, {**params, "lexicon": word_lists}),
         "created_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "libraries": library_versions(),
         "data_hash": data_hash,
@@ -130,6 +133,8 @@ def build_metadata(
         "n_train": n_train,
         "n_eval": n_eval,
         "params": dict(params),
+        # The normaliser's word lists the model was trained with (``classifier.lexicon.digest``).
+        "lexicon": word_lists,
         "thresholds": dict(thresholds),
         # The model's outputs in column order: the service reads them, not today's vocabulary.
         "tags": list(TAGS),

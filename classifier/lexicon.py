@@ -7,10 +7,20 @@ Each file holds whitespace-separated words; lines starting with ``#`` say what t
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 WORDLISTS_DIR = Path(__file__).with_name("wordlists")
+
+
+def digest(directory: Path = WORDLISTS_DIR) -> str:
+    """SHA-256 over every word list's name and bytes: a model records the lists it was trained
+    with, since the same data and parameters give another model under other lists."""
+    h = hashlib.sha256()
+    for path in sorted(directory.glob("*.txt")):
+        h.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def read_words(path: Path) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ import skops.io as sio
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from classifier import artifact
+from classifier import artifact, lexicon
 from classifier.data import data_hash
 from classifier.evaluate import evaluate_model, summary
 from classifier.pipeline import FastTfidfVectorizer
@@ -55,8 +55,11 @@ def test_round_trip_with_metadata(tiny_model: TrainResult, small_split, tmp_path
     assert meta_on_disk["data_hash"] == data_hash(train_set)
     assert meta_on_disk["n_messages"] == len(train_set)
     assert meta_on_disk["created_at"] == "2025-03-04T05:06:07Z"
+    assert meta_on_disk["lexicon"] == lexicon.digest()
     assert meta_on_disk["version"] == artifact.model_version(
-        data_hash(train_set), datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC), tiny_model.params
+        data_hash(train_set),
+        datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC),
+        {**tiny_model.params, "lexicon": lexicon.digest()},
     )
     assert meta_on_disk["version"].startswith(f"tagger-20250304-{data_hash(train_set)[:8]}-")
     assert set(meta_on_disk["thresholds"]) == set(TAGS)

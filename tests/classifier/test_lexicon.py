@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier.lexicon import WORDLISTS_DIR, Lexicon, read_sections
+from classifier.lexicon import WORDLISTS_DIR, Lexicon, digest, read_sections
 from classifier.normalize import CITY, Normalizer, shared
 
 
@@ -38,3 +38,12 @@ def test_stems_before_any_heading_are_refused(tmp_path: Path) -> None:
     path.write_text("# comment\nстем\n[money]\nденьг\n", encoding="utf-8")
     with pytest.raises(ValueError, match="before the first"):
         read_sections(path)
+
+
+def test_the_digest_changes_with_the_lists_and_only_with_them(tmp_path: Path) -> None:
+    lists = tmp_path / "wordlists"
+    shutil.copytree(WORDLISTS_DIR, lists)
+    assert digest(lists) == digest()
+    with (lists / "concepts.txt").open("a", encoding="utf-8") as fh:
+        fh.write("[extra]\nстем\n")
+    assert digest(lists) != digest()

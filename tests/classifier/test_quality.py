@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from classifier import lexicon
 from classifier.evaluate import evaluate_model
 from classifier.pipeline import build_pipeline
 from classifier.tagger import Tagger
@@ -70,6 +71,12 @@ def test_messages_with_no_tag_mostly_stay_untagged(tagger: Tagger, split) -> Non
 def test_shipped_metadata_matches_evaluation(tagger: Tagger, report: dict) -> None:
     assert tagger.metadata["eval_scores"]["macro_f1"] == report["macro_f1"]
     assert tagger.metadata["n_eval"] == report["n"]
+
+
+def test_the_shipped_model_was_trained_with_the_word_lists_in_the_tree(tagger: Tagger) -> None:
+    """The normaliser reads ``classifier/wordlists`` at run time: edited lists without a
+    retrained model would score the shipped coefficients on other features."""
+    assert tagger.metadata["lexicon"] == lexicon.digest()
 
 
 def test_the_shipped_vocabularies_are_what_the_training_split_gives(tagger: Tagger, split) -> None:
