@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from classifier import lexicon
 from classifier.linear import LinearModel
 from classifier.tags import TAGS, Prediction
+
+log = logging.getLogger(__name__)
 
 
 def model_labels(metadata: Mapping[str, Any], thresholds: Mapping[str, float]) -> tuple[str, ...]:
@@ -42,12 +46,20 @@ class ModelCard:
     ) -> ModelCard:
         """The card of a model with ``n_outputs`` columns (``None``: not known here).
 
-        ``ValueError`` when the model's outputs and its named tags do not match.
+        ``ValueError`` when the model's outputs and its named tags do not match. A model
+        trained with other word lists than the normaliser reads now is logged as a warning:
+        it still scores, on features that differ from its training's.
         """
         meta = dict(metadata or {})
         labels = model_labels(meta, thresholds)
         if n_outputs is not None and n_outputs != len(labels):
             raise ValueError(f"the model has {n_outputs} outputs but {len(labels)} tags are named")
+        trained_with = meta.get("lexicon")
+        if trained_with and trained_with != lexicon.digest():
+            log.warning(
+                "model %s was trained with other word lists than classifier/wordlists: retrain it",
+                version,
+            )
         return cls(version, labels, {t: float(thresholds[t]) for t in labels}, meta)
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import shutil
 from pathlib import Path
 
 import pytest
 
+from classifier.layout import LINEAR_FILE, METADATA_FILE, current_dir
 from classifier.lexicon import WORDLISTS_DIR, Lexicon, digest, read_sections
 from classifier.normalize import CITY, Normalizer, shared
+from classifier.serving import ServingTagger
 
 
 def test_the_shipped_lists_are_read_with_their_sections_in_order() -> None:
@@ -47,3 +51,22 @@ def test_the_digest_changes_with_the_lists_and_only_with_them(tmp_path: Path) ->
     with (lists / "concepts.txt").open("a", encoding="utf-8") as fh:
         fh.write("[extra]\nстем\n")
     assert digest(lists) != digest()
+
+
+def test_a_model_trained_with_other_word_lists_is_logged_when_loaded(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in (LINEAR_FILE, METADATA_FILE):
+        shutil.copy(current_dir() / name, model / name)
+    with caplog.at_level(logging.WARNING, logger="classifier.scoring"):
+        ServingTagger.load(model)
+    assert "other word lists" not in caplog.text
+
+    metadata = json.loads((model / METADATA_FILE).read_text(encoding="utf-8"))
+    metadata["lexicon"] = "0" * 64
+    (model / METADATA_FILE).write_text(json.dumps(metadata), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="classifier.scoring"):
+        tagger = ServingTagger.load(model)
+    assert f"model {tagger.version} was trained with other word lists" in caplog.text
