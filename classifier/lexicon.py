@@ -15,11 +15,16 @@ WORDLISTS_DIR = Path(__file__).with_name("wordlists")
 
 
 def digest(directory: Path = WORDLISTS_DIR) -> str:
-    """SHA-256 over every word list's name and bytes: a model records the lists it was trained
-    with, since the same data and parameters give another model under other lists."""
+    """SHA-256 over every word list's name and the lines the readers below use (comments and
+    blank lines left out): a model records the lists it was trained with, since the same data
+    and parameters give another model under other lists."""
     h = hashlib.sha256()
     for path in sorted(directory.glob("*.txt")):
-        h.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+        h.update(path.name.encode("utf-8") + b"\0")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                h.update(line.strip().encode("utf-8") + b"\n")
+        h.update(b"\0")
     return h.hexdigest()
 
 

@@ -44,9 +44,12 @@ def test_stems_before_any_heading_are_refused(tmp_path: Path) -> None:
         read_sections(path)
 
 
-def test_the_digest_changes_with_the_lists_and_only_with_them(tmp_path: Path) -> None:
+def test_the_digest_changes_with_the_words_not_with_comments(tmp_path: Path) -> None:
     lists = tmp_path / "wordlists"
     shutil.copytree(WORDLISTS_DIR, lists)
+    assert digest(lists) == digest()
+    with (lists / "concepts.txt").open("a", encoding="utf-8") as fh:
+        fh.write("\n# a comment says why, and changes no feature\n")
     assert digest(lists) == digest()
     with (lists / "concepts.txt").open("a", encoding="utf-8") as fh:
         fh.write("[extra]\nстем\n")
