@@ -14,54 +14,48 @@ from pathlib import Path
 WORDLISTS_DIR = Path(__file__).with_name("wordlists")
 
 
+def content_lines(path: Path) -> list[str]:
+    """A list file's lines that the readers use, stripped: comments and blank lines left out."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
 def digest(directory: Path = WORDLISTS_DIR) -> str:
-    """SHA-256 over every word list's name and the lines the readers below use (comments and
-    blank lines left out): a model records the lists it was trained with, since the same data
-    and parameters give another model under other lists."""
+    """SHA-256 over every word list's name and content lines: a model records the lists it was
+    trained with, since the same data and parameters give another model under other lists."""
     h = hashlib.sha256()
     for path in sorted(directory.glob("*.txt")):
         h.update(path.name.encode("utf-8") + b"\0")
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip() and not line.lstrip().startswith("#"):
-                h.update(line.strip().encode("utf-8") + b"\n")
+        for line in content_lines(path):
+            h.update(line.encode("utf-8") + b"\n")
         h.update(b"\0")
     return h.hexdigest()
 
 
 def read_words(path: Path) -> tuple[str, ...]:
     """The words of a list file, in file order, comment lines left out."""
-    return tuple(
-        word
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if not line.lstrip().startswith("#")
-        for word in line.split()
-    )
+    return tuple(word for line in content_lines(path) for word in line.split())
 
 
 def read_sections(path: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The ``[heading]`` sections of a file with their words, in file order."""
     sections: list[tuple[str, list[str]]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("[") and stripped.endswith("]"):
-            sections.append((stripped[1:-1], []))
+    for line in content_lines(path):
+        if line.startswith("[") and line.endswith("]"):
+            sections.append((line[1:-1], []))
         elif not sections:
             raise ValueError(f"{path.name}: words before the first [heading]")
         else:
-            sections[-1][1].extend(stripped.split())
+            sections[-1][1].extend(line.split())
     return tuple((name, tuple(words)) for name, words in sections)
 
 
 def read_emoji_classes(path: Path) -> dict[str, str]:
     """Emoji character → its class placeholder (``_emo_angry_`` …)."""
     classes: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
+    for line in content_lines(path):
         placeholder, chars = line.split(maxsplit=1)
-        for char in chars.strip():
+        for char in chars:
             classes[char] = placeholder
     return classes
 
