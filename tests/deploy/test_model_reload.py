@@ -1,5 +1,5 @@
-"""Two workers sharing one artifact directory: a model promoted by one is served by the other
-within the configured check interval, and a half-installed model is never served."""
+"""Two workers sharing one artifact directory: a model promoted by one is served by the other,
+which learns of it only by its own checks, and a half-installed model is never served."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ from storage.database import Database
 
 TEXT = "the official asked me for money to speed up my passport"
 CHECK_SECONDS = 0.2
+# How long the other worker may take to follow: a check every CHECK_SECONDS, then a load that
+# takes 0.05 s on an idle core and far longer on a busy CI machine (five checks were once not
+# enough there). A bound on liveness, not a speed goal.
+FOLLOW_SECONDS = 50 * CHECK_SECONDS
 
 
 @pytest.fixture
@@ -64,11 +68,11 @@ def _version(app: web.Application) -> str:
     return result.model_version
 
 
-async def _served_within(app: web.Application, version: str, seconds: float) -> float:
+async def _served_within(app: web.Application, version: str, seconds: float) -> None:
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         if _version(app) == version:
-            return time.monotonic() - started
+            return
         await asyncio.sleep(0.02)
     raise AssertionError(f"still serving {_version(app)}, not {version}")
 
@@ -85,10 +89,10 @@ async def test_a_model_promoted_by_one_worker_is_served_by_the_other(
     tagger = promoting[TAGGER]
     assert tagger is not None and tagger.reload(shared_artifacts)
     assert _version(promoting) == promoted
-    assert await _served_within(other, promoted, 5 * CHECK_SECONDS) <= 5 * CHECK_SECONDS
+    await _served_within(other, promoted, FOLLOW_SECONDS)
     # And back again: every change is followed, not only the first.
     assert rollback(shared_artifacts) == before
-    await _served_within(other, before, 5 * CHECK_SECONDS)
+    await _served_within(other, before, FOLLOW_SECONDS)
 
 
 async def test_a_broken_model_is_not_served_and_is_tried_again(
@@ -103,4 +107,4 @@ async def test_a_broken_model_is_not_served_and_is_tried_again(
     await asyncio.sleep(4 * CHECK_SECONDS)
     assert _version(other) == before, "kept serving the model that works"
     linear.write_bytes(good)
-    await _served_within(other, promoted, 5 * CHECK_SECONDS)
+    await _served_within(other, promoted, FOLLOW_SECONDS)
