@@ -20,7 +20,7 @@ import sklearn
 import skops
 import skops.io as sio
 
-from classifier import lexicon
+from classifier import normalize
 from classifier.export import linear_model_of
 from classifier.layout import (
     DECISIONS_FILE,
@@ -123,7 +123,7 @@ def build_metadata(
 ) -> dict[str, Any]:
     """Assemble the ``metadata.json`` content for a trained model."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
-    word_lists = lexicon.digest()
+    word_lists = normalize.shared().lexicon.lists_digest
     meta: dict[str, Any] = {
         "version": model_version(data_hash, when, {**params, "lexicon": word_lists}),
         "created_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -133,7 +133,7 @@ def build_metadata(
         "n_train": n_train,
         "n_eval": n_eval,
         "params": dict(params),
-        # The normaliser's word lists the model was trained with (``classifier.lexicon.digest``).
+        # The normaliser's word lists the model was trained with (``Lexicon.lists_digest``).
         "lexicon": word_lists,
         "thresholds": dict(thresholds),
         # The model's outputs in column order: the service reads them, not today's vocabulary.

@@ -78,6 +78,8 @@ class Lexicon:
     repeat_units: tuple[str, ...]
     emoji_classes: dict[str, str]
     concepts: tuple[tuple[str, tuple[str, ...]], ...]
+    lists_digest: str
+    """:func:`digest` of the directory the lists were read from (a model records it)."""
 
     @classmethod
     def load(cls, directory: Path = WORDLISTS_DIR) -> Lexicon:
@@ -101,4 +103,5 @@ class Lexicon:
             repeat_units=words("repeat_units"),
             emoji_classes=read_emoji_classes(directory / "emoji.txt"),
             concepts=read_sections(directory / "concepts.txt"),
+            lists_digest=digest(directory),
         )

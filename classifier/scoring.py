@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from classifier import lexicon
+from classifier import normalize
 from classifier.linear import LinearModel
 from classifier.tags import TAGS, Prediction
 
@@ -55,7 +55,7 @@ class ModelCard:
         if n_outputs is not None and n_outputs != len(labels):
             raise ValueError(f"the model has {n_outputs} outputs but {len(labels)} tags are named")
         trained_with = meta.get("lexicon")
-        if trained_with and trained_with != lexicon.digest():
+        if trained_with and trained_with != normalize.shared().lexicon.lists_digest:
             log.warning(
                 "model %s was trained with other word lists than classifier/wordlists: retrain it",
                 version,
