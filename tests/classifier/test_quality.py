@@ -35,7 +35,7 @@ LANGUAGE_FLOORS = {"kk": 0.84, "ru": 0.84, "en": 0.83, "kk-ru": 0.87}
 CORRUPTION_RECALL_TARGET = 0.93
 CORRUPTION_PRECISION_TARGET = 0.66
 DIGITAL_SERVICE_F1_FLOOR = 0.88
-UNTAGGED_KEPT_FLOOR = 0.89
+UNTAGGED_KEPT_FLOOR = 0.87
 """Share of the split's messages with no tag that the model also leaves untagged."""
 
 
