@@ -65,6 +65,9 @@ def linear_model_of(model: Any, coef: np.ndarray | None = None) -> LinearModel |
             )
         )
     settings = {k: getattr(normalizer, k) for k in ("mode", "char_neg", "concepts", "stem")}
+    # Only a model with the quoted-speech branch records it; one saved before has no field.
+    if getattr(normalizer, "quotes", False):
+        settings["quotes"] = True
     return LinearModel(
         settings,
         branches,

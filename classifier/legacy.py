@@ -1,4 +1,5 @@
-"""Model files saved before the n-gram counter, loaded as pipelines of today's structure.
+"""Model files saved before the n-gram counter (or the quoted-speech branch), loaded as
+pipelines of today's structure.
 
 Until 2026-12 each TF-IDF branch was one ``FastTfidfVectorizer`` (``features__char__tfidf``);
 now it is an :class:`~classifier.counting.NgramCounter` (``counts``) followed by
@@ -23,7 +24,11 @@ LEGACY_TYPES = frozenset({"classifier.pipeline.FastTfidfVectorizer"})
 
 
 def upgrade(model: Any) -> Any:
-    """``model`` with every old-form TF-IDF branch of its feature union replaced (in place)."""
+    """``model`` with every old-form TF-IDF branch of its feature union replaced (in place),
+    and a normaliser saved before the quoted-speech branch given that setting, off."""
+    normalizer = getattr(model, "named_steps", {}).get("normalize")
+    if normalizer is not None and not hasattr(normalizer, "quotes"):
+        normalizer.quotes = False
     union = getattr(model, "named_steps", {}).get("features")
     if not isinstance(union, FeatureUnion):
         return model

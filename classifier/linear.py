@@ -31,6 +31,7 @@ from classifier import gating, normalize
 from classifier.layout import LINEAR_FILE
 from classifier.ngrams import char_wb_columns, char_wb_ngrams, word_ngrams
 from classifier.normalize import NEG_PREFIX
+from classifier.quotes import quoted_view
 
 ANALYZERS = {"char_wb": char_wb_ngrams, "word": word_ngrams}
 _HEADER = "header.json"
@@ -40,7 +41,7 @@ _HEADER = "header.json"
 class Branch:
     """One TF-IDF block of the features: which view, how it is cut, and its weights."""
 
-    analyzer: str  # "char_wb" over the folded view, "word" over the marked view
+    analyzer: str  # "char_wb" over a folded view, "word" over the marked view
     ngram_range: tuple[int, int]
     terms: list[str]
     idf: array[float]
@@ -118,10 +119,16 @@ class LinearModel:
             for start, stop in pairwise(self._offsets)
         ]
 
-    def views(self, text: str) -> tuple[str, str]:
-        """The folded character view and the negation-marked word view of a text."""
+    def views(self, text: str) -> tuple[str, ...]:
+        """The folded character view and the negation-marked word view of a text, and, for a
+        model with the quoted-speech branch, the folded view of its quoted spans."""
         n = self.normalizer
-        return normalize.shared().views(text, n["mode"], n["char_neg"], n["concepts"], n["stem"])
+        settings = (n["mode"], n["char_neg"], n["concepts"], n["stem"])
+        normalizer = normalize.shared()
+        pair = normalizer.views(text, *settings)
+        if not n.get("quotes"):
+            return pair
+        return (*pair, quoted_view(normalizer, text, *settings))
 
     def features(self, text: str) -> list[tuple[int, float]]:
         """The text's non-zero features: (global column, weighted value)."""
@@ -155,39 +162,37 @@ class LinearModel:
             return rows
         return [gating.combine(row[:-1], row[-1], weight) for row in rows]
 
-    def feature_name(self, column: int) -> str:
-        """The n-gram behind a global column index."""
-        for i, branch in enumerate(self.branches):
-            if column < self._offsets[i + 1]:
-                return branch.terms[column - self._offsets[i]]
-        raise IndexError(column)
-
     def explain(
         self, text: str, tags: Sequence[int], top: int
     ) -> dict[int, list[tuple[str, float]]]:
         """For each tag index, the ``top`` words whose features pushed its score up the most.
 
         Contribution = coefficient × tf-idf value. Character n-grams are credited to the
-        (normalised) word they occur in; word n-grams are shown as they are, a negated word as
-        ``not <word>``.
+        (normalised) word they occur in, in their branch's view (a quoted word's own n-grams to
+        that word too); word n-grams are shown as they are, a negated word as ``not <word>``.
         """
-        features = self.features(text)
-        char_words = self.views(text)[0].split()
-        n_char, n = self._offsets[1], self.n_columns
+        views = self.views(text)
+        n = self.n_columns
+        found = []
+        for i, branch in enumerate(self.branches):
+            columns, values = branch.weighted(views[i])
+            words = views[i].split() if branch.analyzer == "char_wb" else None
+            found.append((branch, self._offsets[i], columns, values, words))
         out: dict[int, list[tuple[str, float]]] = {}
         for k in tags:
             totals: dict[str, float] = defaultdict(float)
-            for j, value in features:
-                contribution = self.coef[j * n + k] * value
-                if contribution == 0.0:
-                    continue
-                name = self.feature_name(j)
-                if j < n_char:
-                    owners = [w for w in char_words if name.strip() in f" {w} "] or [name]
+            for branch, offset, columns, values, words in found:
+                for column, value in zip(columns, values, strict=True):
+                    contribution = self.coef[(column + offset) * n + k] * value
+                    if contribution == 0.0:
+                        continue
+                    name = branch.terms[column]
+                    if words is None:
+                        totals[readable_word(name)] += contribution
+                        continue
+                    owners = [w for w in words if name.strip() in f" {w} "] or [name]
                     for w in owners:
                         totals[w] += contribution / len(owners)
-                else:
-                    totals[readable_word(name)] += contribution
             best = sorted(totals.items(), key=lambda kv: -kv[1])
             out[k] = [(w, round(c, 4)) for w, c in best[:top] if c > 0]
         return out

@@ -19,18 +19,26 @@ from sklearn.utils.validation import check_is_fitted
 from classifier import normalize
 from classifier.counting import NgramCounter
 from classifier.gating import GATE_WEIGHT, gate_probabilities
+from classifier.quotes import quoted_view
 
 DEFAULT_SEED = 13
+
+QUOTED_WEIGHT = 0.5
+"""The weight of the quoted-speech branch beside the two whole-message branches (each 1)."""
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "normalize__mode": "message",
     "normalize__char_neg": "upper",
+    "normalize__quotes": True,
     "features__char__counts__ngram_range": (2, 5),
     "features__char__counts__min_df": 2,
     "features__char__counts__max_features": 60000,
     "features__word__counts__ngram_range": (1, 2),
     "features__word__counts__min_df": 1,
     "features__word__counts__max_features": 40000,
+    "features__quoted__counts__ngram_range": (2, 5),
+    "features__quoted__counts__min_df": 2,
+    "features__quoted__counts__max_features": 30000,
     "classifier__estimator__C": 30.0,
     "classifier__gate_weight": GATE_WEIGHT,
 }
@@ -38,34 +46,53 @@ DEFAULT_PARAMS: dict[str, Any] = {
 
 
 class TextNormalizer(TransformerMixin, BaseEstimator):
-    """Turn raw texts into ``(char_view, word_view)`` pairs (see ``classifier.normalize``)."""
+    """Turn raw texts into ``(char_view, word_view)`` pairs (see ``classifier.normalize``);
+    with ``quotes``, ``(char_view, word_view, quoted_view)`` triples (``classifier.quotes``)."""
 
     def __init__(
-        self, mode: str = "message", char_neg: str = "upper", concepts: bool = True, stem: int = 0
+        self,
+        mode: str = "message",
+        char_neg: str = "upper",
+        concepts: bool = True,
+        stem: int = 0,
+        quotes: bool = False,
     ) -> None:
         self.mode = mode
         self.char_neg = char_neg
         self.concepts = concepts
         self.stem = stem
+        self.quotes = quotes
 
     def fit(self, X: Iterable[Any], y: Any = None) -> TextNormalizer:
         """Stateless: nothing to learn."""
         return self
 
-    def transform(self, X: Iterable[Any]) -> list[tuple[str, str]]:
-        """Normalise each text; anything that is not a string becomes two empty views."""
+    def transform(self, X: Iterable[Any]) -> list[tuple[str, ...]]:
+        """Normalise each text; anything that is not a string becomes empty views."""
         mode, char_neg, concepts, stem = self.mode, self.char_neg, self.concepts, self.stem
-        views = normalize.shared().views
+        normalizer = normalize.shared()
+        views = normalizer.views
+        if not getattr(self, "quotes", False):  # a model saved before the branch has no field
+            return [
+                views(x, mode, char_neg, concepts, stem)  # type: ignore[arg-type]
+                if isinstance(x, str)
+                else ("", "")
+                for x in X
+            ]
         return [
-            views(x, mode, char_neg, concepts, stem)  # type: ignore[arg-type]
+            (
+                *views(x, mode, char_neg, concepts, stem),  # type: ignore[arg-type]
+                quoted_view(normalizer, x, mode, char_neg, concepts, stem),  # type: ignore[arg-type]
+            )
             if isinstance(x, str)
-            else ("", "")
+            else ("", "", "")
             for x in X
         ]
 
 
 class ViewSelector(TransformerMixin, BaseEstimator):
-    """Pick one view (0 = folded chars, 1 = marked words) out of ``TextNormalizer`` output."""
+    """Pick one view (0 = folded chars, 1 = marked words, 2 = quoted speech) out of
+    ``TextNormalizer`` output."""
 
     def __init__(self, index: int = 0) -> None:
         self.index = index
@@ -74,7 +101,7 @@ class ViewSelector(TransformerMixin, BaseEstimator):
         """Stateless: nothing to learn."""
         return self
 
-    def transform(self, X: Iterable[tuple[str, str]]) -> list[str]:
+    def transform(self, X: Iterable[tuple[str, ...]]) -> list[str]:
         """Return the selected view of every pair."""
         i = self.index
         return [pair[i] for pair in X]
@@ -195,35 +222,14 @@ def build_pipeline(
     """Build the (unfitted) tagger pipeline with named steps.
 
     ``normalize`` → ``features`` (FeatureUnion of ``char``: char_wb n-gram counts over the
-    folded view, ``word``: word 1–2-gram counts over the negation-marked view, each followed by
-    scikit-learn's ``TfidfTransformer``) → ``classifier``
+    folded view, ``word``: word 1–2-gram counts over the negation-marked view and, with
+    ``normalize__quotes``, ``quoted``: char_wb n-gram counts over the quoted spans, weighted
+    ``QUOTED_WEIGHT``; each followed by scikit-learn's ``TfidfTransformer``) → ``classifier``
     (one-vs-rest logistic regression, or calibrated linear SVM when ``kind="svm"``, with the
     complaint gate of :mod:`classifier.gating`; ``gate=False``: plain one-vs-rest over whatever
     columns it is fitted on, as the search uses it).
     ``memory`` caches fitted feature steps (used during the search only).
     """
-    char = Pipeline(
-        [
-            ("select", ViewSelector(0)),
-            ("counts", NgramCounter(analyzer="char_wb")),
-            ("tfidf", TfidfTransformer(sublinear_tf=True)),
-        ]
-    )
-    word = Pipeline(
-        [
-            ("select", ViewSelector(1)),
-            ("counts", NgramCounter(analyzer="word")),
-            ("tfidf", TfidfTransformer(sublinear_tf=True)),
-        ]
-    )
-    pipe = Pipeline(
-        [
-            ("normalize", TextNormalizer()),
-            ("features", FeatureUnion([("char", char), ("word", word)])),
-            ("classifier", _classifier(kind, seed, gate)),
-        ],
-        memory=memory,
-    )
     merged = dict(DEFAULT_PARAMS)
     if kind == "svm":
         merged.pop("classifier__estimator__C")
@@ -231,5 +237,31 @@ def build_pipeline(
     merged.update(params or {})
     if not gate:
         merged.pop("classifier__gate_weight", None)
+    branches = [("char", _branch(0, "char_wb")), ("word", _branch(1, "word"))]
+    weights = None
+    if merged.get("normalize__quotes"):
+        branches.append(("quoted", _branch(2, "char_wb")))
+        weights = {"char": 1.0, "word": 1.0, "quoted": QUOTED_WEIGHT}
+    else:
+        merged = {k: v for k, v in merged.items() if not k.startswith("features__quoted__")}
+    pipe = Pipeline(
+        [
+            ("normalize", TextNormalizer()),
+            ("features", FeatureUnion(branches, transformer_weights=weights)),
+            ("classifier", _classifier(kind, seed, gate)),
+        ],
+        memory=memory,
+    )
     pipe.set_params(**merged)
     return pipe
+
+
+def _branch(view: int, analyzer: str) -> Pipeline:
+    """One TF-IDF branch: a view of ``TextNormalizer``'s output, its n-gram counts, tf-idf."""
+    return Pipeline(
+        [
+            ("select", ViewSelector(view)),
+            ("counts", NgramCounter(analyzer=analyzer)),
+            ("tfidf", TfidfTransformer(sublinear_tf=True)),
+        ]
+    )

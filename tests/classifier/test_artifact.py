@@ -114,7 +114,12 @@ def _old_form(model: Pipeline, lowercase: bool = False) -> Pipeline:
     return Pipeline(
         [
             ("normalize", model.named_steps["normalize"]),
-            ("features", FeatureUnion(branches)),
+            (
+                "features",
+                FeatureUnion(
+                    branches, transformer_weights=model.named_steps["features"].transformer_weights
+                ),
+            ),
             ("classifier", model.named_steps["classifier"]),
         ]
     )

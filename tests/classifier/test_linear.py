@@ -87,7 +87,9 @@ def test_bulk_tagging_goes_through_the_pipeline_with_the_serving_labels(
     served_predictions = [served.predict_one(t) for t in texts]
     assert [p.labels for p in bulk_predictions] == [p.labels for p in served_predictions]
     for b, s in zip(bulk_predictions, served_predictions, strict=True):
-        assert b.scores == pytest.approx(s.scores, abs=1e-4)  # each rounded to 4 places
+        # Each is rounded to 4 places from probabilities that agree to 1e-6, so one that sits
+        # on a rounding boundary may differ by one step (1e-4, and a hair of float error).
+        assert b.scores == pytest.approx(s.scores, abs=1.5e-4)
 
 
 def test_the_word_cache_changes_no_feature_and_stays_bounded(

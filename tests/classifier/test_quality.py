@@ -13,6 +13,7 @@ import pytest
 
 from classifier import lexicon
 from classifier.evaluate import evaluate_model
+from classifier.normalize import views
 from classifier.pipeline import build_pipeline
 from classifier.tagger import Tagger
 from classifier.tags import LANGS, TAGS, LabelledText
@@ -30,12 +31,12 @@ def report(tagger: Tagger, split) -> dict:
 
 # Floors, not the product targets (those are in BENCHMARKS.md): each sits just under what the
 # shipped model measures on the evaluation split, so a retrained model that scores worse fails.
-MACRO_F1_TARGET = 0.85
-LANGUAGE_FLOORS = {"kk": 0.84, "ru": 0.84, "en": 0.83, "kk-ru": 0.87}
+MACRO_F1_TARGET = 0.86
+LANGUAGE_FLOORS = {"kk": 0.86, "ru": 0.86, "en": 0.83, "kk-ru": 0.89}
 CORRUPTION_RECALL_TARGET = 0.93
-CORRUPTION_PRECISION_TARGET = 0.66
-DIGITAL_SERVICE_F1_FLOOR = 0.88
-UNTAGGED_KEPT_FLOOR = 0.87
+CORRUPTION_PRECISION_TARGET = 0.70
+DIGITAL_SERVICE_F1_FLOOR = 0.89
+UNTAGGED_KEPT_FLOOR = 0.90
 """Share of the split's messages with no tag that the model also leaves untagged."""
 
 
@@ -91,7 +92,9 @@ def test_the_shipped_vocabularies_are_what_the_training_split_gives(tagger: Tagg
     assert params["features__char__counts__max_features"]  # the cut is what this is about
     fresh = build_pipeline(params)[:-1]
     fresh.fit([m.text for m in split[0]])
-    for name in ("char", "word"):
+    names = [name for name, _ in tagger.model.named_steps["features"].transformer_list]
+    assert names == ["char", "word", "quoted"]
+    for name in names:
         shipped = _counter(tagger.model[:-1], name)
         refitted = _counter(fresh, name)
         assert refitted is not shipped
@@ -169,7 +172,7 @@ _EMOJI = {
     "🤦": "🙄",
     "🙄": "🤦",
     "🤷": "🤦",
-    "😂": "🤡",
+    "😂": "🤣",  # each swap stays within one of the normaliser's emoji classes
     "👏": "👍",
     "😤": "😠",
 }
@@ -182,6 +185,8 @@ def _perturb(text: str) -> str:
 
 
 def test_predictions_do_not_flip_on_city_number_or_emoji(tagger: Tagger, split) -> None:
+    # an emoji is only swapped for one of its own class: the swap changes no feature
+    assert all(views(a)[1] == views(b)[1] for a, b in _EMOJI.items())
     eligible: list[LabelledText] = [m for m in split[1] if _perturb(m.text) != m.text]
     sample = eligible[:: max(1, len(eligible) // 30)][:30]
     assert len(sample) == 30
