@@ -167,11 +167,14 @@ class LinearModel:
     ) -> dict[int, list[tuple[str, float]]]:
         """For each tag index, the ``top`` words whose features pushed its score up the most.
 
-        Contribution = coefficient × tf-idf value. Character n-grams are credited to the
-        (normalised) word they occur in, in their branch's view (a quoted word's own n-grams to
-        that word too); word n-grams are shown as they are, a negated word as ``not <word>``.
+        Contribution = coefficient × tf-idf value. Character n-grams are credited to the word
+        they occur in, in their branch's view (a quoted word's own n-grams to that word too);
+        word n-grams are shown as they are. A word is shown as the citizen typed it (case-folded)
+        rather than in its folded form where the two can be matched, a negated one as
+        ``not <word>``.
         """
         views = self.views(text)
+        shown = self._surface_forms(text, views[0])
         n = self.n_columns
         found = []
         for i, branch in enumerate(self.branches):
@@ -188,14 +191,24 @@ class LinearModel:
                         continue
                     name = branch.terms[column]
                     if words is None:
-                        totals[readable_word(name)] += contribution
+                        readable = readable_word(name).split(" ")
+                        totals[" ".join(shown.get(w, w) for w in readable)] += contribution
                         continue
                     owners = [w for w in words if name.strip() in f" {w} "] or [name]
                     for w in owners:
-                        totals[w] += contribution / len(owners)
+                        totals[_shown_word(w, shown)] += contribution / len(owners)
             best = sorted(totals.items(), key=lambda kv: -kv[1])
             out[k] = [(w, round(c, 4)) for w, c in best[:top] if c > 0]
         return out
+
+    def _surface_forms(self, text: str, char_view: str) -> dict[str, str]:
+        """Each folded word of the character view (negation's upper case undone) → the word as
+        typed; empty if the two do not line up word for word."""
+        folded = char_view.split()
+        typed = normalize.shared().surface_words(text)
+        if len(folded) != len(typed):
+            return {}
+        return {f.lower(): t for f, t in zip(folded, typed, strict=True)}
 
     def save(self, directory: Path | str) -> Path:
         """Write ``linear.zip``: a JSON header, one text file of terms and the weights as
@@ -248,6 +261,15 @@ class LinearModel:
         if len(intercept) != header["n_tags"] + (gate_weight is not None):
             raise ValueError("the intercepts do not match the number of tags")
         return cls(header["normalizer"], branches, coef, intercept, gate_weight)
+
+
+def _shown_word(word: str, shown: Mapping[str, str]) -> str:
+    """A character-view word as staff read it: as typed where known; negated (the view's upper
+    case) as ``not <word>``."""
+    if word.isupper():
+        lower = word.lower()
+        return "not " + shown.get(lower, lower)
+    return shown.get(word, word)
 
 
 def readable_word(name: str) -> str:

@@ -321,6 +321,12 @@ class Normalizer:
             _SQUEEZE_RE.sub(r"\1", t) if t[0] != "_" else t for t in tokenize(self._base(text))
         )
 
+    def surface_words(self, text: str) -> list[str]:
+        """The text's words as typed (case-folded, squeezed, placeholders for numbers and the
+        like), one for each word of ``views``' character view unless negated words are dropped
+        from it: the words an explanation can show staff instead of their folded forms."""
+        return [t for t in self.normalize(text).split(" ") if t and t not in _BOUNDARY]
+
     def views(
         self,
         text: str,

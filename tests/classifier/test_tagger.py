@@ -10,6 +10,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 
 from classifier.counting import NgramCounter
 from classifier.ngrams import char_wb_ngrams
+from classifier.serving import ServingTagger
 from classifier.tagger import Tagger
 from classifier.tags import TAGS, Prediction
 from classifier.train import TrainResult
@@ -115,6 +116,17 @@ def test_labels_follow_thresholds_and_severity_order(tiny_model: TrainResult, sm
         expected = [t for t in TAGS if pred.scores[t] >= round(tagger.thresholds[t], 4)]
         assert [t for t in pred.labels] == [t for t in TAGS if t in pred.labels]
         assert set(pred.labels) <= set(expected)
+
+
+def test_explanations_show_words_as_the_citizen_typed_them() -> None:
+    tagger = ServingTagger.load()
+    text = "Консультант сказала «мы такое не принимаем», а в приложении этой услуги нет вообще"
+    named = {w for pairs in tagger.explain(text, all_tags=True).values() for w, _ in pairs}
+    # folded forms ("консултант") and the view's upper case for negation ("ПРИНИМАЕМ") stay
+    # inside the model; staff read the words as typed, a negated one as "not ..."
+    assert "консультант" in named and "консултант" not in named, named
+    assert "not принимаем" in named, named
+    assert not any(w.isupper() for w in named), named
 
 
 def test_explain_names_the_pushing_words() -> None:
