@@ -102,7 +102,7 @@ class ViewSelector(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Iterable[tuple[str, ...]]) -> list[str]:
-        """Return the selected view of every pair."""
+        """Return the selected view of every tuple of views."""
         i = self.index
         return [pair[i] for pair in X]
 
