@@ -4,8 +4,9 @@ A change to the model's features moves its speed by less than these shared machi
 between two runs of ``classifier_bench.py``; timing both models in turn, in the same process and
 on the same core, gives a ratio that the drift cancels out of. Measures, for
 ``classifier/artifacts/current`` and ``…/previous``: warm batch throughput of the scikit-learn
-pipeline (``Tagger``) over every labelled message, and single-message latency p50 / p99 on the
-serving path (``ServingTagger``, ``linear.zip``) and on the pipeline, over every fifth message.
+pipeline (``Tagger``) over every labelled message, in batches as ``classifier_bench.py`` times
+it, and single-message latency p50 / p99 on the serving path (``ServingTagger``,
+``linear.zip``) and on the pipeline, over every fifth message.
 
 Usage:
     uv run python bench/classifier_versus_previous.py [--rounds 4]
@@ -27,18 +28,11 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.classifier_bench import pin_one_core  # noqa: E402
+from bench.classifier_bench import pin_one_core, throughput  # noqa: E402
 from classifier import artifact  # noqa: E402
 from classifier.data import load_messages  # noqa: E402
 from classifier.serving import ServingTagger  # noqa: E402
 from classifier.tagger import Tagger  # noqa: E402
-
-
-def batch_rate(tagger: Tagger, texts: list[str]) -> float:
-    """Messages per second for one warm pass over ``texts``."""
-    start = time.perf_counter()
-    tagger.predict_proba(texts)
-    return len(texts) / (time.perf_counter() - start)
 
 
 def latencies(predict_one: Callable[[str], object], texts: list[str]) -> tuple[float, float]:
@@ -70,7 +64,7 @@ def main() -> None:
     single: dict[str, list[tuple[float, float]]] = {name: [] for name in dirs}
     for _ in range(args.rounds):
         for name in dirs:
-            rates[name].append(batch_rate(pipelines[name], texts))
+            rates[name].append(throughput(pipelines[name].predict_proba, texts)[0])
             serving[name].append(latencies(servings[name].predict_one, sample))
             single[name].append(latencies(pipelines[name].predict_one, sample))
     print(f"{where}, {len(texts)} messages, {args.rounds} rounds, medians of the rounds")

@@ -64,10 +64,8 @@ def linear_model_of(model: Any, coef: np.ndarray | None = None) -> LinearModel |
                 weight=float(weights.get(name, 1.0)),
             )
         )
-    settings = {k: getattr(normalizer, k) for k in ("mode", "char_neg", "concepts", "stem")}
-    # Only a model with the quoted-speech branch records it; one saved before has no field.
-    if getattr(normalizer, "quotes", False):
-        settings["quotes"] = True
+    keys = ("mode", "char_neg", "concepts", "stem", "quotes")
+    settings = {k: getattr(normalizer, k) for k in keys}
     return LinearModel(
         settings,
         branches,

@@ -31,7 +31,7 @@ from classifier import gating, normalize
 from classifier.layout import LINEAR_FILE
 from classifier.ngrams import char_wb_columns, char_wb_ngrams, word_ngrams
 from classifier.normalize import NEG_PREFIX
-from classifier.quotes import quoted_view
+from classifier.quotes import message_views
 
 ANALYZERS = {"char_wb": char_wb_ngrams, "word": word_ngrams}
 _HEADER = "header.json"
@@ -123,12 +123,9 @@ class LinearModel:
         """The folded character view and the negation-marked word view of a text, and, for a
         model with the quoted-speech branch, the folded view of its quoted spans."""
         n = self.normalizer
-        settings = (n["mode"], n["char_neg"], n["concepts"], n["stem"])
-        normalizer = normalize.shared()
-        pair = normalizer.views(text, *settings)
-        if not n.get("quotes"):
-            return pair
-        return (*pair, quoted_view(normalizer, text, *settings))
+        # "quotes" is absent from the files of models saved before the quoted-speech branch
+        settings = (n["mode"], n["char_neg"], n["concepts"], n["stem"], n.get("quotes", False))
+        return message_views(normalize.shared(), text, *settings)
 
     def features(self, text: str) -> list[tuple[int, float]]:
         """The text's non-zero features: (global column, weighted value)."""
@@ -174,7 +171,7 @@ class LinearModel:
         ``not <word>``.
         """
         views = self.views(text)
-        shown = self._surface_forms(text, views[0])
+        shown = _surface_forms(text, views[0])
         n = self.n_columns
         found = []
         for i, branch in enumerate(self.branches):
@@ -200,15 +197,6 @@ class LinearModel:
             best = sorted(totals.items(), key=lambda kv: -kv[1])
             out[k] = [(w, round(c, 4)) for w, c in best[:top] if c > 0]
         return out
-
-    def _surface_forms(self, text: str, char_view: str) -> dict[str, str]:
-        """Each folded word of the character view (negation's upper case undone) → the word as
-        typed; empty if the two do not line up word for word."""
-        folded = char_view.split()
-        typed = normalize.shared().surface_words(text)
-        if len(folded) != len(typed):
-            return {}
-        return {f.lower(): t for f, t in zip(folded, typed, strict=True)}
 
     def save(self, directory: Path | str) -> Path:
         """Write ``linear.zip``: a JSON header, one text file of terms and the weights as
@@ -261,6 +249,16 @@ class LinearModel:
         if len(intercept) != header["n_tags"] + (gate_weight is not None):
             raise ValueError("the intercepts do not match the number of tags")
         return cls(header["normalizer"], branches, coef, intercept, gate_weight)
+
+
+def _surface_forms(text: str, char_view: str) -> dict[str, str]:
+    """Each folded word of the character view (negation's upper case undone) → the word as
+    typed; empty if the two do not line up word for word."""
+    folded = char_view.split()
+    typed = normalize.shared().surface_words(text)
+    if len(folded) != len(typed):
+        return {}
+    return {f.lower(): t for f, t in zip(folded, typed, strict=True)}
 
 
 def _shown_word(word: str, shown: Mapping[str, str]) -> str:

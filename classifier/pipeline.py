@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from classifier import normalize
 from classifier.counting import NgramCounter
 from classifier.gating import GATE_WEIGHT, gate_probabilities
-from classifier.quotes import quoted_view
+from classifier.quotes import message_views
 
 DEFAULT_SEED = 13
 
@@ -69,25 +69,17 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Iterable[Any]) -> list[tuple[str, ...]]:
         """Normalise each text; anything that is not a string becomes empty views."""
-        mode, char_neg, concepts, stem = self.mode, self.char_neg, self.concepts, self.stem
+        # an estimator's plain fields; the normaliser checks the modes it is given
+        settings: tuple[Any, ...] = (
+            self.mode,
+            self.char_neg,
+            self.concepts,
+            self.stem,
+            self.quotes,
+        )
         normalizer = normalize.shared()
-        views = normalizer.views
-        if not getattr(self, "quotes", False):  # a model saved before the branch has no field
-            return [
-                views(x, mode, char_neg, concepts, stem)  # type: ignore[arg-type]
-                if isinstance(x, str)
-                else ("", "")
-                for x in X
-            ]
-        return [
-            (
-                *views(x, mode, char_neg, concepts, stem),  # type: ignore[arg-type]
-                quoted_view(normalizer, x, mode, char_neg, concepts, stem),  # type: ignore[arg-type]
-            )
-            if isinstance(x, str)
-            else ("", "", "")
-            for x in X
-        ]
+        empty = ("",) * (3 if self.quotes else 2)
+        return [message_views(normalizer, x, *settings) if isinstance(x, str) else empty for x in X]
 
 
 class ViewSelector(TransformerMixin, BaseEstimator):

@@ -40,3 +40,20 @@ def quoted_view(
     settings = (mode, char_neg, concepts, stem)
     views = (normalizer.views(span, *settings)[0] for span in quoted_spans(text))
     return " ".join(view for view in views if view)
+
+
+def message_views(
+    normalizer: Normalizer,
+    text: str,
+    mode: TranslitMode,
+    char_neg: CharNegMode,
+    concepts: bool,
+    stem: int,
+    quotes: bool,
+) -> tuple[str, ...]:
+    """The views a model reads: ``Normalizer.views``' character and word views and, with
+    ``quotes``, the quoted view as well."""
+    pair = normalizer.views(text, mode, char_neg, concepts, stem)
+    if not quotes:
+        return pair
+    return (*pair, quoted_view(normalizer, text, mode, char_neg, concepts, stem))
